@@ -1,0 +1,117 @@
+"""Hilo's settings: one pydantic-settings class read from the environment or `.env`.
+
+Every part of Hilo receives a `Settings` instance; nothing re-reads the environment. Secrets are
+`SecretStr`, so printing or logging the settings never shows them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _env(name: str) -> AliasChoices:
+    # Settings are read by their public environment name only (DESIGN.md's contract); the
+    # python field name is accepted too so tests and code can build Settings(field=...).
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """All of Hilo's configuration. Environment names are the public contract (README)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        case_sensitive=False,
+    )
+
+    # Database and local state
+    database_url: SecretStr | None = Field(None, validation_alias=_env("DATABASE_URL"))
+    data_dir: Path = Field(Path(".hilo"), validation_alias=_env("HILO_DATA_DIR"))
+
+    # Reply engine
+    llm: Literal["openai", "rules"] | None = Field(None, validation_alias=_env("HILO_LLM"))
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+    llm_model: str = Field("gpt-4o-mini", validation_alias=_env("HILO_LLM_MODEL"))
+    max_agent_steps: int = Field(6, ge=1, le=20, validation_alias=_env("HILO_MAX_AGENT_STEPS"))
+
+    # Embeddings
+    embeddings: Literal["local", "openai"] = Field(
+        "local", validation_alias=_env("HILO_EMBEDDINGS")
+    )
+    openai_embedding_model: str = Field(
+        "text-embedding-3-small", validation_alias=_env("HILO_OPENAI_EMBEDDING_MODEL")
+    )
+
+    # Customers
+    language: Literal["es", "en"] = Field("es", validation_alias=_env("HILO_LANGUAGE"))
+    default_region: str = Field("CO", validation_alias=_env("HILO_DEFAULT_REGION"))
+
+    # Web
+    public_url: str | None = Field(None, validation_alias=_env("HILO_PUBLIC_URL"))
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", validation_alias=_env("HILO_LOG_FORMAT")
+    )
+    run_worker: bool = Field(True, validation_alias=_env("HILO_RUN_WORKER"))
+
+    # Twilio (unset: console channel)
+    twilio_account_sid: str | None = Field(None, validation_alias=_env("TWILIO_ACCOUNT_SID"))
+    twilio_auth_token: SecretStr | None = Field(None, validation_alias=_env("TWILIO_AUTH_TOKEN"))
+    twilio_whatsapp_from: str | None = Field(None, validation_alias=_env("TWILIO_WHATSAPP_FROM"))
+    twilio_followup_content_sid: str | None = Field(
+        None, validation_alias=_env("TWILIO_FOLLOWUP_CONTENT_SID")
+    )
+    twilio_api_base_url: str | None = Field(None, validation_alias=_env("TWILIO_API_BASE_URL"))
+
+    # ElevenLabs
+    elevenlabs_api_key: SecretStr | None = Field(None, validation_alias=_env("ELEVENLABS_API_KEY"))
+    elevenlabs_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("ELEVENLABS_WEBHOOK_SECRET")
+    )
+    elevenlabs_agent_id: str | None = Field(None, validation_alias=_env("ELEVENLABS_AGENT_ID"))
+    elevenlabs_phone_number_id: str | None = Field(
+        None, validation_alias=_env("ELEVENLABS_PHONE_NUMBER_ID")
+    )
+    elevenlabs_base_url: str | None = Field(None, validation_alias=_env("ELEVENLABS_BASE_URL"))
+    tools_secret: SecretStr | None = Field(None, validation_alias=_env("HILO_TOOLS_SECRET"))
+
+    # Escalation (operators)
+    alert_webhook_url: SecretStr | None = Field(
+        None, validation_alias=_env("HILO_ALERT_WEBHOOK_URL")
+    )
+    oncall_whatsapp: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("HILO_ONCALL_WHATSAPP")
+    )
+    escalation_sla: timedelta = Field(
+        timedelta(minutes=5), validation_alias=_env("HILO_ESCALATION_SLA")
+    )
+    session_secret: SecretStr | None = Field(None, validation_alias=_env("HILO_SESSION_SECRET"))
+
+    @field_validator("oncall_whatsapp", mode="before")
+    @classmethod
+    def _split_numbers(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _choose_llm(self) -> Settings:
+        if self.llm is None:
+            self.llm = "openai" if self.openai_api_key else "rules"
+        return self
+
+    @property
+    def twilio_enabled(self) -> bool:
+        """True when real Twilio credentials are configured (otherwise: console channel)."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None

@@ -1,0 +1,218 @@
+"""Insights (topics, pending questions, agreed next steps, objections) and next actions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from memory.store import Memory
+
+InsightKind = Literal["topic", "pending_question", "next_step", "objection"]
+Priority = Literal["low", "normal", "high", "urgent"]
+ActionStatus = Literal["open", "in_progress", "done", "cancelled", "failed"]
+PRIORITIES = ("low", "normal", "high", "urgent")
+ACTION_STATUSES = ("open", "in_progress", "done", "cancelled", "failed")
+
+
+@dataclass
+class Insight:
+    id: int
+    customer_id: int
+    interaction_id: int | None
+    kind: str
+    text: str
+    resolved: bool
+    created_at: datetime
+
+
+@dataclass
+class NextAction:
+    id: int
+    customer_id: int
+    type: str
+    description: str
+    priority: str
+    due_at: datetime | None
+    status: str
+    created_by: str
+    source_interaction_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+_INSIGHT_COLS = "id, customer_id, interaction_id, kind, text, resolved, created_at"
+_ACTION_COLS = (
+    "id, customer_id, type, description, priority, due_at, status, created_by, "
+    "source_interaction_id, created_at, updated_at, meta"
+)
+
+
+async def add_insights(
+    memory: Memory,
+    customer_id: int,
+    interaction_id: int | None,
+    items: list[tuple[InsightKind, str]],
+) -> list[Insight]:
+    """Store insights from an interaction (skipping exact repeats of unresolved ones)."""
+    stored: list[Insight] = []
+    async with memory.pool.connection() as conn, conn.transaction():
+        for kind, text in items:
+            text = " ".join(text.split())
+            if not text:
+                continue
+            row = await (
+                await conn.execute(
+                    f"""INSERT INTO insights (customer_id, interaction_id, kind, text)
+                        SELECT %s, %s, %s, %s
+                        WHERE NOT EXISTS (SELECT 1 FROM insights WHERE customer_id = %s
+                              AND kind = %s AND lower(text) = lower(%s) AND NOT resolved)
+                        RETURNING {_INSIGHT_COLS}""",
+                    (customer_id, interaction_id, kind, text, customer_id, kind, text),
+                )
+            ).fetchone()
+            if row is not None:
+                stored.append(Insight(**row))
+    return stored
+
+
+async def list_insights(
+    memory: Memory,
+    customer_id: int,
+    *,
+    kind: InsightKind | None = None,
+    include_resolved: bool = False,
+) -> list[Insight]:
+    async with memory.pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                f"""SELECT {_INSIGHT_COLS} FROM insights
+                    WHERE customer_id = %s AND (%s::text IS NULL OR kind = %s)
+                      AND (%s OR NOT resolved)
+                    ORDER BY created_at, id""",
+                (customer_id, kind, kind, include_resolved),
+            )
+        ).fetchall()
+    return [Insight(**r) for r in rows]
+
+
+async def resolve_insight(memory: Memory, customer_id: int, insight_id: int) -> bool:
+    async with memory.pool.connection() as conn:
+        cur = await conn.execute(
+            """UPDATE insights SET resolved = true, resolved_at = now()
+               WHERE id = %s AND customer_id = %s AND NOT resolved""",
+            (insight_id, customer_id),
+        )
+        return cur.rowcount == 1
+
+
+async def create_next_action(
+    memory: Memory,
+    customer_id: int,
+    description: str,
+    *,
+    type: str = "follow_up",
+    priority: Priority = "normal",
+    due_at: datetime | None = None,
+    created_by: str = "agent",
+    source_interaction_id: int | None = None,
+    meta: dict[str, Any] | None = None,
+) -> NextAction:
+    description = " ".join((description or "").split())
+    if not description:
+        raise ValueError("a next action needs a description")
+    if priority not in PRIORITIES:
+        raise ValueError(f"priority must be one of {PRIORITIES}")
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                f"""INSERT INTO next_actions (customer_id, type, description, priority, due_at,
+                                              created_by, source_interaction_id, meta)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING {_ACTION_COLS}""",
+                (
+                    customer_id,
+                    type,
+                    description[:500],
+                    priority,
+                    due_at,
+                    created_by,
+                    source_interaction_id,
+                    json.dumps(meta or {}),
+                ),
+            )
+        ).fetchone()
+    assert row is not None
+    return NextAction(**row)
+
+
+async def update_next_action(
+    memory: Memory,
+    customer_id: int,
+    action_id: int,
+    *,
+    status: ActionStatus | None = None,
+    due_at: datetime | None = None,
+    priority: Priority | None = None,
+    description: str | None = None,
+) -> NextAction | None:
+    """Change one of the customer's next actions; None if it is not theirs (or does not exist)."""
+    if status is not None and status not in ACTION_STATUSES:
+        raise ValueError(f"status must be one of {ACTION_STATUSES}")
+    if priority is not None and priority not in PRIORITIES:
+        raise ValueError(f"priority must be one of {PRIORITIES}")
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                f"""UPDATE next_actions SET
+                        status = coalesce(%s, status),
+                        due_at = coalesce(%s, due_at),
+                        priority = coalesce(%s, priority),
+                        description = coalesce(%s, description),
+                        completed_at = CASE WHEN %s IN ('done', 'cancelled') THEN now()
+                                            ELSE completed_at END,
+                        updated_at = now()
+                    WHERE id = %s AND customer_id = %s RETURNING {_ACTION_COLS}""",
+                (status, due_at, priority, description, status, action_id, customer_id),
+            )
+        ).fetchone()
+    return NextAction(**row) if row else None
+
+
+async def list_next_actions(
+    memory: Memory, customer_id: int, *, open_only: bool = True
+) -> list[NextAction]:
+    async with memory.pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                f"""SELECT {_ACTION_COLS} FROM next_actions
+                    WHERE customer_id = %s AND (NOT %s OR status IN ('open', 'in_progress'))
+                    ORDER BY due_at NULLS LAST, created_at, id""",
+                (customer_id, open_only),
+            )
+        ).fetchall()
+    return [NextAction(**r) for r in rows]
+
+
+async def claim_due_next_actions(
+    memory: Memory, *, type: str | None = None, limit: int = 50
+) -> list[NextAction]:
+    """Atomically move due open actions to `in_progress` and return them (for periodic jobs).
+
+    `SKIP LOCKED` lets many workers claim side by side without taking the same action twice.
+    """
+    async with memory.pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                f"""UPDATE next_actions SET status = 'in_progress', updated_at = now()
+                    WHERE id IN (
+                        SELECT id FROM next_actions
+                        WHERE status = 'open' AND due_at <= now()
+                          AND (%s::text IS NULL OR type = %s)
+                        ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED)
+                    RETURNING {_ACTION_COLS}""",
+                (type, type, limit),
+            )
+        ).fetchall()
+    return [NextAction(**r) for r in rows]

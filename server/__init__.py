@@ -1,0 +1,1 @@
+"""The web service: FastAPI app, webhook routes, operator API and dashboard, CLI."""

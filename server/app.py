@@ -1,0 +1,39 @@
+"""The FastAPI application: `create_app(settings)` wires services and routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from config import Settings
+from server.routes import health
+from server.services import Services, start_services
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """Build the app. With `services`, the caller owns start-up and shutdown (tests, demo)."""
+    settings = settings or (services.settings if services else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = services is None
+        app.state.services = services or await start_services(settings)
+        try:
+            yield
+        finally:
+            if own:
+                await app.state.services.close()
+
+    app = FastAPI(
+        title="Hilo",
+        version="0.1.0",
+        summary="One conversation thread per customer across calls, WhatsApp and humans.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if services is not None:
+        app.state.services = services
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,82 @@
+"""The `hilo` command line: serve, worker, db, chat, demo, calls, eval, operators."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import typer
+from rich.console import Console
+
+from config import Settings
+from server.logging_setup import configure_logging
+
+app = typer.Typer(no_args_is_help=True, help="Hilo: one conversation thread per customer.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema and embeddings.")
+app.add_typer(db_app, name="db")
+console = Console()
+log = logging.getLogger("hilo")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
+    """Run the API (and, by default, a job worker) on the embedded database or DATABASE_URL."""
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = Settings()
+    configure_logging(settings.log_format)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending schema migrations (safe to run from several processes at once)."""
+    from memory.database import database_url
+    from memory.migrate import migrate
+
+    settings = Settings()
+    configure_logging(settings.log_format, logging.WARNING)
+
+    async def run() -> list[str]:
+        return await migrate(database_url(settings))
+
+    applied = asyncio.run(run())
+    console.print(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
+
+
+@db_app.command("reindex")
+def db_reindex() -> None:
+    """Re-embed every memory chunk with the configured embedding model."""
+    from memory.chunks import reembed_chunks
+    from memory.store import open_memory
+
+    settings = Settings()
+    configure_logging(settings.log_format, logging.WARNING)
+
+    async def run() -> int:
+        memory = await open_memory(settings)
+        try:
+            return await reembed_chunks(memory)
+        finally:
+            await memory.close()
+
+    count = asyncio.run(run())
+    console.print(f"re-embedded {count} chunks")
+
+
+def _register_commands() -> None:
+    from server.commands import MODULES
+
+    for module in MODULES:
+        module.register(app)
+
+
+_register_commands()
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,9 @@
+"""`hilo` commands of this concern; `register(app)` adds them to the CLI (filled in by its issue)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Nothing yet."""

