@@ -1,4 +1,4 @@
-"""`hilo` commands of this concern; `register(app)` adds them to the CLI (filled in by its issue)."""
+"""`hilo` commands of this concern; `register(app)` adds them to the CLI."""
 
 from __future__ import annotations
 
