@@ -14,7 +14,10 @@ from psycopg import AsyncConnection
 from memory.store import Memory
 
 # Three turns a window, two forward a step: every turn shares a window with each neighbour,
-# so a question and its answer are never split apart.
+# so a question and its answer are never split apart. Measured on the labelled recall set at an
+# equal budget of 9 distinct turns shown to the model (turns/stride → hybrid recall): 1/1 0.80,
+# 2/1 0.92, 2/2 0.92, 3/1 0.92, 3/2 0.94, 4/2 0.86, 4/3 0.82, 5/3 0.80. Bigger windows look
+# better at recall@k only because each chunk carries more turns.
 WINDOW_TURNS = 3
 WINDOW_STRIDE = 2
 
@@ -24,6 +27,13 @@ ROLE_LABELS = {
 }
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# "Cliente: " / "Agent: " at the start of a line: speaker labels, not something anyone said.
+_LABEL = re.compile(
+    r"^(?:"
+    + "|".join(sorted({re.escape(v) for labels in ROLE_LABELS.values() for v in labels.values()}))
+    + r"):\s*",
+    re.MULTILINE,
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,12 @@ def fold_accents(text: str) -> str:
     return "".join(out)
 
 
+def searchable_text(text: str) -> str:
+    """What the full-text side indexes: the words spoken, accent-folded, without speaker labels
+    (a label is in every chunk, so "cliente" in a query would otherwise match them all)."""
+    return fold_accents(_LABEL.sub("", text))
+
+
 def count_words(text: str) -> int:
     return len(_WORD.findall(text))
 
@@ -115,9 +131,9 @@ async def insert_chunks(
             c.text,
             _vector_literal(v),
             memory.embeddings.model_name,
-            fold_accents(c.text),
-            fold_accents(c.text),
-            count_words(c.text),
+            searchable_text(c.text),
+            searchable_text(c.text),
+            count_words(searchable_text(c.text)),
             occurred_at,
         )
         for c, v in zip(chunks, vectors, strict=True)

@@ -1,0 +1,36 @@
+"""Recall quality on the hand-labelled set of Spanish and cross-lingual queries."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.memory.labelled_recall import (
+    format_table,
+    ingest_labelled,
+    is_cross_lingual,
+    labelled_set,
+    recall_table,
+)
+
+
+@pytest.fixture
+async def table(memory):
+    ingested = await ingest_labelled(memory)
+    return await recall_table(memory, ingested)
+
+
+def test_labelled_set_is_large_enough_and_cross_lingual():
+    queries = labelled_set()["queries"]
+    cross = [q for q in queries if is_cross_lingual(q)]
+    assert len(queries) >= 30
+    assert any(q["language"] == "en" for q in cross), "needs English query → Spanish chunk"
+    assert any(q["language"] == "es" for q in cross), "needs Spanish query → English chunk"
+
+
+async def test_hybrid_recall_at_3_is_at_least_0_9(table):
+    assert table["hybrid"][3] >= 0.9, format_table(table)
+
+
+async def test_hybrid_beats_vector_only_and_text_only(table):
+    assert table["hybrid"][3] > table["vector"][3], format_table(table)
+    assert table["hybrid"][3] > table["text"][3], format_table(table)
