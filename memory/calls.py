@@ -14,6 +14,7 @@ from typing import Any, Literal
 from memory.chunks import ChunkTurn, insert_chunks, window_chunks
 from memory.customers import Customer, upsert_customer
 from memory.errors import InvalidCall, InvalidPhone
+from memory.phones import normalize_phone
 from memory.store import Memory
 
 Role = Literal["customer", "agent"]
@@ -61,6 +62,10 @@ def _validate(call: CallRecord, default_region: str) -> list[tuple[int, CallTurn
         raise InvalidCall("the call has no conversation id")
     if not call.phone:
         raise InvalidCall(f"call {call.conversation_id}: no customer phone number")
+    try:  # before the embeddings are computed: a bad number should cost nothing
+        normalize_phone(call.phone, default_region)
+    except InvalidPhone as exc:
+        raise InvalidCall(f"call {call.conversation_id}: {exc}") from exc
     spoken = [(i, t) for i, t in enumerate(call.turns) if t.text and t.text.strip()]
     if not spoken:
         raise InvalidCall(f"call {call.conversation_id}: the transcript is empty")
@@ -73,7 +78,8 @@ def _validate(call: CallRecord, default_region: str) -> list[tuple[int, CallTurn
 async def save_call(memory: Memory, call: CallRecord) -> SavedCall:
     """Store a finished call once: customer, interaction, turns and embedded chunks.
 
-    Raises `InvalidCall` (empty transcript, no phone) or `InvalidPhone` before writing anything.
+    Raises `InvalidCall` (empty transcript, no or invalid phone; an invalid phone's
+    `InvalidPhone` is its `__cause__`) before writing anything.
     """
     spoken = _validate(call, memory.default_region)
     language = call.language or memory.default_language
