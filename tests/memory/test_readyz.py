@@ -1,0 +1,101 @@
+"""`/readyz` reports the database: 503 while PostgreSQL is down, 200 again once it is back.
+
+The test stops and restarts a PostgreSQL of its own, so the session's server is untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from config import Settings
+from memory import Memory
+from memory.database import open_pool, start_embedded_postgres
+from memory.migrate import migrate
+from server.app import create_app
+from server.services import Services
+
+
+class OwnPostgres:
+    """A PostgreSQL server of this test's own, which it may stop and start again."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.url = start_embedded_postgres(data_dir)
+        import pgserver  # after start_embedded_postgres, which prepares its runtime dir
+
+        self._server: Any = pgserver.get_server(data_dir / "postgres")  # the one just started
+
+    async def stop(self) -> None:
+        from pgserver._commands import pg_ctl
+
+        server = self._server
+        await asyncio.to_thread(
+            pg_ctl, ["-w", "stop"], pgdata=server.pgdata, user=server.system_user
+        )
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self._server.ensure_postgres_running)
+
+    def close(self) -> None:
+        self._server.cleanup()  # stops it and forgets this process's handle
+
+
+@pytest.fixture
+def own_postgres(tmp_path: Path) -> Iterator[OwnPostgres]:
+    postgres = OwnPostgres(tmp_path)
+    yield postgres
+    postgres.close()
+
+
+@pytest.fixture
+async def client(own_postgres, embeddings, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
+    url = own_postgres.url
+    await migrate(url)
+    pool = await open_pool(url, min_size=1, max_size=2)
+    settings = Settings(_env_file=None, database_url=url, data_dir=tmp_path, llm="rules")  # type: ignore[call-arg]
+    services = Services(settings=settings, memory=Memory(pool=pool, embeddings=embeddings))
+    app = create_app(services=services)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hilo", timeout=10
+    ) as http:
+        yield http
+    await pool.close(timeout=5)
+
+
+async def ready_within(client: httpx.AsyncClient, seconds: float) -> httpx.Response:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        response = await client.get("/readyz")
+        if response.status_code == 200 or asyncio.get_running_loop().time() > deadline:
+            return response
+        await asyncio.sleep(0.5)
+
+
+async def test_readyz_fails_while_the_database_is_down_and_recovers(client, own_postgres):
+    assert (await client.get("/readyz")).status_code == 200
+
+    await own_postgres.stop()
+    down = await client.get("/readyz")
+
+    await own_postgres.start()
+    back = await ready_within(client, 30)
+
+    assert down.status_code == 503
+    assert down.json()["status"] == "not ready"
+    assert down.json()["checks"]["database"].startswith("unavailable")
+    assert down.json()["checks"]["embeddings"] == "ok"
+    assert back.status_code == 200, back.json()
+    assert back.json()["status"] == "ready"
+    assert back.json()["checks"]["database"] == "ok"
+
+
+async def test_healthz_answers_even_when_the_database_is_down(client, own_postgres):
+    await own_postgres.stop()
+    response = await client.get("/healthz")
+
+    assert response.status_code == 200
