@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import sys
 
 import typer
 from rich.console import Console
@@ -30,6 +32,10 @@ def serve(
 
     settings = Settings()
     configure_logging(settings.log_format)
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again; with the default handler
+    # the process would die there without running atexit, which is where pgserver stops the
+    # embedded PostgreSQL. Exiting normally instead lets it stop.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
 
 
