@@ -66,7 +66,9 @@ def _validate(call: CallRecord, default_region: str) -> list[tuple[int, CallTurn
         normalize_phone(call.phone, default_region)
     except InvalidPhone as exc:
         raise InvalidCall(f"call {call.conversation_id}: {exc}") from exc
-    spoken = [(i, t) for i, t in enumerate(call.turns) if t.text and t.text.strip()]
+    # PostgreSQL text cannot hold NUL characters; a transcript is stored without them.
+    turns = [replace(t, text=(t.text or "").replace("\x00", "")) for t in call.turns]
+    spoken = [(i, t) for i, t in enumerate(turns) if t.text.strip()]
     if not spoken:
         raise InvalidCall(f"call {call.conversation_id}: the transcript is empty")
     for _, turn in spoken:

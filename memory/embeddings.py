@@ -51,18 +51,29 @@ class LocalEmbeddings(Embeddings):
         if not texts:
             return []
         with self._lock:
-            vectors = self._model.encode([_clean(t) for t in texts])
-        return [row.tolist() for row in vectors]
+            return self._encode(texts)
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
-        # CPU-bound numpy work: off the event loop.
+        # CPU-bound numpy work (a 150-turn call: ~0.1 s): off the event loop.
         return await asyncio.to_thread(self.embed_documents, texts)
 
     async def aembed_query(self, text: str) -> list[float]:
+        # One short text is ~1 ms of numpy. Handing it to a worker thread cost more than that:
+        # on a 2-vCPU VM the thread's wake-up made recall's p95 15 ms instead of 3 ms
+        # (evals/bench/memory_bench.py). So it runs here, unless a batch holds the model.
+        if self._lock.acquire(blocking=False):
+            try:
+                return self._encode([text])[0]
+            finally:
+                self._lock.release()
         return (await self.aembed_documents([text]))[0]
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        vectors = self._model.encode([_clean(t) for t in texts])
+        return [row.tolist() for row in vectors]
 
 
 class OpenAIEmbeddingsNamed(Embeddings):

@@ -149,7 +149,7 @@ async def save_message(
             )
         ).fetchone()
 
-    clean_text = (text or "").strip()
+    clean_text = (text or "").replace("\x00", "").strip()  # PostgreSQL text has no NUL
     window: list[ChunkTurn] = []
     if previous is not None:
         window.append(ChunkTurn(0, previous["role"], previous["text"], previous["id"]))

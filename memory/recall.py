@@ -58,7 +58,7 @@ class RecallHit:
     keyword_score: float | None
 
 
-_SQL = """
+_SQL = r"""
 WITH words AS (
     -- Stop words in either language would match nearly every chunk: they only add noise.
     SELECT DISTINCT w FROM unnest(tsvector_to_array(to_tsvector('simple', %(folded)s))) AS w
@@ -70,7 +70,7 @@ q AS (
     SELECT unnest(tsvector_to_array(to_tsvector('spanish', w))) FROM words
 ),
 docs AS (
-    SELECT id, tsv, token_count, embedding
+    SELECT id, token_count, embedding
     FROM memory_chunks
     WHERE customer_id = %(customer)s AND embedding_model = %(model)s
       AND (%(channel)s::text IS NULL OR channel = %(channel)s)
@@ -78,11 +78,23 @@ docs AS (
 corpus AS (
     SELECT count(*)::float8 AS n, greatest(avg(token_count), 1)::float8 AS avgdl FROM docs
 ),
+matching AS (
+    -- Only chunks holding a query term have terms worth counting; the GIN index finds them.
+    -- (A lexeme is quoted for tsquery input by doubling its quotes and backslashes.)
+    SELECT id, tsv, token_count
+    FROM memory_chunks
+    WHERE %(use_text)s AND customer_id = %(customer)s AND embedding_model = %(model)s
+      AND (%(channel)s::text IS NULL OR channel = %(channel)s)
+      AND tsv @@ (SELECT string_agg(
+                      '''' || replace(replace(term, '\', '\\'), '''', '''''') || '''',
+                      ' | ')::tsquery
+                  FROM q)
+),
 tf AS (
     SELECT d.id, u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 AS tf,
            d.token_count::float8 AS dl
-    FROM docs d CROSS JOIN LATERAL unnest(d.tsv) AS u
-    WHERE %(use_text)s AND u.lexeme IN (SELECT term FROM q)
+    FROM matching d CROSS JOIN LATERAL unnest(d.tsv) AS u
+    WHERE u.lexeme IN (SELECT term FROM q)
 ),
 df AS (SELECT lexeme, count(DISTINCT id)::float8 AS df FROM tf GROUP BY lexeme),
 text_ranked AS (
@@ -142,7 +154,7 @@ async def recall(
     Only this customer's chunks are ever searched (the filter is in SQL). `channel` limits the
     search to `call`, `whatsapp`, … `mode` isolates one side, for measurement.
     """
-    query = (query or "").strip()
+    query = (query or "").replace("\x00", "").strip()  # PostgreSQL text has no NUL
     if not query or k <= 0:
         return []
     use_vector = mode in ("hybrid", "vector")

@@ -86,3 +86,16 @@ async def test_empty_turns_inside_a_call_are_skipped_but_keep_their_index(memory
 
     messages = await timeline(memory, saved.customer.id)
     assert [(m.seq, m.text) for m in messages] == [(0, "Hola"), (2, "Quiero una cotización")]
+
+
+async def test_nul_characters_in_a_transcript_are_dropped(memory):
+    saved = await save_call(memory, make_call(turns=[("customer", "Mi\x00 presupuesto")]))
+
+    assert [m.text for m in await timeline(memory, saved.customer.id)] == ["Mi presupuesto"]
+
+
+async def test_a_transcript_of_only_nul_characters_is_empty(memory):
+    with pytest.raises(InvalidCall, match="transcript is empty"):
+        await save_call(memory, make_call(turns=[("customer", "\x00\x00")]))
+
+    assert await table_counts(memory) == NOTHING

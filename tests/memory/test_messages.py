@@ -155,3 +155,9 @@ async def test_a_message_is_searchable_with_the_one_before_it(memory, customer):
     assert row["last_message_id"] == reply.id
     assert "¿Qué día le queda bien la visita?" in row["text"]
     assert "El jueves en la tarde" in row["text"]
+
+
+async def test_a_message_with_nul_characters_is_stored_without_them(memory, customer):
+    message = await inbound(memory, customer, "Hola\x00 Sofía")
+
+    assert message.text == "Hola Sofía"
