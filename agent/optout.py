@@ -1,0 +1,59 @@
+"""Opt-out and opt-in words, in one place: the webhook, the graph guard and the rules use it.
+
+WhatsApp through Twilio has no documented automatic STOP handling, so Hilo detects it itself.
+A message counts as an opt-out when it is one of the keywords on its own, or says clearly not
+to be written to again ("no me escriban más", "stop messaging me").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_KEYWORDS_OUT = {
+    "stop",
+    "baja",
+    "unsubscribe",
+    "cancelar suscripcion",
+    "stopall",
+    "end",
+    "quit",
+    "darme de baja",
+    "dar de baja",
+    "alto",
+}
+_KEYWORDS_IN = {"start", "alta", "unstop", "subscribe", "reanudar", "volver a escribir"}
+_PHRASES_OUT = [
+    r"\bno (me|nos) (escrib|mand|envi|contact|llam)\w* (mas|nunca)\b",
+    r"\bno (me|nos) vuelva[ns]? a (escribir|contactar|llamar|mandar)\b",
+    r"\bdej(e|en|a) de (escribir|mandar|enviar)me\b",
+    r"\bdej(e|en|a)n? de (escribirme|contactarme|molestarme|mandarme)\b",
+    r"\b(quiero|quisiera) darme de baja\b",
+    r"\bsaca(me|nme) de (la|su|tu|sus) (lista|base)\b",
+    r"\b(stop|quit) (messaging|texting|contacting|writing to) me\b",
+    r"\bdon'?t (message|text|contact|write to) me (again|anymore)\b",
+    r"\bunsubscribe me\b",
+    r"\bremove me from (your|the) list\b",
+]
+_OUT_RE = [re.compile(p) for p in _PHRASES_OUT]
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w' ]+", " ", text).split())
+
+
+def is_opt_out(text: str | None) -> bool:
+    """True when the customer asks not to receive more messages."""
+    if not text:
+        return False
+    folded = _fold(text)
+    if folded in _KEYWORDS_OUT:
+        return True
+    return any(p.search(folded) for p in _OUT_RE)
+
+
+def is_opt_in(text: str | None) -> bool:
+    """True when the customer asks to receive messages again (START and its Spanish forms)."""
+    return bool(text) and _fold(text or "") in _KEYWORDS_IN

@@ -1,0 +1,180 @@
+"""Replies of the rules model, written only from tool results and the reply catalogue."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from agent.rules.intents import Reading, fold
+from prompts import message
+
+# A recalled chunk counts as an answer when its keywords match well or its meaning is close.
+MIN_KEYWORD_SCORE = 1.5
+MIN_SIMILARITY = 0.5
+MIN_COVERAGE = 0.6
+# Cross-lingual USE similarity of a right answer is often only ~0.3 (English question, Spanish call).
+EXPLICIT_SIMILARITY = 0.28
+_QUERY_NOISE = set(
+    ["recuerdas", "recuerdame", "acuerdas", "dije", "dijiste", "dijimos", "hablamos", "habiamos", "llamada", "cuanto", "cual", "cuales", "cuando", "donde", "podiamos", "podemos", "puedo", "puede", "pueden", "quiero", "quieres", "tengo", "tiene", "tienen", "seria", "estar", "esta", "este", "esto", "para", "sobre", "favor", "hola", "remind", "told", "talked", "call", "discussed", "what", "which", "about", "could", "would", "tell", "please"]
+)
+_REFERS_BACK = re.compile(
+    r"\b(me recuerdas|recuerdame|te acuerdas|lo que (hablamos|dijimos|te dije)|te dije|"
+    r"remind me|i (said|told you)|we (discussed|talked|agreed))\b"
+)
+_MONTHS_ES = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+]
+
+
+def _relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dict[str, Any]]:
+    """Hits that answer the query: most of its content words appear, or the meaning is close.
+
+    `explicit`: the customer refers to an earlier conversation ("me recuerdas…", "remind me"),
+    so a closer-than-usual semantic match (also across languages) is accepted.
+    """
+    terms = _terms(query)
+    min_similarity = EXPLICIT_SIMILARITY if explicit else MIN_SIMILARITY + 0.1
+    kept = []
+    for h in hits:
+        coverage = len(terms & _terms(h["text"])) / len(terms) if terms else 0.0
+        keyword = (h.get("keyword_score") or 0) >= MIN_KEYWORD_SCORE and coverage >= MIN_COVERAGE
+        if keyword or (h.get("similarity") or 0) >= min_similarity:
+            kept.append(h)
+    return kept
+
+
+def _terms(text: str) -> set[str]:
+    return {w[:5] for w in re.findall(r"\w+", fold(text)) if len(w) >= 4 and w not in _QUERY_NOISE}
+
+
+def best_lines(chunk_text: str, query: str) -> str:
+    """The line of a chunk that best answers the query, with its answer if it is a question."""
+    lines = [ln.strip() for ln in chunk_text.splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    terms = _terms(query)
+    scores = [len(terms & _terms(ln)) for ln in lines]
+    i = max(range(len(lines)), key=lambda j: (scores[j], -j))
+    picked = [lines[i]]
+    if "?" in lines[i] and i + 1 < len(lines):
+        picked.append(lines[i + 1])
+    elif i > 0 and "?" in lines[i - 1]:
+        picked.insert(0, lines[i - 1])
+    return " ".join(f"«{ln}»" for ln in picked)
+
+
+def format_when(value: str | datetime | None, language: str) -> str:
+    if value is None:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if language == "en":
+        return moment.strftime("%A %B %d at %H:%M").replace(" 0", " ")
+    days = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
+    return (
+        f"el {days[moment.weekday()]} {moment.day} de {_MONTHS_ES[moment.month - 1]} "
+        f"a las {moment:%H:%M}"
+    )
+
+
+def _date_phrase(iso_date: str, channel: str, language: str) -> str:
+    day = datetime.fromisoformat(iso_date)
+    where = {
+        "call": ("en la llamada", "on the call"),
+        "whatsapp": ("por WhatsApp", "on WhatsApp"),
+        "human": ("con el asesor", "with the advisor"),
+    }.get(channel, ("", ""))
+    if language == "en":
+        return f"{where[1]} on {day:%B} {day.day}".strip()
+    return f"{where[0]} del {day.day} de {_MONTHS_ES[day.month - 1]}".strip()
+
+
+def compose_reply(
+    reading: Reading, text: str, results: dict[str, list[dict[str, Any]]], language: str
+) -> str:
+    lang = language
+    if reading.other_party and not results:
+        return message("cannot_other", lang)
+    if "escalate_to_human" in results:
+        return message("escalated", lang)
+    if "schedule_callback" in results:
+        scheduled = results["schedule_callback"][0].get("scheduled") or {}
+        return message("callback", lang, when=format_when(scheduled.get("when"), lang))
+    parts: list[str] = []
+    for outcome in results.get("update_next_action", []):
+        created = outcome.get("created") or {}
+        if reading.intent == "complaint":
+            parts.append(message("complaint", lang))
+        elif created.get("due"):
+            parts.append(
+                message(
+                    "scheduled",
+                    lang,
+                    what=created.get("description", ""),
+                    when=format_when(created["due"], lang),
+                )
+            )
+    for outcome in results.get("update_customer_profile", []):
+        email = (outcome.get("profile") or {}).get("email")
+        if email and reading.emails:
+            parts.append(message("email_saved", lang, email=email))
+    hits = [h for r in results.get("recall_conversations", []) for h in r.get("results", [])]
+    explicit = reading.intent in ("recall", "pending") or bool(_REFERS_BACK.search(fold(text)))
+    relevant = _relevant(hits, text, explicit)
+    if relevant:
+        top = relevant[0]
+        parts.append(
+            message(
+                "recalled",
+                lang,
+                when=_date_phrase(top["date"], top["channel"], lang),
+                fact=best_lines(top["text"], text),
+            )
+        )
+    context = (results.get("get_customer_context") or [{}])[0]
+    last_call = context.get("last_call") or {}
+    if not relevant and reading.intent == "recall" and last_call.get("summary"):
+        parts.append(
+            message(
+                "recalled",
+                lang,
+                when=_date_phrase(last_call["date"], "call", lang),
+                fact=last_call["summary"],
+            )
+        )
+    if reading.intent in ("pending", "quote") and context:
+        pending = context.get("pending_questions") or []
+        steps = context.get("agreed_next_steps") or []
+        if pending:
+            parts.append(message("pending_questions", lang, items="; ".join(pending[:3])))
+        if steps:
+            parts.append(message("next_steps", lang, items="; ".join(steps[:3])))
+    if parts:
+        return " ".join(parts)
+    name_part = ""
+    if reading.intent == "thanks":
+        return message("thanks", lang, name_part=name_part)
+    if reading.intent == "bye":
+        return message("bye", lang, name_part=name_part)
+    if reading.intent == "greeting":
+        return message("greeting", lang, name_part=name_part)
+    if reading.intent == "callback":
+        return message("callback_needs_time", lang)
+    if reading.intent == "schedule":
+        return message("schedule_needs_time", lang)
+    if reading.intent == "quote" and reading.amounts:
+        return message("quote_registered", lang, amount_part=f" ({reading.amounts[0]})")
+    if "recall_conversations" in results or reading.intent in ("recall", "pending", "quote"):
+        return message("nothing_found", lang)
+    return message("unknown", lang)

@@ -1,0 +1,261 @@
+"""One turn of the conversation: `run_turn(agent, customer, channel, text)`.
+
+Every entry point (the WhatsApp worker, `hilo chat`, evals) calls this one function. It stores
+the inbound message, applies the guards that need no model (opt-out/opt-in words, opted-out
+customers, threads owned by humans), runs the graph on the customer's thread and stores the
+reply. It does not send anything over Twilio: the caller does (the worker queues the send).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+import prompts
+from agent.context import TurnContext
+from agent.graph import build_graph
+from agent.language import detect_language
+from agent.models import build_model
+from agent.optout import is_opt_in, is_opt_out
+from config import Settings
+from memory import (
+    Memory,
+    current_escalation,
+    get_customer,
+    save_message,
+    set_language,
+    set_opted_out,
+)
+from tools.ports import EscalationNotifier, NullNotifier, StoreOnlySender, ToolDeps, WhatsAppSender
+
+TurnChannel = Literal["whatsapp", "voice", "console"]
+
+
+@dataclass
+class Agent:
+    settings: Settings
+    memory: Memory
+    model: BaseChatModel
+    graph: Any
+    sender: WhatsAppSender
+    notifier: EscalationNotifier
+
+
+@dataclass
+class TurnResult:
+    reply: str | None
+    reply_message_id: int | None = None
+    inbound_message_id: int | None = None
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    recalled: list[dict[str, Any]] = field(default_factory=list)
+    escalated: bool = False
+    opted_out: bool = False
+    skipped: str | None = None
+    prompt_tokens: int = 0
+    latency_ms: float = 0.0
+
+
+async def build_agent(
+    settings: Settings,
+    memory: Memory,
+    *,
+    sender: WhatsAppSender | None = None,
+    notifier: EscalationNotifier | None = None,
+    model: BaseChatModel | None = None,
+    checkpointer: Any = None,
+) -> Agent:
+    """Build the agent once per process. Checkpoints go to the same PostgreSQL by default."""
+    if checkpointer is None:
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+        checkpointer = AsyncPostgresSaver(memory.pool)  # type: ignore[arg-type]
+        async with memory.pool.connection() as conn:
+            # setup() is not safe against a concurrent twin; the schema lock serialises it.
+            await conn.execute("SELECT pg_advisory_lock(%s)", (0x68696C6F,))
+            try:
+                await checkpointer.setup()
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(%s)", (0x68696C6F,))
+    model = model or build_model(settings)
+    return Agent(
+        settings=settings,
+        memory=memory,
+        model=model,
+        graph=build_graph(model, checkpointer),
+        sender=sender or StoreOnlySender(memory),
+        notifier=notifier or NullNotifier(),
+    )
+
+
+async def run_turn(
+    agent: Agent,
+    customer_id: int,
+    channel: TurnChannel,
+    text: str,
+    *,
+    external_id: str | None = None,
+    media: list[dict[str, Any]] | None = None,
+) -> TurnResult:
+    started = time.perf_counter()
+    memory = agent.memory
+    customer = await get_customer(memory, customer_id)
+    language = (
+        detect_language(text, default=customer.language) if text.strip() else customer.language
+    )
+    if language != customer.language and text.strip():
+        await set_language(memory, customer_id, language)
+    store_channel = "console" if channel == "console" else "whatsapp"
+    inbound_id = None
+    turn_started_at = None
+    if channel != "voice":
+        inbound, created = await save_message(
+            memory,
+            customer_id,
+            channel=store_channel,
+            direction="inbound",
+            role="customer",
+            text=text,
+            external_id=external_id,
+            media=media,
+            language=language,
+        )
+        if not created:
+            return _done(
+                TurnResult(reply=None, inbound_message_id=inbound.id, skipped="duplicate"), started
+            )
+        inbound_id = inbound.id
+        turn_started_at = inbound.created_at
+
+    async def reply_with(reply: str, **kw: Any) -> TurnResult:
+        reply_id = await _store_reply(agent, customer_id, channel, store_channel, reply, language)
+        return _done(
+            TurnResult(reply=reply, reply_message_id=reply_id, inbound_message_id=inbound_id, **kw),
+            started,
+        )
+
+    if is_opt_out(text):
+        await set_opted_out(memory, customer_id, True)
+        # The confirmation is the last automated message the customer receives.
+        return await reply_with(prompts.message("opted_out", language), opted_out=True)
+    if customer.opted_out:
+        if is_opt_in(text):
+            await set_opted_out(memory, customer_id, False)
+            return await reply_with(prompts.message("opted_in", language))
+        return _done(
+            TurnResult(
+                reply=None, inbound_message_id=inbound_id, opted_out=True, skipped="opted_out"
+            ),
+            started,
+        )
+    if media and not text.strip():
+        kind = _media_kind(media, language)
+        return await reply_with(prompts.message("media", language, kind=kind))
+
+    deps = ToolDeps(
+        memory=memory,
+        customer_id=customer_id,
+        channel=channel,
+        sender=agent.sender,
+        notifier=agent.notifier,
+        language=language,
+        turn_started_at=turn_started_at,
+    )
+    state = await agent.graph.ainvoke(
+        {
+            "messages": [HumanMessage(content=text)],
+            "customer_id": customer_id,
+            "channel": channel,
+            "language": language,
+            "reply": None,
+        },
+        {"configurable": {"thread_id": str(customer_id)}, "recursion_limit": 50},
+        context=TurnContext(deps=deps, max_steps=agent.settings.max_agent_steps),
+    )
+    if state.get("skipped"):
+        return _done(
+            TurnResult(
+                reply=None, inbound_message_id=inbound_id, skipped=state["skipped"], escalated=True
+            ),
+            started,
+        )
+    messages = state["messages"]
+    last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
+    turn_messages = messages[last_human:]
+    tool_calls, recalled, tokens = _explain(turn_messages)
+    escalation = await current_escalation(memory, customer_id)
+    result = await reply_with(
+        state.get("reply") or "",
+        tool_calls=tool_calls,
+        recalled=recalled,
+        escalated=escalation is not None,
+        prompt_tokens=tokens,
+    )
+    return result
+
+
+async def _store_reply(
+    agent: Agent,
+    customer_id: int,
+    channel: TurnChannel,
+    store_channel: str,
+    reply: str,
+    language: str,
+) -> int | None:
+    if channel == "voice" or not reply:
+        return None
+    message, _ = await save_message(
+        agent.memory,
+        customer_id,
+        channel=store_channel,  # type: ignore[arg-type]
+        direction="outbound",
+        role="agent",
+        text=reply,
+        language=language,
+        delivery_status="pending" if channel == "whatsapp" else "console",
+    )
+    return message.id
+
+
+def _explain(messages: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """Tool calls with their results, recalled chunks, and prompt tokens of this turn."""
+    import json
+
+    results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
+    calls: list[dict[str, Any]] = []
+    recalled: list[dict[str, Any]] = []
+    tokens = 0
+    for m in messages:
+        if not isinstance(m, AIMessage):
+            continue
+        if m.usage_metadata:
+            tokens += int(m.usage_metadata.get("input_tokens", 0))
+        for call in m.tool_calls:
+            result_msg = results.get(call["id"])
+            try:
+                result = json.loads(result_msg.content) if result_msg else None  # type: ignore[arg-type]
+            except ValueError:
+                result = result_msg.content if result_msg else None
+            calls.append({"name": call["name"], "args": call["args"], "result": result})
+            if call["name"] == "recall_conversations" and isinstance(result, dict):
+                recalled.extend(result.get("results", []))
+    return calls, recalled, tokens
+
+
+def _media_kind(media: list[dict[str, Any]], language: str) -> str:
+    content_type = str(media[0].get("content_type", ""))
+    names = {
+        "audio": ("audio", "voice note"),
+        "image": ("imagen", "image"),
+        "video": ("video", "video"),
+    }
+    es, en = names.get(content_type.split("/")[0], ("archivo", "file"))
+    return en if language == "en" else es
+
+
+def _done(result: TurnResult, started: float) -> TurnResult:
+    result.latency_ms = (time.perf_counter() - started) * 1000
+    return result

@@ -1,0 +1,77 @@
+"""What tools need from outside memory: a WhatsApp sender and an escalation notifier.
+
+The channels package provides the real sender (stored, then sent by a durable job through
+Twilio); the defaults here store the message and stop there, so the agent runs offline.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from memory import Escalation, Memory, get_customer, save_message
+
+log = logging.getLogger(__name__)
+
+
+class OptedOut(Exception):
+    """The customer opted out of WhatsApp messages; nothing was sent."""
+
+
+class WhatsAppSender(Protocol):
+    async def send_text(self, customer_id: int, text: str, *, role: str = "agent") -> int:
+        """Store and send a WhatsApp message to this customer; return the message id."""
+        ...
+
+
+class EscalationNotifier(Protocol):
+    async def escalation_opened(self, escalation: Escalation) -> None: ...
+
+
+@dataclass
+class StoreOnlySender:
+    """The offline channel: the message is stored (delivery status `console`), not sent."""
+
+    memory: Memory
+
+    async def send_text(self, customer_id: int, text: str, *, role: str = "agent") -> int:
+        customer = await get_customer(self.memory, customer_id)
+        if customer.opted_out:
+            raise OptedOut(f"customer {customer_id} opted out")
+        message, _ = await save_message(
+            self.memory,
+            customer_id,
+            channel="whatsapp",
+            direction="outbound",
+            role=role,  # type: ignore[arg-type]
+            text=text,
+            delivery_status="console",
+        )
+        return message.id
+
+
+class NullNotifier:
+    """No alerts (the dashboard work replaces it with webhook and WhatsApp alerts)."""
+
+    async def escalation_opened(self, escalation: Escalation) -> None:
+        log.info(
+            "escalation opened",
+            extra={"customer_id": escalation.customer_id, "escalation_id": escalation.id},
+        )
+
+
+@dataclass
+class ToolDeps:
+    """Everything a tool call may touch. `customer_id` comes from the verified request."""
+
+    memory: Memory
+    customer_id: int
+    channel: str
+    sender: WhatsAppSender
+    notifier: EscalationNotifier
+    language: str = "es"
+    # Chunks at or after this moment belong to the current turn (the customer's own question,
+    # just stored); recall leaves them out so it never "remembers" the question itself.
+    turn_started_at: datetime | None = None
