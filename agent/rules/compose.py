@@ -16,7 +16,53 @@ MIN_COVERAGE = 0.6
 # Cross-lingual USE similarity of a right answer is often only ~0.3 (English question, Spanish call).
 EXPLICIT_SIMILARITY = 0.28
 _QUERY_NOISE = set(
-    ["recuerdas", "recuerdame", "acuerdas", "dije", "dijiste", "dijimos", "hablamos", "habiamos", "llamada", "cuanto", "cual", "cuales", "cuando", "donde", "podiamos", "podemos", "puedo", "puede", "pueden", "quiero", "quieres", "tengo", "tiene", "tienen", "seria", "estar", "esta", "este", "esto", "para", "sobre", "favor", "hola", "remind", "told", "talked", "call", "discussed", "what", "which", "about", "could", "would", "tell", "please"]
+    [
+        "recuerdas",
+        "recuerdame",
+        "acuerdas",
+        "dije",
+        "dijiste",
+        "dijimos",
+        "hablamos",
+        "habiamos",
+        "llamada",
+        "cuanto",
+        "cual",
+        "cuales",
+        "cuando",
+        "donde",
+        "podiamos",
+        "podemos",
+        "puedo",
+        "puede",
+        "pueden",
+        "quiero",
+        "quieres",
+        "tengo",
+        "tiene",
+        "tienen",
+        "seria",
+        "estar",
+        "esta",
+        "este",
+        "esto",
+        "para",
+        "sobre",
+        "favor",
+        "hola",
+        "remind",
+        "told",
+        "talked",
+        "call",
+        "discussed",
+        "what",
+        "which",
+        "about",
+        "could",
+        "would",
+        "tell",
+        "please",
+    ]
 )
 _REFERS_BACK = re.compile(
     r"\b(me recuerdas|recuerdame|te acuerdas|lo que (hablamos|dijimos|te dije)|te dije|"
@@ -116,6 +162,13 @@ def compose_reply(
         created = outcome.get("created") or {}
         if reading.intent == "complaint":
             parts.append(message("complaint", lang))
+        elif reading.intent == "quote" and not _relevant(
+            [h for r in results.get("recall_conversations", []) for h in r.get("results", [])],
+            text,
+            False,
+        ):
+            amount = f" ({reading.amounts[0]})" if reading.amounts else ""
+            parts.append(message("quote_registered", lang, amount_part=amount))
         elif created.get("due"):
             parts.append(
                 message(
@@ -173,8 +226,9 @@ def compose_reply(
         return message("callback_needs_time", lang)
     if reading.intent == "schedule":
         return message("schedule_needs_time", lang)
-    if reading.intent == "quote" and reading.amounts:
-        return message("quote_registered", lang, amount_part=f" ({reading.amounts[0]})")
+    if reading.intent == "quote":
+        amount = f" ({reading.amounts[0]})" if reading.amounts else ""
+        return message("quote_registered", lang, amount_part=amount)
     if "recall_conversations" in results or reading.intent in ("recall", "pending", "quote"):
         return message("nothing_found", lang)
     return message("unknown", lang)

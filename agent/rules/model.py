@@ -79,6 +79,12 @@ def plan_tools(reading: Reading, text: str, history: Sequence[str]) -> list[dict
     elif intent == "quote":
         calls.append(_call("recall_conversations", {"query": text}))
         calls.append(_call("get_customer_context", {}))
+        calls.append(
+            _call(
+                "update_next_action",
+                {"description": f"Cotización: {text[:140]}", "priority": "normal"},
+            )
+        )
     elif intent == "pending":
         calls.append(_call("get_customer_context", {}))
         calls.append(_call("recall_conversations", {"query": text}))
