@@ -16,7 +16,9 @@ from tests.memory.labelled_recall import (
 @pytest.fixture
 async def table(memory):
     ingested = await ingest_labelled(memory)
-    return await recall_table(memory, ingested)
+    result = await recall_table(memory, ingested)
+    print("\nrecall on tests/data/recall_labelled.json\n" + format_table(result))  # pytest -s
+    return result
 
 
 def test_labelled_set_is_large_enough_and_cross_lingual():
