@@ -26,6 +26,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from memory.chunks import ChunkTurn, count_words, searchable_text, window_chunks
 from memory.database import open_pool, start_embedded_postgres
 from memory.embeddings import LocalEmbeddings, index_name
 from memory.migrate import migrate
+from memory.recall import Mode
 from memory.store import ensure_vector_index
 
 SLOTS: dict[str, list[str]] = {
@@ -187,7 +189,10 @@ async def bulk_load(memory: Memory, pool, customers: list[int], count: int, step
         await conn.execute("ANALYZE memory_chunks")
 
 
-async def timed(runs: list[Callable[[], Awaitable[Any]]]) -> tuple[list[float], list[Any]]:
+Call = Callable[[], Awaitable[Any]]
+
+
+async def timed(runs: list[Call]) -> tuple[list[float], list[Any]]:
     seconds, results = [], []
     for run in runs:
         start = time.perf_counter()
@@ -217,19 +222,18 @@ async def bench_recall(memory: Memory, seq_memory: Memory, customers: list[int],
     few = asks[: args.baseline_queries]
     k = args.k
 
-    def runs(mem: Memory, mode: str, on: list[tuple[int, str]]):
-        return [lambda c=c, q=q: recall(mem, c, q, k=k, mode=mode) for c, q in on]  # type: ignore[misc]
+    def runs(mem: Memory, mode: Mode, on: list[tuple[int, str]]) -> list[Call]:
+        return [partial(recall, mem, c, q, k=k, mode=mode) for c, q in on]
 
-    embed, _ = await timed([lambda q=q: memory.embeddings.aembed_query(q) for _, q in asks])
+    embed, _ = await timed([partial(memory.embeddings.aembed_query, q) for _, q in asks])
     print(f"  query embedding (USE)          {fmt_ms(embed)}")
-    for mode in ("hybrid", "vector", "text"):
+    modes: list[Mode] = ["hybrid", "vector", "text"]
+    for mode in modes:
         seconds, _ = await timed(runs(memory, mode, asks))
         print(f"  recall {mode:<8} ({len(asks)} queries) {fmt_ms(seconds)}")
     seconds, _ = await timed(runs(seq_memory, "hybrid", few))
     print(f"  recall hybrid, seq scan forced {fmt_ms(seconds)}   ({len(few)} queries)")
-    seconds, exact = await timed(
-        [lambda c=c, q=q: exact_top_k(seq_memory, c, q, k) for c, q in few]
-    )
+    seconds, exact = await timed([partial(exact_top_k, seq_memory, c, q, k) for c, q in few])
     print(f"  exact brute force, seq scan    {fmt_ms(seconds)}   ({len(few)} queries)")
     _, ours = await timed(runs(memory, "vector", few))
     agreement = [
