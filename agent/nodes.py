@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, RemoveMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    HumanMessage,
+    RemoveMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langgraph.runtime import Runtime
 
 import prompts
@@ -51,18 +57,32 @@ def system_prompt(state: ThreadState) -> SystemMessage:
             state.get("channel", "whatsapp"), ""
         ),
         today=datetime.now(UTC).date().isoformat(),
-        context=json.dumps(context, ensure_ascii=False, default=str, indent=1),
+        context=json.dumps(context, ensure_ascii=False, default=str, separators=(",", ":")),
     )
     return SystemMessage(content=text)
+
+
+def prompt_window(messages: list[Any]) -> list[Any]:
+    """The messages the model sees: this turn in full, earlier turns as plain dialogue.
+
+    Earlier turns' tool calls and results are left out (what mattered is in their replies and
+    in memory, reachable through recall), which keeps prompts small on long threads.
+    """
+    last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
+    earlier = [
+        m
+        for m in messages[:last_human]
+        if isinstance(m, HumanMessage)
+        or (isinstance(m, AIMessage) and not m.tool_calls and m.content)
+    ]
+    return earlier[-(WINDOW // 2) :] + list(messages[last_human:])
 
 
 def make_model_node(model: BaseChatModel):  # noqa: ANN201 - a LangGraph node
     bound = model.bind_tools(tool_schemas())
 
     async def call_model(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
-        window = state["messages"][-WINDOW:]
-        while window and isinstance(window[0], ToolMessage):
-            window = window[1:]  # a window never starts with orphaned tool results
+        window = prompt_window(state["messages"])
         response = await bound.ainvoke([system_prompt(state), *window])
         return {"messages": [response], "steps": state.get("steps", 0) + 1}
 
