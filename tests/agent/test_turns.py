@@ -136,3 +136,43 @@ async def test_opt_out_is_stored_on_the_customer(agent, call_customer):
             is True
         )
     await set_opted_out(agent.memory, call_customer.id, False)
+
+
+async def test_chat_continues_the_thread_in_a_new_process(db_url, tmp_path, settings, memory):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "HILO_DATA_DIR": str(tmp_path),
+        "HILO_LLM": "rules",
+    }
+    env.pop("OPENAI_API_KEY", None)
+    cmd = [sys.executable, "-m", "server.cli", "chat", "+573001112299", "-m"]
+    first = subprocess.run(
+        [*cmd, "Mi correo es pedro@example.com"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert first.returncode == 0, first.stderr
+    second = subprocess.run([*cmd, "Gracias"], env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    with psycopg.connect(db_url) as conn:
+        count = conn.execute(
+            "SELECT count(*) FROM checkpoints c JOIN customers k ON c.thread_id = k.id::text "
+            "WHERE k.phone = '+573001112299'"
+        ).fetchone()[0]
+        profile = conn.execute(
+            "SELECT profile FROM customers WHERE phone = '+573001112299'"
+        ).fetchone()[0]
+    assert count >= 2 and profile.get("email") == "pedro@example.com"
+    assert "pedro@example.com" in first.stdout
+    customer = await get_or_create_customer(memory, "+573001112299")
+    agent = await build_agent(settings, memory)
+    state = await agent.graph.aget_state({"configurable": {"thread_id": str(customer.id)}})
+    said = [str(m.content) for m in state.values["messages"]]
+    assert any("pedro@example.com" in t for t in said) and "Gracias" in said
