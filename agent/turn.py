@@ -130,8 +130,10 @@ async def run_turn(
         inbound_id = inbound.id
         turn_started_at = inbound.created_at
 
-    async def reply_with(reply: str, **kw: Any) -> TurnResult:
-        reply_id = await _store_reply(agent, customer_id, channel, store_channel, reply, language)
+    async def reply_with(reply: str, meta: dict[str, Any] | None = None, **kw: Any) -> TurnResult:
+        reply_id = await _store_reply(
+            agent, customer_id, channel, store_channel, reply, language, meta
+        )
         return _done(
             TurnResult(reply=reply, reply_message_id=reply_id, inbound_message_id=inbound_id, **kw),
             started,
@@ -140,7 +142,11 @@ async def run_turn(
     if is_opt_out(text):
         await set_opted_out(memory, customer_id, True)
         # The confirmation is the last automated message the customer receives.
-        return await reply_with(prompts.message("opted_out", language), opted_out=True)
+        return await reply_with(
+            prompts.message("opted_out", language),
+            opted_out=True,
+            meta={"optout_confirmation": True},
+        )
     if customer.opted_out:
         if is_opt_in(text):
             await set_opted_out(memory, customer_id, False)
@@ -204,6 +210,7 @@ async def _store_reply(
     store_channel: str,
     reply: str,
     language: str,
+    meta: dict[str, Any] | None = None,
 ) -> int | None:
     if channel == "voice" or not reply:
         return None
@@ -215,6 +222,7 @@ async def _store_reply(
         role="agent",
         text=reply,
         language=language,
+        meta=meta,
         delivery_status="pending" if channel == "whatsapp" else "console",
     )
     return message.id

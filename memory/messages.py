@@ -277,3 +277,23 @@ async def timeline(
             )
         ).fetchall()
     return [Message.from_row(r) for r in rows]
+
+
+async def get_message(memory: Memory, message_id: int) -> Message | None:
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = %s", (message_id,))
+        ).fetchone()
+    return Message.from_row(row) if row else None
+
+
+async def record_send_failure(
+    memory: Memory, message_id: int, *, code: str | None, error: str
+) -> None:
+    """Mark an outbound message as failed, with the provider's error code."""
+    async with memory.pool.connection() as conn:
+        await conn.execute(
+            """UPDATE messages SET delivery_status = 'failed', error_code = %s,
+                      error_message = %s, updated_at = now() WHERE id = %s""",
+            (code, error[:500], message_id),
+        )

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from config import Settings
-from server.routes import health
+from server.routes import health, twilio
 from server.services import Services, start_services
 
 
@@ -20,6 +20,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
         app.state.services = services or await start_services(settings)
+        if own and settings.run_worker:
+            await app.state.services.start_worker()
         try:
             yield
         finally:
@@ -36,4 +38,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     if services is not None:
         app.state.services = services
     app.include_router(health.router)
+    app.include_router(twilio.router)
     return app

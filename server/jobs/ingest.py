@@ -4,4 +4,8 @@ from __future__ import annotations
 
 import procrastinate
 
-blueprint = procrastinate.Blueprint()
+NAMESPACE = "calls"
+
+
+def register(app: procrastinate.App) -> None:
+    """Add the call jobs to a job app (none yet)."""

@@ -14,11 +14,9 @@ import httpx
 import pytest
 
 from config import Settings
-from memory import Memory
-from memory.database import open_pool, start_embedded_postgres
-from memory.migrate import migrate
+from memory.database import start_embedded_postgres
 from server.app import create_app
-from server.services import Services
+from server.services import start_services
 
 
 class OwnPostgres:
@@ -55,16 +53,14 @@ def own_postgres(tmp_path: Path) -> Iterator[OwnPostgres]:
 @pytest.fixture
 async def client(own_postgres, embeddings, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
     url = own_postgres.url
-    await migrate(url)
-    pool = await open_pool(url, min_size=1, max_size=2)
     settings = Settings(_env_file=None, database_url=url, data_dir=tmp_path, llm="rules")  # type: ignore[call-arg]
-    services = Services(settings=settings, memory=Memory(pool=pool, embeddings=embeddings))
+    services = await start_services(settings)
     app = create_app(services=services)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://hilo", timeout=10
     ) as http:
         yield http
-    await pool.close(timeout=5)
+    await services.memory.pool.close(timeout=5)
 
 
 async def ready_within(client: httpx.AsyncClient, seconds: float) -> httpx.Response:

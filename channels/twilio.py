@@ -1,0 +1,180 @@
+"""Twilio WhatsApp: signature checks for inbound webhooks and sending through the `twilio` SDK.
+
+`TWILIO_API_BASE_URL` points the SDK at another edge (or a local fake in tests) through the
+SDK's own HTTP client hook; nothing here speaks HTTP to Twilio by hand. Without credentials
+the console channel stores and logs messages instead, so every flow runs offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from memory.phones import mask_phone
+
+log = logging.getLogger(__name__)
+
+# Twilio error codes that will fail the same way again (invalid number, not a WhatsApp user,
+# outside the 24 h window without a template, unsubscribed, blocked…): record, never retry.
+PERMANENT_CODES = {21211, 21408, 21610, 21614, 63003, 63016, 63018, 63024, 63032, 21606, 21612}
+
+
+@dataclass
+class Sent:
+    sid: str
+    status: str
+
+
+class SendFailed(Exception):
+    """Twilio refused the message. `permanent` errors are recorded and never retried."""
+
+    def __init__(self, message: str, *, code: str | None, permanent: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.permanent = permanent
+
+
+class WhatsAppChannel(Protocol):
+    name: str
+
+    async def send(
+        self,
+        to: str,
+        *,
+        body: str | None = None,
+        content_sid: str | None = None,
+        content_variables: dict[str, str] | None = None,
+    ) -> Sent: ...
+
+
+def public_request_url(request_url: str, public_url: str | None) -> str:
+    """The URL Twilio signed: the public base (behind proxies) with the request's path/query."""
+    if not public_url:
+        return request_url
+    base = urlsplit(public_url.rstrip("/"))
+    req = urlsplit(request_url)
+    return urlunsplit((base.scheme, base.netloc, base.path + req.path, req.query, ""))
+
+
+def verify_twilio_signature(
+    auth_token: str, url: str, params: dict[str, str], signature: str | None
+) -> bool:
+    """Check `X-Twilio-Signature` with the SDK's validator (over every parameter received)."""
+    if not signature:
+        return False
+    return bool(RequestValidator(auth_token).validate(url, params, signature))
+
+
+class _BaseUrlHttpClient(TwilioHttpClient):
+    """The SDK's HTTP client, with `https://api.twilio.com` replaced by another base URL."""
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base = urlsplit(base_url.rstrip("/"))
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        parts = urlsplit(url)
+        url = urlunsplit(
+            (self.base.scheme, self.base.netloc, self.base.path + parts.path, parts.query, "")
+        )
+        return super().request(method, url, *args, **kwargs)
+
+
+class TwilioChannel:
+    """Sends WhatsApp messages with the Twilio REST API (the official SDK)."""
+
+    name = "twilio"
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        *,
+        base_url: str | None = None,
+        status_callback: str | None = None,
+    ) -> None:
+        http_client = (
+            _BaseUrlHttpClient(base_url, timeout=15) if base_url else TwilioHttpClient(timeout=15)
+        )
+        self.client = Client(account_sid, auth_token, http_client=http_client)
+        self.from_ = (
+            from_number if from_number.startswith("whatsapp:") else f"whatsapp:{from_number}"
+        )
+        self.status_callback = status_callback
+
+    def _create(self, kwargs: dict[str, Any]) -> Sent:
+        try:
+            message = self.client.messages.create(**kwargs)
+        except TwilioRestException as exc:
+            code = str(exc.code) if exc.code is not None else None
+            retriable = exc.status == 429 or exc.status >= 500
+            permanent = not retriable or (exc.code in PERMANENT_CODES)
+            raise SendFailed(
+                exc.msg or f"Twilio answered {exc.status}",
+                code=code or str(exc.status),
+                permanent=permanent,
+            ) from exc
+        return Sent(sid=str(message.sid), status=str(message.status or "queued"))
+
+    async def send(
+        self,
+        to: str,
+        *,
+        body: str | None = None,
+        content_sid: str | None = None,
+        content_variables: dict[str, str] | None = None,
+    ) -> Sent:
+        kwargs: dict[str, Any] = {"from_": self.from_, "to": f"whatsapp:{to}"}
+        if content_sid:
+            kwargs["content_sid"] = content_sid
+            kwargs["content_variables"] = json.dumps(content_variables or {}, ensure_ascii=False)
+        else:
+            kwargs["body"] = body or ""
+        if self.status_callback:
+            kwargs["status_callback"] = self.status_callback
+        # The SDK is synchronous (requests): keep it off the event loop.
+        return await asyncio.to_thread(self._create, kwargs)
+
+
+class ConsoleChannel:
+    """The offline channel: messages are logged (phone masked) and stored, never sent."""
+
+    name = "console"
+
+    async def send(
+        self,
+        to: str,
+        *,
+        body: str | None = None,
+        content_sid: str | None = None,
+        content_variables: dict[str, str] | None = None,
+    ) -> Sent:
+        text = body if body is not None else f"[template {content_sid}] {content_variables}"
+        log.info("console whatsapp", extra={"to": mask_phone(to), "chars": len(text or "")})
+        return Sent(sid=f"CONSOLE{uuid.uuid4().hex[:26]}", status="console")
+
+
+def build_whatsapp_channel(settings: Any) -> TwilioChannel | ConsoleChannel:
+    if not settings.twilio_enabled or not settings.twilio_whatsapp_from:
+        return ConsoleChannel()
+    callback = (
+        f"{settings.public_url.rstrip('/')}/webhooks/twilio/status" if settings.public_url else None
+    )
+    return TwilioChannel(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        settings.twilio_whatsapp_from,
+        base_url=settings.twilio_api_base_url,
+        status_callback=callback,
+    )

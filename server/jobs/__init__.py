@@ -1,0 +1,1 @@
+"""Durable jobs on PostgreSQL (procrastinate): agent turns, WhatsApp sends, call ingest."""

@@ -1,0 +1,57 @@
+"""The procrastinate app on Hilo's PostgreSQL: schema, task registry and the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import procrastinate
+import psycopg
+
+from memory.database import SCHEMA_LOCK_KEY
+from server.jobs import ingest, whatsapp
+
+log = logging.getLogger(__name__)
+
+
+def create_job_app(url: str) -> procrastinate.App:
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=url))
+    whatsapp.register(app)
+    ingest.register(app)
+    return app
+
+
+async def ensure_job_schema(url: str) -> bool:
+    """Apply procrastinate's schema once (under Hilo's schema lock). True if it was applied."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        try:
+            row = await (await conn.execute("SELECT to_regclass('procrastinate_jobs')")).fetchone()
+            if row and row[0]:
+                return False
+            await conn.execute(procrastinate.schema.SchemaManager.get_schema().encode())
+            log.info("applied the job queue schema")
+            return True
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+
+
+def start_worker(app: procrastinate.App, *, concurrency: int = 4) -> asyncio.Task[None]:
+    """Run a worker in this process's event loop (stop it by cancelling the task)."""
+    return asyncio.create_task(
+        app.run_worker_async(
+            concurrency=concurrency,
+            install_signal_handlers=False,
+            wait=True,
+            delete_jobs="successful",
+            name="hilo-worker",
+        ),
+        name="hilo-worker",
+    )
+
+
+async def stop_worker(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+        await asyncio.wait_for(task, timeout=10)

@@ -1,0 +1,77 @@
+"""Twilio webhooks: inbound WhatsApp messages and delivery status callbacks.
+
+Verify the signature first (refused requests store nothing), store the raw event and enqueue
+its job in one transaction, answer empty TwiML at once. Duplicates (same MessageSid) are
+acknowledged and ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+
+from channels.twilio import public_request_url, verify_twilio_signature
+from memory import InvalidPhone, normalize_phone, update_delivery
+from memory.events import record_event
+from server.deps import get_services
+from server.jobs.queue import enqueue
+from server.jobs.whatsapp import AGENT_TURN
+from server.services import Services
+
+router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+log = logging.getLogger(__name__)
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+async def verified_form(request: Request, services: Services) -> dict[str, str]:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    token = services.settings.twilio_auth_token
+    if token is None:
+        raise HTTPException(503, "Twilio webhooks need TWILIO_AUTH_TOKEN to verify signatures")
+    url = public_request_url(str(request.url), services.settings.public_url)
+    if not verify_twilio_signature(
+        token.get_secret_value(), url, form, request.headers.get("X-Twilio-Signature")
+    ):
+        raise HTTPException(403, "invalid Twilio signature")
+    return form
+
+
+@router.post("/whatsapp")
+async def inbound_whatsapp(
+    request: Request, services: Services = Depends(get_services)
+) -> Response:
+    form = await verified_form(request, services)
+    sid, sender = form.get("MessageSid"), form.get("From")
+    if not sid or not sender:
+        raise HTTPException(400, "MessageSid and From are required")
+    try:
+        phone = normalize_phone(sender, services.memory.default_region)
+    except InvalidPhone as exc:
+        raise HTTPException(400, f"From is not a valid phone number: {exc}") from exc
+    async with services.memory.pool.connection() as conn, conn.transaction():
+        event_id = await record_event(conn, "twilio", "whatsapp_inbound", sid, form)
+        if event_id is not None:
+            await enqueue(conn, AGENT_TURN, lock=f"customer:{phone}", event_id=event_id)
+    if event_id is None:
+        log.info("duplicate twilio webhook ignored", extra={"sid": sid})
+    return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+@router.post("/status")
+async def status_callback(request: Request, services: Services = Depends(get_services)) -> Response:
+    form = await verified_form(request, services)
+    sid, status = form.get("MessageSid"), form.get("MessageStatus")
+    if not sid or not status:
+        raise HTTPException(400, "MessageSid and MessageStatus are required")
+    try:
+        await update_delivery(
+            services.memory,
+            sid,
+            status,
+            error_code=form.get("ErrorCode"),
+            error_message=form.get("ErrorMessage"),
+        )
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return Response(status_code=204)
