@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from config import Settings
-from server.routes import health, twilio
+from server.routes import elevenlabs, health, twilio
 from server.services import Services, start_services
 
 
@@ -39,4 +39,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         app.state.services = services
     app.include_router(health.router)
     app.include_router(twilio.router)
+    app.include_router(elevenlabs.router)
     return app

@@ -1,0 +1,165 @@
+"""ElevenLabs routes: the post-call webhook, call start (dynamic variables), live server tools."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from channels.elevenlabs import InvalidSignature, verify_elevenlabs_signature
+from memory import InvalidPhone, customer_context, get_or_create_customer
+from memory.events import record_event
+from server.deps import get_services
+from server.jobs.ingest import INGEST
+from server.jobs.queue import enqueue
+from server.jobs.whatsapp import QueuedSender
+from server.services import Services
+from tools.ports import NullNotifier, ToolDeps
+from tools.registry import InvalidToolArgs, UnknownTool, invoke_tool
+
+router = APIRouter(tags=["elevenlabs"])
+log = logging.getLogger(__name__)
+EVENT_TYPES = {"post_call_transcription", "post_call_audio", "call_initiation_failure"}
+# Values ElevenLabs fills from the call (system__caller_id…); they pick the customer and are
+# never passed to a tool as arguments.
+BINDING_KEYS = {"caller_id", "called_number", "conversation_id", "direction", "call_sid"}
+
+
+@router.post("/webhooks/elevenlabs/post-call")
+async def post_call(request: Request, services: Services = Depends(get_services)) -> Any:
+    secret = services.settings.elevenlabs_webhook_secret
+    if secret is None:
+        raise HTTPException(503, "set ELEVENLABS_WEBHOOK_SECRET to receive post-call webhooks")
+    raw = await request.body()
+    try:
+        verify_elevenlabs_signature(
+            raw, request.headers.get("ElevenLabs-Signature"), secret.get_secret_value()
+        )
+    except InvalidSignature as exc:
+        raise HTTPException(401, f"invalid ElevenLabs signature: {exc}") from exc
+    try:
+        payload = json.loads(raw)
+    except ValueError as exc:
+        raise HTTPException(400, "the body is not JSON") from exc
+    event_type = payload.get("type") if isinstance(payload, dict) else None
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if event_type not in EVENT_TYPES or not isinstance(data, dict):
+        raise HTTPException(
+            422, f"unsupported event: type must be one of {sorted(EVENT_TYPES)} with a data object"
+        )
+    conversation_id = data.get("conversation_id")
+    if not conversation_id:
+        raise HTTPException(422, "data.conversation_id is required")
+    if event_type == "post_call_transcription" and not isinstance(data.get("transcript"), list):
+        raise HTTPException(422, "data.transcript must be a list")
+    async with services.memory.pool.connection() as conn, conn.transaction():
+        event_id = await record_event(
+            conn, "elevenlabs", event_type, f"{event_type}:{conversation_id}", payload
+        )
+        if event_id is not None and event_type != "post_call_audio":
+            await enqueue(conn, INGEST, event_id=event_id)
+    return {"status": "accepted" if event_id is not None else "duplicate"}
+
+
+def check_shared_secret(request: Request, services: Services) -> None:
+    secret = services.settings.tools_secret
+    if secret is None:
+        raise HTTPException(503, "set HILO_TOOLS_SECRET to use ElevenLabs tools and call start")
+    given = (
+        request.headers.get("X-Hilo-Secret")
+        or request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    )
+    if not given or not hmac.compare_digest(given, secret.get_secret_value()):
+        raise HTTPException(401, "missing or wrong shared secret")
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise HTTPException(400, "the body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise HTTPException(422, "the body must be a JSON object")
+    return body
+
+
+@router.post("/webhooks/elevenlabs/conversation-init")
+async def conversation_init(request: Request, services: Services = Depends(get_services)) -> Any:
+    check_shared_secret(request, services)
+    body = await _json_body(request)
+    caller = body.get("caller_id")
+    if not caller:
+        raise HTTPException(422, "caller_id is required")
+    try:
+        customer = await get_or_create_customer(services.memory, str(caller))
+    except InvalidPhone as exc:
+        raise HTTPException(422, f"caller_id is not a valid phone number: {exc}") from exc
+    context = await customer_context(services.memory, customer.id, recent=8)
+    whatsapp = [f"{m.role}: {m.text}" for m in context.recent_messages if m.channel == "whatsapp"]
+    variables = {
+        "customer_name": customer.name or "",
+        "last_summary": (context.last_call.summary or "") if context.last_call else "",
+        "pending_questions": "; ".join(context.pending_questions),
+        "next_steps": "; ".join(
+            context.agreed_next_steps + [a.description for a in context.next_actions]
+        ),
+        "recent_whatsapp": " | ".join(whatsapp[-6:]),
+    }
+    es = customer.language != "en"
+    prompt = (
+        "Contexto del cliente (de llamadas y WhatsApp anteriores): "
+        if es
+        else "Customer context (from earlier calls and WhatsApp): "
+    ) + json.dumps(variables, ensure_ascii=False)
+    first = (
+        (f"Hola {customer.name}, " if customer.name else "Hola, ") + "¿en qué te puedo ayudar?"
+        if es
+        else (f"Hi {customer.name}, " if customer.name else "Hi, ") + "how can I help?"
+    )
+    return JSONResponse(
+        {
+            "type": "conversation_initiation_client_data",
+            "dynamic_variables": variables,
+            "conversation_config_override": {
+                "agent": {
+                    "prompt": {"prompt": prompt},
+                    "first_message": first,
+                    "language": customer.language,
+                }
+            },
+        }
+    )
+
+
+@router.post("/elevenlabs/tools/{tool}")
+async def live_tool(tool: str, request: Request, services: Services = Depends(get_services)) -> Any:
+    check_shared_secret(request, services)
+    body = await _json_body(request)
+    caller = body.get("caller_id") or body.get("called_number")
+    if body.get("direction") == "outbound" and body.get("called_number"):
+        caller = body["called_number"]
+    if not caller:
+        raise HTTPException(422, "caller_id is required (bind it to system__caller_id)")
+    try:
+        customer = await get_or_create_customer(services.memory, str(caller))
+    except InvalidPhone as exc:
+        raise HTTPException(422, f"caller_id is not a valid phone number: {exc}") from exc
+    args = {k: v for k, v in body.items() if k not in BINDING_KEYS}
+    deps = ToolDeps(
+        memory=services.memory,
+        customer_id=customer.id,
+        channel="voice",
+        sender=QueuedSender(services.memory),
+        notifier=services.agent.notifier or NullNotifier(),
+        language=customer.language,
+    )
+    try:
+        return await invoke_tool(tool, args, deps)
+    except UnknownTool as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except InvalidToolArgs as exc:
+        raise HTTPException(422, str(exc)) from exc
