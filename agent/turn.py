@@ -179,6 +179,7 @@ async def run_turn(
             "reply": None,
         },
         {"configurable": {"thread_id": str(customer_id)}, "recursion_limit": 50},
+        durability="exit",  # one checkpoint write per turn, not one per step
         context=TurnContext(deps=deps, max_steps=agent.settings.max_agent_steps),
     )
     if state.get("skipped"):
