@@ -64,6 +64,7 @@ _PROMISE = re.compile(
     r"\b(te (envio|enviamos|mando|mandamos|llamo|llamamos|confirmo|agendo)|le (envio|enviamos|llamamos)|"
     r"quedamos|agendamos|agendado|i'?ll send|we'?ll (send|call)|i will send|scheduled)\b"
 )
+_CALL_ONLY = re.compile(r"\b(te llamo|le llamamos|te llamamos)\b")
 _OBJECTION = re.compile(
     r"\b(muy caro|costoso|caro|no estoy seguro|no me convence|lo voy a pensar|too expensive|not sure|think about it)\b"
 )
@@ -94,7 +95,10 @@ def analyze_with_rules(call: CallRecord) -> tuple[CallAnalysis, list[AgreedStep]
             if not answer or _CHECK_LATER.search(answer):
                 pending.append(text)
         if turn.role == "agent" and _PROMISE.search(folded):
-            steps.append(AgreedStep(text, parse_when(folded, call.started_at.astimezone(LOCAL_TZ))))
+            due = parse_when(folded, call.started_at.astimezone(LOCAL_TZ))
+            # "te llamo de Sol Andino" is a greeting; a call is a promise only with a time.
+            if due is not None or not _CALL_ONLY.search(folded):
+                steps.append(AgreedStep(text, due))
     objections = [t for t in customer_lines if _OBJECTION.search(fold(t))]
     negative = any(i in ("anger", "complaint") for i in intents)
     sentiment: Sentiment = (

@@ -1,9 +1,238 @@
-"""`hilo` commands of this concern; `register(app)` adds them to the CLI."""
+"""`hilo demo`: the whole story offline, over real HTTP against a running Hilo.
+
+A recorded ElevenLabs call is posted as a signed post-call webhook; the follow-up WhatsApp goes
+out (console channel); the customer writes on WhatsApp (signed as Twilio signs) and the agent
+recalls the call; a new inbound call starts with the WhatsApp context; the customer asks for a
+person and the thread is escalated. Then the one timeline is printed.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import secrets
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+PHONE = "+573001112233"
+CALL = [
+    ("agent", "Hola Ana, te llamo de Sol Andino por la cotización de paneles solares."),
+    ("user", "Hola, sí. Quiero paneles para mi casa en Chía, el techo es de teja."),
+    ("agent", "¿Cuánto podrían pagar al mes?"),
+    ("user", "Unos 500 mil pesos como máximo."),
+    ("agent", "Perfecto. Te envío la cotización el jueves por WhatsApp."),
+    ("user", "¿La instalación incluye el inversor?"),
+    ("agent", "Lo verifico con el equipo técnico y te confirmo."),
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Nothing yet."""
+    app.command("demo")(demo)
+
+
+def demo() -> None:
+    """Run the whole story offline (embedded database in a temporary folder) and print it."""
+    asyncio.run(_run())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _post_call_body() -> dict[str, Any]:
+    now = int(time.time())
+    return {
+        "type": "post_call_transcription",
+        "event_timestamp": now,
+        "data": {
+            "agent_id": "agent_demo",
+            "conversation_id": "conv_demo_1",
+            "status": "done",
+            "transcript": [
+                {
+                    "role": r,
+                    "message": m,
+                    "time_in_call_secs": i * 6,
+                    "tool_calls": [],
+                    "tool_results": [],
+                    "feedback": None,
+                    "conversation_turn_metrics": None,
+                }
+                for i, (r, m) in enumerate(CALL)
+            ],
+            "metadata": {
+                "start_time_unix_secs": now - 120,
+                "call_duration_secs": 60,
+                "main_language": "es",
+                "phone_call": {
+                    "type": "twilio",
+                    "direction": "outbound",
+                    "phone_number_id": "pn_demo",
+                    "agent_number": "+14155550100",
+                    "external_number": PHONE,
+                    "call_sid": "CAdemo",
+                    "stream_sid": "MZdemo",
+                },
+            },
+            "analysis": {
+                "call_successful": "success",
+                "transcript_summary": "Ana quiere paneles solares para su casa en Chía (techo de teja); "
+                "presupuesto de 500 mil pesos al mes; pidió confirmar si incluye inversor.",
+            },
+            "conversation_initiation_client_data": {"dynamic_variables": {"customer_name": "Ana"}},
+        },
+    }
+
+
+async def _run() -> None:
+    import httpx
+    import uvicorn
+    from pydantic import SecretStr
+    from twilio.request_validator import RequestValidator
+
+    from channels.elevenlabs import sign_elevenlabs
+    from config import Settings
+    from memory import find_customer_by_phone, timeline
+    from server.app import create_app
+
+    data_dir = Path(tempfile.mkdtemp(prefix="hilo-demo-"))
+    token, el_secret, tools_secret = (secrets.token_hex(16) for _ in range(3))
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = Settings(
+        _env_file=None,
+        data_dir=data_dir,
+        llm="rules",  # type: ignore[call-arg]
+        twilio_auth_token=SecretStr(token),
+        twilio_followup_content_sid="HXdemo00000000000000000000000000",
+        elevenlabs_webhook_secret=SecretStr(el_secret),
+        tools_secret=SecretStr(tools_secret),
+        log_format="text",
+    )
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        while not server.started:
+            await asyncio.sleep(0.05)
+        console.rule(
+            "[bold]Hilo demo[/]  (offline: embedded PostgreSQL, rules model, console WhatsApp)"
+        )
+
+        async def settle() -> None:
+            services = app.state.services
+            for _ in range(300):
+                async with services.memory.pool.connection() as conn:
+                    row = await (
+                        await conn.execute(
+                            "SELECT count(*) AS n FROM procrastinate_jobs "
+                            "WHERE status IN ('todo', 'doing')"
+                        )
+                    ).fetchone()
+                if row and row["n"] == 0:
+                    return
+                await asyncio.sleep(0.1)
+
+        raw = json.dumps(_post_call_body()).encode()
+        r = await http.post(
+            "/webhooks/elevenlabs/post-call",
+            content=raw,
+            headers={
+                "ElevenLabs-Signature": sign_elevenlabs(raw, el_secret),
+                "Content-Type": "application/json",
+            },
+        )
+        console.print(f"1. ElevenLabs post-call webhook (signed) → {r.status_code} {r.json()}")
+        await settle()
+
+        async def whatsapp(sid: str, text: str) -> None:
+            form = {
+                "MessageSid": sid,
+                "SmsSid": sid,
+                "AccountSid": "AC" + "0" * 32,
+                "From": f"whatsapp:{PHONE}",
+                "To": "whatsapp:+14155238886",
+                "Body": text,
+                "NumMedia": "0",
+                "ProfileName": "Ana",
+                "WaId": PHONE.lstrip("+"),
+            }
+            url = base + "/webhooks/twilio/whatsapp"
+            sig = RequestValidator(token).compute_signature(url, form)
+            resp = await http.post(
+                "/webhooks/twilio/whatsapp", data=form, headers={"X-Twilio-Signature": sig}
+            )
+            console.print(f"   WhatsApp «{text}» (signed as Twilio) → {resp.status_code}")
+            await settle()
+
+        console.print("2. The customer answers on WhatsApp:")
+        await whatsapp("SM" + "1" * 32, "Hola, ¿me recuerdas cuánto te dije que podíamos pagar?")
+        await whatsapp("SM" + "2" * 32, "¿Me pueden llamar el viernes a las 10?")
+        r = await http.post(
+            "/webhooks/elevenlabs/conversation-init",
+            json={
+                "caller_id": PHONE,
+                "agent_id": "agent_demo",
+                "called_number": "+14155550100",
+                "call_sid": "CAdemo2",
+            },
+            headers={"X-Hilo-Secret": tools_secret},
+        )
+        variables = r.json()["dynamic_variables"]
+        console.print(
+            f"3. Ana calls again: call-start webhook → {r.status_code}; the voice agent "
+            f"gets recent_whatsapp = «{variables['recent_whatsapp'][:160]}…»"
+        )
+        console.print("4. Ana asks for a person:")
+        await whatsapp("SM" + "3" * 32, "Prefiero hablar con una persona, por favor")
+        await whatsapp("SM" + "4" * 32, "¿Hola?")
+
+        memory = app.state.services.memory
+        customer = await find_customer_by_phone(memory, PHONE)
+        assert customer is not None
+        table = Table(title=f"One thread: {customer.name} {customer.phone}", show_lines=False)
+        for column in ("when", "channel", "who", "text", "delivery"):
+            table.add_column(column)
+        for m in await timeline(memory, customer.id):
+            table.add_row(
+                m.created_at.strftime("%H:%M:%S"),
+                m.channel,
+                m.role,
+                m.text,
+                m.delivery_status or "",
+            )
+        console.print(table)
+        async with memory.pool.connection() as conn:
+            escalation = await (
+                await conn.execute(
+                    "SELECT status, reason FROM escalations WHERE customer_id = %s", (customer.id,)
+                )
+            ).fetchone()
+            actions = await (
+                await conn.execute(
+                    "SELECT type, description, due_at FROM next_actions WHERE customer_id = %s "
+                    "ORDER BY id",
+                    (customer.id,),
+                )
+            ).fetchall()
+        for a in actions:
+            due = f" (due {a['due_at']:%Y-%m-%d %H:%M} UTC)" if a["due_at"] else ""
+            console.print(f"next action ({a['type']}): {a['description']}{due}", markup=False)
+        console.print(
+            f"escalation: {escalation['status']} — {escalation['reason']}"
+            if escalation
+            else "escalation: none",
+            markup=False,
+        )
+    server.should_exit = True
+    await serving
