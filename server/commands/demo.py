@@ -86,8 +86,9 @@ def _post_call_body() -> dict[str, Any]:
             },
             "analysis": {
                 "call_successful": "success",
-                "transcript_summary": "Ana quiere paneles solares para su casa en Chía (techo de teja); "
-                "presupuesto de 500 mil pesos al mes; pidió confirmar si incluye inversor.",
+                "transcript_summary": "Ana quiere paneles solares para su casa en Chía "
+                "(techo de teja); presupuesto de 500 mil pesos al mes; pidió confirmar si "
+                "incluye inversor.",
             },
             "conversation_initiation_client_data": {"dynamic_variables": {"customer_name": "Ana"}},
         },
@@ -123,7 +124,7 @@ async def _run() -> None:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     serving = asyncio.create_task(server.serve())
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-        while not server.started:
+        while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
             await asyncio.sleep(0.05)
         console.rule(
             "[bold]Hilo demo[/]  (offline: embedded PostgreSQL, rules model, console WhatsApp)"
