@@ -24,7 +24,6 @@ from agent.optout import is_opt_in, is_opt_out
 from config import Settings
 from memory import (
     Memory,
-    current_escalation,
     get_customer,
     save_message,
     set_language,
@@ -193,12 +192,15 @@ async def run_turn(
     last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
     turn_messages = messages[last_human:]
     tool_calls, recalled, tokens = _explain(turn_messages)
-    escalation = await current_escalation(memory, customer_id)
+    # The thread was AI-owned at the start of the turn (else the graph skipped), so it is
+    # escalated now exactly when a tool call of this turn opened the escalation.
+    escalated = any(c["name"] == "escalate_to_human" and isinstance(c["result"], dict)
+                    and c["result"].get("escalated") for c in tool_calls)
     result = await reply_with(
         state.get("reply") or "",
         tool_calls=tool_calls,
         recalled=recalled,
-        escalated=escalation is not None,
+        escalated=escalated,
         prompt_tokens=tokens,
     )
     return result

@@ -48,3 +48,32 @@ async def test_elevenlabs_summary_is_kept_and_used_for_recall_questions(settings
         agent, saved.customer.id, "whatsapp", "¿Me recuerdas lo que hablamos en la llamada?"
     )
     assert result.reply and ("500 mil" in result.reply or "Chía" in result.reply)
+
+
+async def test_with_an_llm_the_analysis_is_its_structured_output(settings, memory):
+    import json
+
+    from agent.models import build_model
+    from tests.agent.fake_openai import FakeOpenAI, text
+
+    answer = {"summary": "Ana quiere paneles; presupuesto 500 mil.", "intent": "quote",
+              "topics": ["paneles solares"], "pending_questions": ["¿Incluye el inversor?"],
+              "next_steps": ["Enviar la cotización el jueves"], "objections": [],
+              "sentiment": "positive"}
+
+    def respond(body):
+        assert "response_format" in body or "tools" in body
+        return text(json.dumps(answer, ensure_ascii=False))
+
+    call = make_call()
+    saved = await save_call(memory, call)
+    with FakeOpenAI(respond) as fake:
+        s = settings.model_copy(update={"llm": "openai", "openai_api_key": "sk-test",
+                                        "openai_base_url": fake.base_url})
+        analysis = await analyze_and_store_call(memory, saved, call, model=build_model(s))
+    assert analysis.pending_questions == ["¿Incluye el inversor?"]
+    assert "CallAnalysis" in json.dumps(fake.requests[0].get("response_format", {})) or \
+        fake.requests[0].get("tools")
+    context = await customer_context(memory, saved.customer.id)
+    assert context.last_call.summary == answer["summary"]
+    assert context.pending_questions == ["¿Incluye el inversor?"]
