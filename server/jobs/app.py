@@ -10,7 +10,7 @@ import procrastinate
 import psycopg
 
 from memory.database import SCHEMA_LOCK_KEY
-from server.jobs import ingest, whatsapp
+from server.jobs import actions, ingest, whatsapp
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,7 @@ def create_job_app(url: str) -> procrastinate.App:
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=url))
     whatsapp.register(app)
     ingest.register(app)
+    actions.register(app)
     return app
 
 

@@ -1,0 +1,79 @@
+"""Outbound ElevenLabs calls through the official SDK (Twilio outbound call, batch calling).
+
+`ELEVENLABS_BASE_URL` points the SDK at another region, or at a local fake in tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from elevenlabs import AsyncElevenLabs
+from elevenlabs.types import ConversationInitiationClientDataRequestInput
+
+
+class ElevenLabsNotConfigured(RuntimeError):
+    pass
+
+
+def build_elevenlabs(settings: Any) -> AsyncElevenLabs:
+    if settings.elevenlabs_api_key is None:
+        raise ElevenLabsNotConfigured("set ELEVENLABS_API_KEY")
+    kwargs: dict[str, Any] = {"api_key": settings.elevenlabs_api_key.get_secret_value()}
+    if settings.elevenlabs_base_url:
+        kwargs["base_url"] = settings.elevenlabs_base_url
+    return AsyncElevenLabs(**kwargs)
+
+
+def can_place_calls(settings: Any) -> bool:
+    return bool(
+        settings.elevenlabs_api_key
+        and settings.elevenlabs_agent_id
+        and settings.elevenlabs_phone_number_id
+    )
+
+
+async def place_outbound_call(
+    settings: Any, phone: str, dynamic_variables: dict[str, str]
+) -> str | None:
+    """Ask ElevenLabs to call `phone` now with these dynamic variables; the conversation id."""
+    if not can_place_calls(settings):
+        raise ElevenLabsNotConfigured(
+            "set ELEVENLABS_API_KEY, ELEVENLABS_AGENT_ID and ELEVENLABS_PHONE_NUMBER_ID"
+        )
+    client = build_elevenlabs(settings)
+    response = await client.conversational_ai.twilio.outbound_call(
+        agent_id=settings.elevenlabs_agent_id,
+        agent_phone_number_id=settings.elevenlabs_phone_number_id,
+        to_number=phone,
+        conversation_initiation_client_data=ConversationInitiationClientDataRequestInput(
+            dynamic_variables=dynamic_variables
+        ),  # type: ignore[arg-type]
+    )
+    return response.conversation_id
+
+
+async def submit_batch(
+    settings: Any, call_name: str, recipients: list[tuple[str, str, dict[str, str]]]
+) -> str:
+    """Submit a batch call: (recipient id, phone, dynamic variables) each; the batch id."""
+    from elevenlabs.types import OutboundCallRecipient
+
+    if not settings.elevenlabs_agent_id:
+        raise ElevenLabsNotConfigured("set ELEVENLABS_AGENT_ID")
+    client = build_elevenlabs(settings)
+    batch = await client.conversational_ai.batch_calls.create(
+        call_name=call_name,
+        agent_id=settings.elevenlabs_agent_id,
+        agent_phone_number_id=settings.elevenlabs_phone_number_id,
+        recipients=[
+            OutboundCallRecipient(
+                id=rid,
+                phone_number=phone,
+                conversation_initiation_client_data=ConversationInitiationClientDataRequestInput(
+                    dynamic_variables=variables
+                ),
+            )  # type: ignore[arg-type]
+            for rid, phone, variables in recipients
+        ],
+    )
+    return str(batch.id)

@@ -1,0 +1,73 @@
+"""A local fake of the ElevenLabs API (real HTTP) for the SDK: records requests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+
+
+class FakeElevenLabs:
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+        app = FastAPI()
+
+        @app.post("/v1/convai/twilio/outbound-call")
+        async def outbound(request: Request) -> dict[str, Any]:
+            self.requests.append(("outbound-call", await request.json()))
+            return {
+                "success": True,
+                "message": "ok",
+                "conversation_id": f"conv_{uuid.uuid4().hex[:8]}",
+                "callSid": "CAfake",
+            }
+
+        @app.post("/v1/convai/batch-calling/submit")
+        async def batch(request: Request) -> dict[str, Any]:
+            body = await request.json()
+            self.requests.append(("batch", body))
+            now = int(time.time())
+            return {
+                "id": "btcal_fake",
+                "name": body["call_name"],
+                "agent_id": body["agent_id"],
+                "status": "pending",
+                "created_at_unix": now,
+                "scheduled_time_unix": now,
+                "total_calls_dispatched": 0,
+                "total_calls_scheduled": len(body["recipients"]),
+                "total_calls_finished": 0,
+                "last_updated_at_unix": now,
+                "retry_count": 0,
+                "phone_number_id": body.get("agent_phone_number_id"),
+                "phone_provider": "twilio",
+                "agent_name": "Demo",
+            }
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FakeElevenLabs:
+        self.thread.start()
+        deadline = time.time() + 10
+        while not self.server.started and time.time() < deadline:
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)

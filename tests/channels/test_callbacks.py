@@ -1,0 +1,105 @@
+"""A due callback (from schedule_callback) is placed once through the ElevenLabs SDK."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import SecretStr
+
+from memory import create_next_action, get_or_create_customer, list_next_actions
+from server.jobs.actions import place_due_callbacks
+from tests.channels.fake_elevenlabs import FakeElevenLabs
+
+
+@pytest.fixture
+def fake_elevenlabs():
+    fake = FakeElevenLabs().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def twilio_settings(twilio_settings, fake_elevenlabs):
+    return twilio_settings.model_copy(
+        update={
+            "elevenlabs_api_key": SecretStr("xi-test"),
+            "elevenlabs_agent_id": "agent_x",
+            "elevenlabs_phone_number_id": "pn_x",
+            "elevenlabs_base_url": fake_elevenlabs.base_url,
+        }
+    )
+
+
+async def test_due_callback_is_placed_once_with_the_customer_context(services, fake_elevenlabs):
+    memory = services.memory
+    ana = await get_or_create_customer(memory, "+573001112233", name="Ana")
+    await create_next_action(
+        memory,
+        ana.id,
+        "Llamar: pidió que la llamen",
+        type="call",
+        due_at=datetime.now(UTC) - timedelta(minutes=1),
+    )
+    await create_next_action(
+        memory,
+        ana.id,
+        "Llamar más tarde",
+        type="call",
+        due_at=datetime.now(UTC) + timedelta(hours=3),
+    )
+    assert await place_due_callbacks() == 1
+    assert await place_due_callbacks() == 0  # claimed: never placed twice
+    [(kind, body)] = fake_elevenlabs.requests
+    assert kind == "outbound-call" and body["to_number"] == "+573001112233"
+    assert body["agent_id"] == "agent_x" and body["agent_phone_number_id"] == "pn_x"
+    variables = body["conversation_initiation_client_data"]["dynamic_variables"]
+    assert variables["customer_name"] == "Ana" and "llamen" in variables["callback_reason"]
+    statuses = sorted(a.status for a in await list_next_actions(memory, ana.id, open_only=False))
+    assert statuses == ["done", "open"]
+
+
+async def test_calls_submit_sends_recipients_with_variables_from_memory(
+    twilio_settings, fake_elevenlabs, memory, tmp_path
+):
+    import os
+    import subprocess
+    import sys
+
+    from memory import CallRecord, CallTurn, save_call
+
+    await save_call(
+        memory,
+        CallRecord(
+            "conv_prev",
+            "+573001112233",
+            [CallTurn("customer", "Quiero paneles"), CallTurn("agent", "Te envío la cotización")],
+            datetime.now(UTC),
+            summary="Quiere paneles solares.",
+        ),
+    )
+    csv_file = tmp_path / "recipients.csv"
+    csv_file.write_text("phone,name,plan\n+57 300 111 2233,Ana,premium\n3009998877,Luis,\n")
+    env = {
+        **os.environ,
+        "DATABASE_URL": memory.url,
+        "HILO_DATA_DIR": str(tmp_path),
+        "ELEVENLABS_API_KEY": "xi-test",
+        "ELEVENLABS_AGENT_ID": "agent_x",
+        "ELEVENLABS_PHONE_NUMBER_ID": "pn_x",
+        "ELEVENLABS_BASE_URL": fake_elevenlabs.base_url,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "server.cli", "calls", "submit", str(csv_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    [(kind, body)] = fake_elevenlabs.requests
+    assert kind == "batch" and body["agent_id"] == "agent_x"
+    ana, luis = body["recipients"]
+    assert ana["phone_number"] == "+573001112233" and luis["phone_number"] == "+573009998877"
+    ana_vars = ana["conversation_initiation_client_data"]["dynamic_variables"]
+    assert ana_vars["last_summary"] == "Quiere paneles solares." and ana_vars["plan"] == "premium"
