@@ -38,6 +38,19 @@ async def ensure_job_schema(url: str) -> bool:
             await conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
 
 
+async def requeue_stalled_jobs(
+    app: procrastinate.App, *, seconds_since_heartbeat: float = 30
+) -> int:
+    """Put back in the queue the jobs of workers that died mid-job (no heartbeat lately)."""
+    stalled = list(
+        await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat)
+    )
+    for job in stalled:
+        await app.job_manager.retry_job(job)
+        log.warning("requeued a stalled job", extra={"job_id": job.id, "task": job.task_name})
+    return len(stalled)
+
+
 def start_worker(app: procrastinate.App, *, concurrency: int = 4) -> asyncio.Task[None]:
     """Run a worker in this process's event loop (stop it by cancelling the task)."""
     return asyncio.create_task(

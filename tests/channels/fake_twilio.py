@@ -3,6 +3,7 @@ fail on demand (a queue of scripted error answers served before the normal 201s)
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -19,6 +20,7 @@ class FakeTwilio:
         self.messages: list[dict[str, str]] = []
         self.failures: list[tuple[int, int]] = []  # (http status, twilio code) served first
         self.attempts = 0
+        self.delay = 0.0  # seconds before answering (a slow Twilio)
         app = FastAPI()
 
         @app.post("/2010-04-01/Accounts/{account_sid}/Messages.json")
@@ -36,6 +38,10 @@ class FakeTwilio:
                     },
                     status_code=status,
                 )
+            if self.delay:
+                await asyncio.sleep(self.delay)
+                if await request.is_disconnected():
+                    return JSONResponse({}, status_code=499)  # the caller died: never completed
             self.messages.append(form)
             sid = "SM" + uuid.uuid4().hex
             return JSONResponse(

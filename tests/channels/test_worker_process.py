@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -70,3 +71,54 @@ async def test_separate_worker_process_answers_and_stops_cleanly(
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, proc.stderr.read() if proc.stderr else ""
+
+
+async def test_a_worker_killed_mid_job_is_replaced_and_nothing_is_lost_or_sent_twice(
+    web_only, twilio_settings, fake_twilio
+):
+    import httpx
+
+    from server.jobs.app import requeue_stalled_jobs
+
+    fake_twilio.delay = 8.0  # the reply's send hangs inside Twilio while we kill the worker
+    app = create_app(services=web_only)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hilo.test"
+    ) as client:
+        await post_signed(
+            client, "/webhooks/twilio/whatsapp", inbound_form("SM" + "f" * 32, "Hola")
+        )
+    proc = worker_process(twilio_settings)
+
+    def sending() -> bool:
+        with psycopg.connect(web_only.memory.url) as conn:
+            return (
+                conn.execute(
+                    "SELECT count(*) FROM procrastinate_jobs WHERE status='doing' "
+                    "AND task_name = 'whatsapp:send_whatsapp'"
+                ).fetchone()[0]
+                == 1
+            )
+
+    async def is_sending():
+        return sending()
+
+    try:
+        await wait_until(is_sending, timeout=60)
+    finally:
+        proc.kill()  # SIGKILL: no cleanup, the job stays `doing`
+        proc.wait(timeout=10)
+    fake_twilio.delay = 0.0
+    assert await requeue_stalled_jobs(web_only.jobs, seconds_since_heartbeat=0) == 1
+    await web_only.start_worker()
+
+    async def sent():
+        return len(fake_twilio.messages) == 1
+
+    await wait_until(sent, timeout=60)
+    await asyncio.sleep(1)
+    assert len(fake_twilio.messages) == 1
+    with psycopg.connect(web_only.memory.url) as conn:
+        assert (
+            conn.execute("SELECT count(*) FROM messages WHERE role='customer'").fetchone()[0] == 1
+        )
