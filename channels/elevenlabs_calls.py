@@ -77,3 +77,28 @@ async def submit_batch(
         ],
     )
     return str(batch.id)
+
+
+async def finished_conversations(
+    settings: Any, *, since_unix: int | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Finished conversations of the agent (newest first), each as the post-call `data` shape."""
+    client = build_elevenlabs(settings)
+    found: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while len(found) < limit:
+        page = await client.conversational_ai.conversations.list(
+            cursor=cursor,
+            agent_id=settings.elevenlabs_agent_id,
+            call_start_after_unix=since_unix,
+            page_size=min(100, limit),
+        )
+        for summary in page.conversations:
+            if summary.status != "done":
+                continue
+            detail = await client.conversational_ai.conversations.get(summary.conversation_id)
+            found.append(detail.model_dump(mode="json", by_alias=True, exclude_none=True))
+        if not page.has_more or not page.next_cursor:
+            return found
+        cursor = page.next_cursor
+    return found

@@ -67,3 +67,52 @@ def submit(
 
     batch_id = asyncio.run(run())
     console.print(f"submitted batch {batch_id} with {len(rows)} recipients")
+
+
+@calls_app.command("sync")
+def sync(
+    since_hours: int = typer.Option(72, help="Look back this many hours."),
+) -> None:
+    """Pull finished conversations from ElevenLabs (when the post-call webhook is not set up).
+
+    Each one goes through the same path as the webhook (raw event stored once, ingest job
+    queued); a running `hilo serve` or `hilo worker` ingests it. Already known calls are skipped.
+    """
+    import time
+
+    from channels.elevenlabs_calls import finished_conversations
+    from config import Settings
+    from memory import open_memory
+    from memory.events import record_event
+    from server.jobs.app import ensure_job_schema
+    from server.jobs.ingest import INGEST
+    from server.jobs.queue import enqueue
+    from server.logging_setup import configure_logging
+
+    settings = Settings()
+    configure_logging("text", logging.WARNING)
+
+    async def run() -> tuple[int, int]:
+        conversations = await finished_conversations(
+            settings, since_unix=int(time.time()) - since_hours * 3600
+        )
+        memory = await open_memory(settings)
+        try:
+            await ensure_job_schema(memory.url)
+            new = 0
+            for data in conversations:
+                payload = {"type": "post_call_transcription", "data": data, "source": "sync"}
+                key = f"post_call_transcription:{data['conversation_id']}"
+                async with memory.pool.connection() as conn, conn.transaction():
+                    event_id = await record_event(
+                        conn, "elevenlabs", "post_call_transcription", key, payload
+                    )
+                    if event_id is not None:
+                        await enqueue(conn, INGEST, event_id=event_id)
+                        new += 1
+            return len(conversations), new
+        finally:
+            await memory.close()
+
+    seen, new = asyncio.run(run())
+    console.print(f"{seen} finished conversations, {new} new queued for ingest")

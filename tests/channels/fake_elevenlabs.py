@@ -49,6 +49,33 @@ class FakeElevenLabs:
                 "agent_name": "Demo",
             }
 
+        self.conversations: dict[str, dict[str, Any]] = {}
+
+        @app.get("/v1/convai/conversations")
+        async def list_conversations(request: Request) -> dict[str, Any]:
+            self.requests.append(("list", dict(request.query_params)))
+            return {
+                "conversations": [
+                    {
+                        "agent_id": c["agent_id"],
+                        "conversation_id": cid,
+                        "start_time_unix_secs": c["metadata"]["start_time_unix_secs"],
+                        "call_duration_secs": c["metadata"]["call_duration_secs"],
+                        "message_count": len(c["transcript"]),
+                        "status": c["status"],
+                        "call_successful": "success",
+                    }
+                    for cid, c in self.conversations.items()
+                ],
+                "has_more": False,
+                "next_cursor": None,
+            }
+
+        @app.get("/v1/convai/conversations/{conversation_id}")
+        async def get_conversation(conversation_id: str) -> dict[str, Any]:
+            self.requests.append(("get", {"conversation_id": conversation_id}))
+            return self.conversations[conversation_id]
+
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]

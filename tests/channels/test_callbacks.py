@@ -103,3 +103,52 @@ async def test_calls_submit_sends_recipients_with_variables_from_memory(
     assert ana["phone_number"] == "+573001112233" and luis["phone_number"] == "+573009998877"
     ana_vars = ana["conversation_initiation_client_data"]["dynamic_variables"]
     assert ana_vars["last_summary"] == "Quiere paneles solares." and ana_vars["plan"] == "premium"
+
+
+async def test_calls_sync_ingests_finished_conversations_once(
+    services, fake_elevenlabs, twilio_settings, tmp_path
+):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import psycopg
+
+    from tests.channels.conftest import wait_until
+    from tests.channels.test_elevenlabs import post_call_payload
+
+    data = post_call_payload("conv_synced")["data"]
+    fake_elevenlabs.conversations["conv_synced"] = data
+    env = {
+        **os.environ,
+        "DATABASE_URL": services.memory.url,
+        "HILO_DATA_DIR": str(tmp_path),
+        "ELEVENLABS_API_KEY": "xi-test",
+        "ELEVENLABS_AGENT_ID": "agent_x",
+        "ELEVENLABS_BASE_URL": fake_elevenlabs.base_url,
+    }
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, "-m", "server.cli", "calls", "sync"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+    assert "0 new" in result.stdout
+
+    def calls() -> int:
+        with psycopg.connect(services.memory.url) as conn:
+            return conn.execute(
+                "SELECT count(*) FROM interactions WHERE channel='call' AND "
+                "external_id='conv_synced'"
+            ).fetchone()[0]
+
+    async def ingested():
+        return calls() == 1
+
+    await wait_until(ingested, timeout=30)
+    time.sleep(0.5)
+    assert calls() == 1
