@@ -207,3 +207,24 @@ async def test_stop_opts_out_and_start_opts_back_in(client, services, fake_twili
     await post_signed(client, "/webhooks/twilio/whatsapp", inbound_form("SM" + "b" * 32, "START"))
     await wait_until(lambda: _no_jobs_left(services.memory.url))
     assert len(fake_twilio.messages) == 2
+
+
+async def test_voice_note_is_stored_and_acknowledged(client, services, fake_twilio):
+    form = inbound_form(
+        "SM" + "f" * 32,
+        "",
+        NumMedia="1",
+        MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM/Media/ME",
+        MediaContentType0="audio/ogg",
+        MessageType="audio",
+    )
+    assert (await post_signed(client, "/webhooks/twilio/whatsapp", form)).status_code == 200
+
+    async def replied():
+        return len(fake_twilio.messages) == 1
+
+    await wait_until(replied)
+    assert "audio" in fake_twilio.messages[0]["Body"]
+    with psycopg.connect(services.memory.url) as conn:
+        media = conn.execute("SELECT media FROM messages WHERE role='customer'").fetchone()[0]
+    assert media == [{"url": form["MediaUrl0"], "content_type": "audio/ogg"}]
