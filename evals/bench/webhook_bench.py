@@ -2,7 +2,7 @@
 
 Starts the server as a subprocess on loopback (console WhatsApp channel, rules model), then:
 1. WhatsApp webhook acknowledgement latency (signed requests) at N concurrent senders, and the
-   sustained rate of messages answered end to end by the in-process worker;
+   worker throughput on the backlog (agent turn + reply sent);
 2. live tool latency (`recall_conversations`) at M concurrent calls;
 3. post-call ingest of a 150-turn call end to end (webhook → stored, analysed, follow-up queued).
 
@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -65,15 +66,23 @@ async def main(senders: int, messages: int, calls: int, in_process: bool, think:
     }
     for key in ("TWILIO_ACCOUNT_SID", "OPENAI_API_KEY"):
         env.pop(key, None)
-    worker = None
-    if not in_process:  # the web process only answers webhooks; a `hilo worker` does the jobs
+    worker: subprocess.Popen[bytes] | None = None
+
+    def start_worker() -> None:
+        # The web process only answers webhooks; a `hilo worker` does the jobs. It starts once
+        # the acknowledgements are measured, so on this 2-core machine they measure the web
+        # path and not a CPU shared with agent turns (then the backlog measures the worker).
+        nonlocal worker
+        if not in_process and worker is None:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "server.cli", "worker"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+
+    if not in_process:
         env["HILO_RUN_WORKER"] = "false"
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "worker"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
     server = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
         env=env,
@@ -92,7 +101,7 @@ async def main(senders: int, messages: int, calls: int, in_process: bool, think:
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
-            await whatsapp_phase(http, base, token, senders, messages)
+            await whatsapp_phase(http, base, token, senders, messages, start_worker)
             await ingest_phase(http, el_secret)
             await tools_phase(http, tools_secret, calls, think)
     finally:
@@ -103,7 +112,12 @@ async def main(senders: int, messages: int, calls: int, in_process: bool, think:
 
 
 async def whatsapp_phase(
-    http: httpx.AsyncClient, base: str, token: str, senders: int, messages: int
+    http: httpx.AsyncClient,
+    base: str,
+    token: str,
+    senders: int,
+    messages: int,
+    start_worker: Callable[[], None],
 ) -> None:
     validator = RequestValidator(token)
     url = base + "/webhooks/twilio/whatsapp"
@@ -136,6 +150,8 @@ async def whatsapp_phase(
     started = time.perf_counter()
     await asyncio.gather(*(sender(w) for w in range(senders)))
     accepted = time.perf_counter() - started
+    start_worker()
+    started = time.perf_counter()
     print(
         f"whatsapp webhook ack ({senders} concurrent senders, {messages} messages): "
         f"p50 {statistics.median(latencies):.1f} ms  p99 {pct(latencies, 0.99):.1f} ms  "
@@ -153,7 +169,7 @@ async def whatsapp_phase(
         await asyncio.sleep(0.5)
     answered = time.perf_counter() - started
     print(
-        f"sustained end to end (acknowledged, agent turn, reply sent): "
+        f"worker throughput (agent turn + reply sent, from a backlog): "
         f"{messages / answered:.1f} msg/s over {answered:.1f} s"
     )
 
