@@ -198,3 +198,29 @@ async def record_call_analysis(
                WHERE id = %s""",
             (summary, intent, sentiment, json.dumps(analysis or {}), interaction_id),
         )
+
+
+async def record_failed_call(
+    memory: Memory,
+    phone: str,
+    conversation_id: str,
+    reason: str,
+    *,
+    platform: str = "elevenlabs",
+) -> tuple[int, bool]:
+    """Store a call attempt that never connected (status `failed`), once per conversation id.
+
+    Returns (customer id, created).
+    """
+    async with memory.pool.connection() as conn, conn.transaction():
+        customer = await upsert_customer(conn, phone, default_region=memory.default_region)
+        row = await (
+            await conn.execute(
+                """INSERT INTO interactions (customer_id, channel, platform, external_id,
+                                             direction, status, summary)
+                   VALUES (%s, 'call', %s, %s, 'outbound', 'failed', %s)
+                   ON CONFLICT (platform, external_id) DO NOTHING RETURNING id""",
+                (customer.id, platform, conversation_id, f"Llamada no iniciada: {reason}"[:300]),
+            )
+        ).fetchone()
+    return customer.id, row is not None

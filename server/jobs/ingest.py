@@ -14,8 +14,9 @@ import procrastinate
 
 import prompts
 from agent.analysis import analyze_and_store_call
-from channels.elevenlabs import call_record
-from memory import CallRecord, Memory, create_next_action, get_or_create_customer, save_call
+from channels.elevenlabs import call_record, customer_phone
+from memory import CallRecord, Memory, create_next_action, save_call
+from memory.calls import record_failed_call
 from memory.events import get_event, mark_event
 from server.jobs import runtime
 from server.jobs.whatsapp import QueuedSender
@@ -99,20 +100,26 @@ async def ingest_call(event_id: int) -> str:
     payload = event.payload
     if event.event_type == "call_initiation_failure":
         data = payload.get("data") or {}
-        phone = ((data.get("metadata") or {}).get("phone_call") or {}).get("external_number") or (
-            data.get("metadata") or {}
-        ).get("to_number")
+        metadata = data.get("metadata") or {}
+        phone = (
+            (metadata.get("phone_call") or {}).get("external_number")
+            or metadata.get("to_number")
+            or customer_phone(data)
+        )
+        reason = str(data.get("failure_reason") or "desconocido")
         if phone:
-            customer = await get_or_create_customer(memory, str(phone))
-            await create_next_action(
-                memory,
-                customer.id,
-                "Reintentar llamada (no se pudo "
-                f"iniciar: {data.get('failure_reason', 'desconocido')})",
-                type="call",
-                priority="normal",
-                created_by="elevenlabs",
+            customer_id, created = await record_failed_call(
+                memory, str(phone), str(data.get("conversation_id")), reason
             )
+            if created:
+                await create_next_action(
+                    memory,
+                    customer_id,
+                    f"Reintentar llamada (no se pudo iniciar: {reason})",
+                    type="call",
+                    priority="normal",
+                    created_by="elevenlabs",
+                )
         await mark_event(memory, event_id, "done")
         return "failure recorded"
     call = call_record(payload)

@@ -236,3 +236,31 @@ async def test_live_tools_refuse_bad_requests(client):
         json={"caller_id": "+573001112233", "when": "no es una fecha"},
     )
     assert bad.status_code == 422 and "when" in bad.text
+
+
+async def test_call_initiation_failure_records_the_attempt_and_a_retry(client, services):
+    payload = {
+        "type": "call_initiation_failure",
+        "event_timestamp": int(time.time()),
+        "data": {
+            "agent_id": "agent_x",
+            "conversation_id": "conv_fail",
+            "failure_reason": "busy",
+            "metadata": {
+                "type": "twilio",
+                "phone_call": {"type": "twilio", "external_number": "+573001112233"},
+                "new_field": True,
+            },
+        },
+    }
+    for _ in range(2):
+        assert (await post_call(client, payload)).status_code == 200
+    await wait_until(lambda: jobs_done(services.memory.url))
+    url = services.memory.url
+    assert count(url, "SELECT count(*) FROM interactions WHERE status='failed'") == 1
+    assert (
+        count(
+            url, "SELECT count(*) FROM next_actions WHERE type='call' AND description LIKE '%busy%'"
+        )
+        == 1
+    )
