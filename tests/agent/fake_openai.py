@@ -4,15 +4,14 @@ records every request, so ChatOpenAI is exercised end to end without the real se
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
+
+from tests.local_server import LocalServer
 
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -36,7 +35,7 @@ def text(content: str) -> dict[str, Any]:
     return {"role": "assistant", "content": content}
 
 
-class FakeOpenAI:
+class FakeOpenAI(LocalServer):
     def __init__(self, responder: Responder) -> None:
         self.requests: list[dict[str, Any]] = []
         self.responder = responder
@@ -62,25 +61,8 @@ class FakeOpenAI:
                 "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110},
             }
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        super().__init__(app)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
-
-    def __enter__(self) -> FakeOpenAI:
-        self.thread.start()
-        deadline = time.time() + 10
-        while not self.server.started and time.time() < deadline:
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 import uuid
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 
+from tests.local_server import LocalServer
 
-class FakeElevenLabs:
+
+class FakeElevenLabs(LocalServer):
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         app = FastAPI()
@@ -76,25 +75,4 @@ class FakeElevenLabs:
             self.requests.append(("get", {"conversation_id": conversation_id}))
             return self.conversations[conversation_id]
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> FakeElevenLabs:
-        self.thread.start()
-        deadline = time.time() + 10
-        while not self.server.started and time.time() < deadline:
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        super().__init__(app)

@@ -4,18 +4,16 @@ fail on demand (a queue of scripted error answers served before the normal 201s)
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 import uuid
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from tests.local_server import LocalServer
 
-class FakeTwilio:
+
+class FakeTwilio(LocalServer):
     def __init__(self) -> None:
         self.messages: list[dict[str, str]] = []
         self.failures: list[tuple[int, int]] = []  # (http status, twilio code) served first
@@ -61,25 +59,4 @@ class FakeTwilio:
                 status_code=201,
             )
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> FakeTwilio:
-        self.thread.start()
-        deadline = time.time() + 10
-        while not self.server.started and time.time() < deadline:
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        super().__init__(app)

@@ -18,19 +18,12 @@ TOOLS_SECRET = "tools-secret-for-tests"
 
 
 @pytest.fixture
-def twilio_settings(settings, fake_twilio):
-    from tests.channels.conftest import ACCOUNT_SID, AUTH_TOKEN
-
-    return settings.model_copy(
-        update={
-            "twilio_account_sid": ACCOUNT_SID,
-            "twilio_auth_token": SecretStr(AUTH_TOKEN),
-            "twilio_whatsapp_from": "+14155238886",
-            "twilio_api_base_url": fake_twilio.base_url,
-            "elevenlabs_webhook_secret": SecretStr(SECRET),
-            "tools_secret": SecretStr(TOOLS_SECRET),
-        }
-    )
+def twilio_settings(twilio_settings):
+    secrets = {
+        "elevenlabs_webhook_secret": SecretStr(SECRET),
+        "tools_secret": SecretStr(TOOLS_SECRET),
+    }
+    return twilio_settings.model_copy(update=secrets)
 
 
 def post_call_payload(conversation_id: str = "conv_01", phone: str = "+573001112233") -> dict:
