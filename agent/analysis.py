@@ -1,21 +1,30 @@
-"""Call analysis: summary, intent, topics, pending questions, agreed next steps, objections and
-sentiment of a finished call, stored as insights and next actions.
+"""Call analysis: summary, intent, topics, pending questions, agreed next steps (with due
+dates), objections, sentiment, budget and product interest of a finished call, stored as the
+call's analysis, insights, next actions and profile fields.
 
-With an LLM configured it asks for structured output (a pydantic model); otherwise the rules
-read the transcript. ElevenLabs' own summary is used when the call carries one.
+With an LLM configured it asks for structured output (`CallAnalysis`); the rules read the
+transcript otherwise, and also when the LLM fails (the call is stored already, and a retried
+ingest job would skip it, so the analysis must not be lost). ElevenLabs' own analysis is used
+when the call carries one: its `transcript_summary`, `call_successful` and the
+`data_collection_results` whose ids are profile fields (budget, product_interest, …).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+import json
+import logging
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from pydantic import BaseModel, Field
 
-from agent.rules.intents import LOCAL_TZ, classify, fold, parse_when
+import prompts
+from agent.prompt import spoken_now
+from agent.rules.calls import AgreedStep, CallReading, read_call
+from agent.rules.intents import fold
+from agent.rules.when import parse_when
 from memory import (
     CallRecord,
     Memory,
@@ -23,9 +32,13 @@ from memory import (
     add_insights,
     create_next_action,
     record_call_analysis,
+    update_profile,
 )
+from memory.customers import PROFILE_FIELDS
 
+log = logging.getLogger(__name__)
 Sentiment = Literal["positive", "neutral", "negative"]
+_PLATFORM_KEYS = ("transcript_summary", "call_successful", "data_collection_results")
 
 
 class CallAnalysis(BaseModel):
@@ -40,121 +53,117 @@ class CallAnalysis(BaseModel):
         default_factory=list, description="Customer questions not answered on the call."
     )
     next_steps: list[str] = Field(
-        default_factory=list, description="What was agreed to happen next."
+        default_factory=list, description="What was agreed to happen next, with day and time."
     )
     objections: list[str] = Field(default_factory=list)
     sentiment: Sentiment = "neutral"
+    budget: str | None = Field(None, description="The budget the customer stated, if any.")
+    product_interest: str | None = Field(None, description="What the customer wants, if said.")
 
 
-@dataclass
-class AgreedStep:
-    text: str
-    due: datetime | None = None
+def elevenlabs_analysis(call: CallRecord) -> dict[str, Any]:
+    return dict((call.analysis or {}).get("elevenlabs") or {})
 
 
-@dataclass
-class _Reading:
-    steps: list[AgreedStep] = field(default_factory=list)
+def collected_profile(call: CallRecord) -> dict[str, str]:
+    """ElevenLabs data collection results whose ids are profile fields."""
+    results = elevenlabs_analysis(call).get("data_collection_results") or {}
+    profile = {}
+    for key, item in results.items():
+        value = item.get("value") if isinstance(item, dict) else item
+        if key in PROFILE_FIELDS and value not in (None, "", "null"):
+            profile[key] = str(value)[:200]
+    return profile
 
 
-_CHECK_LATER = re.compile(
-    r"\b(verific|consult|confirm|revis|averigu|let me check|i'?ll check|get back to you)\w*"
-)
-_PROMISE = re.compile(
-    r"\b(te (envio|enviamos|mando|mandamos|llamo|llamamos|confirmo|agendo)|le (envio|enviamos|llamamos)|"
-    r"quedamos|agendamos|agendado|i'?ll send|we'?ll (send|call)|i will send|scheduled)\b"
-)
-_CALL_ONLY = re.compile(r"\b(te llamo|le llamamos|te llamamos)\b")
-_OBJECTION = re.compile(
-    r"\b(muy caro|costoso|caro|no estoy seguro|no me convence|lo voy a pensar|too expensive|not sure|think about it)\b"
-)
-_POSITIVE = re.compile(r"\b(perfecto|excelente|me encanta|genial|gracias|great|perfect|thanks)\b")
-_TOPICS = {
-    "precio": r"precio|cotiz|cuesta|pagar|presupuesto|price|quote|budget",
-    "instalación": r"instalac|install",
-    "financiación": r"financ|cuotas|credito|financing",
-    "garantía": r"garantia|warranty",
-    "demo/visita": r"demo|visita|cita|reunion|meeting",
-    "soporte": r"soporte|falla|problema|support|issue",
-}
-
-
-def analyze_with_rules(call: CallRecord) -> tuple[CallAnalysis, list[AgreedStep]]:
-    customer_lines = [t.text for t in call.turns if t.role == "customer" and t.text]
-    everything = fold(" ".join(t.text for t in call.turns if t.text))
-    intents = [classify(line).intent for line in customer_lines]
-    ranked = [i for i in intents if i not in ("unknown", "greeting", "thanks", "bye")]
-    intent = max(set(ranked), key=ranked.count) if ranked else "unknown"
-    pending: list[str] = []
-    steps: list[AgreedStep] = []
-    for i, turn in enumerate(call.turns):
-        text = (turn.text or "").strip()
-        folded = fold(text)
-        if turn.role == "customer" and "?" in text:
-            answer = fold(call.turns[i + 1].text) if i + 1 < len(call.turns) else ""
-            if not answer or _CHECK_LATER.search(answer):
-                pending.append(text)
-        if turn.role == "agent" and _PROMISE.search(folded):
-            due = parse_when(folded, call.started_at.astimezone(LOCAL_TZ))
-            # "te llamo de Sol Andino" is a greeting; a call is a promise only with a time.
-            if due is not None or not _CALL_ONLY.search(folded):
-                steps.append(AgreedStep(text, due))
-    objections = [t for t in customer_lines if _OBJECTION.search(fold(t))]
-    negative = any(i in ("anger", "complaint") for i in intents)
-    sentiment: Sentiment = (
-        "negative"
-        if negative
-        else ("positive" if _POSITIVE.search(fold(" ".join(customer_lines))) else "neutral")
-    )
-    topics = [name for name, pattern in _TOPICS.items() if re.search(pattern, everything)]
-    if intent in ("unknown", "provide_info") and "precio" in topics:
-        intent = "quote"  # a budget talked through on a sales call is a quote in progress
-    summary = call.summary or _summary(customer_lines, steps)
+def analyze_with_rules(
+    call: CallRecord, timezone: str = "America/Bogota"
+) -> tuple[CallAnalysis, CallReading]:
+    """The rules' analysis, and their reading (promises with due dates, the email)."""
+    reading = read_call(call, call.started_at.astimezone(ZoneInfo(timezone)))
+    summary = call.summary or _summary(call, reading)
     analysis = CallAnalysis(
         summary=summary,
-        intent=intent,
-        topics=topics,
-        pending_questions=pending,
-        next_steps=[s.text for s in steps],
-        objections=objections,
-        sentiment=sentiment,
+        intent=reading.intent,
+        topics=reading.topics,
+        pending_questions=reading.pending,
+        next_steps=[s.text for s in reading.steps],
+        objections=reading.objections,
+        sentiment=reading.sentiment,  # type: ignore[arg-type]
+        budget=reading.budget,
     )
-    return analysis, steps
+    return analysis, reading
 
 
-def _summary(customer_lines: list[str], steps: list[AgreedStep]) -> str:
-    said = " ".join(customer_lines[:3])[:300]
-    agreed = f" Acordado: {steps[0].text[:160]}" if steps else ""
-    return f"El cliente dijo: {said}.{agreed}".strip()
+def _summary(call: CallRecord, reading: CallReading) -> str:
+    english = (call.language or "es") == "en"
+    parts = [call.customer_name or ("Customer" if english else "Cliente")]
+    if reading.topics:
+        parts.append(("topics: " if english else "temas: ") + ", ".join(reading.topics))
+    if reading.budget:
+        parts.append(("budget " if english else "presupuesto ") + reading.budget)
+    if reading.steps:
+        parts.append(("agreed: " if english else "acordado: ") + reading.steps[0].text[:160])
+    if reading.pending:
+        parts.append(("pending: " if english else "pendiente: ") + reading.pending[0][:120])
+    return "; ".join(parts) + "."
 
 
-async def analyze_with_llm(model: BaseChatModel, call: CallRecord) -> CallAnalysis:
-    transcript = "\n".join(f"{t.role}: {t.text}" for t in call.turns if t.text)
-    structured = model.with_structured_output(CallAnalysis)
-    prompt = (
-        "Analiza esta llamada de ventas/servicio. Usa solo lo que está en la transcripción."
-        f"\nResumen de ElevenLabs: {call.summary or '-'}\n\n{transcript}"
+async def analyze_with_llm(
+    model: BaseChatModel, call: CallRecord, timezone: str = "America/Bogota"
+) -> CallAnalysis:
+    language = call.language if call.language in ("es", "en") else "es"
+    platform = elevenlabs_analysis(call)
+    prompt = prompts.render(
+        "analysis",
+        language,
+        business="Hilo",
+        call_date=spoken_now(call.started_at.astimezone(ZoneInfo(timezone)), language),
+        platform=json.dumps(
+            {k: platform[k] for k in _PLATFORM_KEYS if platform.get(k)}, ensure_ascii=False
+        ),
+        transcript="\n".join(f"{t.role}: {t.text}" for t in call.turns if t.text),
     )
-    result = await structured.ainvoke(prompt)
+    result = await model.with_structured_output(CallAnalysis).ainvoke(prompt)
     assert isinstance(result, CallAnalysis)
     return result
 
 
 async def analyze_and_store_call(
-    memory: Memory, saved: SavedCall, call: CallRecord, *, model: BaseChatModel | None = None
+    memory: Memory,
+    saved: SavedCall,
+    call: CallRecord,
+    *,
+    model: BaseChatModel | None = None,
+    timezone: str = "America/Bogota",
 ) -> CallAnalysis:
-    """Analyse a stored call and store summary, insights and next actions (once per call)."""
-    rules, steps = analyze_with_rules(call)
-    analysis = rules
+    """Analyse a stored call and store summary, insights, next actions and profile fields."""
+    rules, reading = analyze_with_rules(call, timezone)
+    analysis, engine = rules, "rules"
     if model is not None and not model._llm_type.startswith("hilo-rules"):
-        analysis = await analyze_with_llm(model, call)
+        try:
+            analysis, engine = await analyze_with_llm(model, call, timezone), "llm"
+        except Exception:  # noqa: BLE001 - any LLM failure: keep the rules' reading
+            log.warning(
+                "call analysis by the LLM failed; rules used",
+                exc_info=True,
+                extra={"customer_id": saved.customer.id},
+            )
+            engine = "rules (llm failed)"
+    platform = elevenlabs_analysis(call)
     await record_call_analysis(
         memory,
         saved.interaction_id,
         summary=analysis.summary,
         intent=analysis.intent,
         sentiment=analysis.sentiment,
-        analysis={"hilo": analysis.model_dump()},
+        analysis={
+            "hilo": {
+                **analysis.model_dump(),
+                "engine": engine,
+                "call_successful": platform.get("call_successful"),
+            }
+        },
     )
     await add_insights(
         memory,
@@ -165,15 +174,30 @@ async def analyze_and_store_call(
         + [("next_step", s) for s in analysis.next_steps]
         + [("objection", o) for o in analysis.objections],
     )
-    due_by_text = {s.text: s.due for s in steps}
-    for step in analysis.next_steps:
+    local_start = call.started_at.astimezone(ZoneInfo(timezone))
+    by_text = {s.text: s for s in reading.steps}
+    for text in analysis.next_steps:
+        step = by_text.get(text) or AgreedStep(text, parse_when(fold(text), local_start))
         await create_next_action(
             memory,
             saved.customer.id,
-            step,
-            type="follow_up",
-            due_at=due_by_text.get(step),
+            text,
+            type=step.kind,
+            due_at=_future_or_none(step.due, local_start),
             created_by="call_analysis",
             source_interaction_id=saved.interaction_id,
         )
+    profile = {
+        "budget": analysis.budget,
+        "product_interest": analysis.product_interest,
+        "email": reading.email,
+        **collected_profile(call),  # what the platform collected wins
+    }
+    changes = {k: v for k, v in profile.items() if v}
+    if changes:
+        await update_profile(memory, saved.customer.id, changes)
     return analysis
+
+
+def _future_or_none(due: datetime | None, start: datetime) -> datetime | None:
+    return due if due is None or due >= start else None

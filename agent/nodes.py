@@ -1,11 +1,12 @@
-"""The graph's nodes: guard → model ⇄ tools → finalize."""
+"""The graph's nodes: load context (guards) → model ⇄ tools → finalize (reply stored)."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import logging
 from typing import Any
 
+import psycopg
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import (
     AIMessage,
@@ -18,48 +19,45 @@ from langgraph.runtime import Runtime
 
 import prompts
 from agent.context import TurnContext
+from agent.prompt import system_prompt_text
 from agent.state import WINDOW, ThreadState
-from memory import customer_context
+from memory import DatabaseUnavailable, customer_context, save_message
 from tools.registry import InvalidToolArgs, UnknownTool, invoke_tool, tool_schemas
 
-CHANNEL_LABELS = {
-    "es": {"whatsapp": "WhatsApp", "voice": "teléfono", "console": "chat"},
-    "en": {"whatsapp": "WhatsApp", "voice": "the phone", "console": "chat"},
-}
+log = logging.getLogger(__name__)
 
 
 async def load_context(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    """The customer's context snapshot, and the guards: opted out or human-owned → no AI."""
     deps = runtime.context.deps
     context = await customer_context(deps.memory, deps.customer_id, recent=6)
     skipped = None
-    if context.customer.opted_out:
+    if context.customer.opted_out and state.get("channel") != "voice":
         skipped = "opted_out"
     elif context.human_owned:
         skipped = "human_owned"
     snapshot = context.as_dict()
-    snapshot.pop("phone", None)
-    return {"context": snapshot, "skipped": skipped, "steps": 0}
+    snapshot.pop("phone", None)  # the model never needs the number
+    # Customer/agent messages are in the window already; what advisors wrote is not.
+    snapshot["recent_messages"] = [m for m in snapshot["recent_messages"] if m["role"] == "human"]
+    return {
+        "context": snapshot,
+        "skipped": skipped,
+        "steps": 0,
+        "reply": None,
+        "reply_message_id": None,
+    }
 
 
-def system_prompt(state: ThreadState) -> SystemMessage:
+def system_prompt(state: ThreadState, timezone: str = "America/Bogota") -> SystemMessage:
+    channel = state.get("channel", "whatsapp")
     language = state.get("language", "es")
-    context = dict(state.get("context") or {})
-    context.pop("recent_messages", None)  # they are in the message window already
-    text = prompts.render(
-        "system",
-        language,
-        business="Hilo",
-        name=context.get("name") or ("el cliente" if language == "es" else "the customer"),
-        channel_label=CHANNEL_LABELS[language if language in CHANNEL_LABELS else "es"].get(
-            state.get("channel", "whatsapp"), "chat"
-        ),
-        channel_style=prompts.catalogue("channel_styles", language).get(
-            state.get("channel", "whatsapp"), ""
-        ),
-        today=datetime.now(UTC).date().isoformat(),
-        context=json.dumps(context, ensure_ascii=False, default=str, separators=(",", ":")),
+    text = system_prompt_text(
+        state.get("context") or {}, channel=channel, language=language, timezone=timezone
     )
-    return SystemMessage(content=text)
+    # The hints ride along for the offline rules model; ChatOpenAI sends only the content.
+    hints = {"channel": channel, "language": language, "timezone": timezone}
+    return SystemMessage(content=text, additional_kwargs={"hilo": hints})
 
 
 def prompt_window(messages: list[Any]) -> list[Any]:
@@ -82,27 +80,34 @@ def make_model_node(model: BaseChatModel):  # noqa: ANN201 - a LangGraph node
     bound = model.bind_tools(tool_schemas())
 
     async def call_model(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
-        window = prompt_window(state["messages"])
-        response = await bound.ainvoke([system_prompt(state), *window])
+        system = system_prompt(state, runtime.context.timezone)
+        response = await bound.ainvoke([system, *prompt_window(state["messages"])])
         return {"messages": [response], "steps": state.get("steps", 0) + 1}
 
     return call_model
 
 
 async def run_tools(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    """Run the last model message's tool calls for this customer; failures become results."""
     last = state["messages"][-1]
     assert isinstance(last, AIMessage)
     results = []
     for call in last.tool_calls:
         try:
             output: Any = await invoke_tool(call["name"], call.get("args"), runtime.context.deps)
-        except (UnknownTool, InvalidToolArgs, ValueError) as exc:
+        except (UnknownTool, InvalidToolArgs) as exc:
             output = {"error": str(exc)}
+        except (DatabaseUnavailable, psycopg.OperationalError):
+            raise  # the database is away: fail the turn so the job is retried
+        except Exception as exc:  # a broken tool must not break the conversation
+            log.exception("tool failed", extra={"tool": call["name"]})
+            output = {"error": f"{call['name']} failed ({type(exc).__name__}); try another way"}
         results.append(
             ToolMessage(
                 content=json.dumps(output, ensure_ascii=False, default=str),
                 tool_call_id=call["id"],
                 name=call["name"],
+                status="error" if isinstance(output, dict) and "error" in output else "success",
             )
         )
     return {"messages": results}
@@ -120,26 +125,52 @@ def route_after_guard(state: ThreadState) -> str:
 
 
 async def finalize(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    """The reply: stored as the outgoing message of the turn; the window trimmed."""
     messages = state["messages"]
     last = messages[-1]
     language = state.get("language", "es")
     reply = str(last.content).strip() if isinstance(last, AIMessage) else ""
-    update: dict[str, Any] = {}
+    new: list[Any] = []
     if isinstance(last, AIMessage) and last.tool_calls:
         # The step bound cut the loop: answer safely, and close the dangling tool calls so
         # the stored thread stays a valid conversation.
         reply = prompts.message("step_limit", language)
-        update["messages"] = [
+        new = [
             ToolMessage(content='{"error": "step limit"}', tool_call_id=c["id"], name=c["name"])
             for c in last.tool_calls
         ] + [AIMessage(content=reply)]
     if not reply:
         reply = prompts.message("unknown", language)
-        update["messages"] = [AIMessage(content=reply)]
-    overflow = len(messages) + len(update.get("messages", [])) - WINDOW
-    if overflow > 0:
-        update["messages"] = [
-            RemoveMessage(id=m.id) for m in messages[:overflow] if m.id
-        ] + update.get("messages", [])
-    update["reply"] = reply
-    return update
+        new = [AIMessage(content=reply)]
+    overflow = len(messages) + len(new) - WINDOW
+    removed = [RemoveMessage(id=m.id) for m in messages[: max(overflow, 0)] if m.id]
+    reply_id = await store_reply(runtime.context, state.get("channel", "whatsapp"), reply, language)
+    return {"messages": removed + new, "reply": reply, "reply_message_id": reply_id}
+
+
+async def store_reply(
+    context: TurnContext,
+    channel: str,
+    reply: str,
+    language: str,
+    meta: dict[str, Any] | None = None,
+) -> int | None:
+    """Store the agent's answer on the turn's channel (a voice reply is spoken, not stored)."""
+    if channel == "voice" or not reply:
+        return None
+    deps = context.deps
+    meta = dict(meta or {})
+    if context.inbound_message_id is not None:
+        meta["in_reply_to"] = context.inbound_message_id
+    message, _ = await save_message(
+        deps.memory,
+        deps.customer_id,
+        channel="console" if channel == "console" else "whatsapp",
+        direction="outbound",
+        role="agent",
+        text=reply,
+        language=language,
+        meta=meta,
+        delivery_status="pending" if channel == "whatsapp" else "console",
+    )
+    return message.id

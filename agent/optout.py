@@ -36,6 +36,13 @@ _PHRASES_OUT = [
     r"\bremove me from (your|the) list\b",
 ]
 _OUT_RE = [re.compile(p) for p in _PHRASES_OUT]
+_PHRASES_IN = [
+    r"\b(quiero|quisiera|deseo) (volver a )?recibir (sus |los |de nuevo )?(mensajes|informacion)"
+    r"( de nuevo| otra vez)?\b",
+    r"\b(start|resume) (messaging|texting) me\b",
+    r"\bsubscribe me again\b",
+]
+_IN_RE = [re.compile(p) for p in _PHRASES_IN]
 
 
 def _fold(text: str) -> str:
@@ -56,4 +63,7 @@ def is_opt_out(text: str | None) -> bool:
 
 def is_opt_in(text: str | None) -> bool:
     """True when the customer asks to receive messages again (START and its Spanish forms)."""
-    return bool(text) and _fold(text or "") in _KEYWORDS_IN
+    if not text:
+        return False
+    folded = _fold(text)
+    return folded in _KEYWORDS_IN or any(p.search(folded) for p in _IN_RE)

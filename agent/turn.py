@@ -2,8 +2,9 @@
 
 Every entry point (the WhatsApp worker, `hilo chat`, evals) calls this one function. It stores
 the inbound message, applies the guards that need no model (opt-out/opt-in words, opted-out
-customers, threads owned by humans), runs the graph on the customer's thread and stores the
-reply. It does not send anything over Twilio: the caller does (the worker queues the send).
+customers), runs the graph on the customer's thread (thread id = customer id; the graph skips
+human-owned threads and stores the reply as the turn's outgoing message) and says what happened.
+It does not send anything over Twilio: the caller does (the worker queues the send).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from agent.context import TurnContext
 from agent.graph import build_graph
 from agent.language import detect_language
 from agent.models import build_model
+from agent.nodes import store_reply
 from agent.optout import is_opt_in, is_opt_out
 from config import Settings
 from memory import (
@@ -29,6 +31,7 @@ from memory import (
     set_language,
     set_opted_out,
 )
+from memory.messages import find_reply
 from tools.ports import EscalationNotifier, NullNotifier, StoreOnlySender, ToolDeps, WhatsAppSender
 
 TurnChannel = Literal["whatsapp", "voice", "console"]
@@ -46,15 +49,17 @@ class Agent:
 
 @dataclass
 class TurnResult:
-    reply: str | None
-    reply_message_id: int | None = None
+    """What one turn did."""
+
+    reply: str | None  # None: no AI reply (opted out, human-owned, duplicate)
+    reply_message_id: int | None = None  # the stored outgoing message (WhatsApp: 'pending')
     inbound_message_id: int | None = None
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
-    recalled: list[dict[str, Any]] = field(default_factory=list)
-    escalated: bool = False
-    opted_out: bool = False
-    skipped: str | None = None
-    prompt_tokens: int = 0
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # {"name","args","result"}
+    recalled: list[dict[str, Any]] = field(default_factory=list)  # chunks shown to the model
+    escalated: bool = False  # an escalation is open after this turn
+    opted_out: bool = False  # the customer is opted out after this turn
+    skipped: str | None = None  # None | "opted_out" | "human_owned" | "duplicate"
+    prompt_tokens: int = 0  # input tokens of every model call of the turn
     latency_ms: float = 0.0
 
 
@@ -79,7 +84,7 @@ async def build_agent(
                 await checkpointer.setup()
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(%s)", (0x68696C6F,))
-    model = model or build_model(settings)
+    model = model or build_model(settings, memory.embeddings)
     return Agent(
         settings=settings,
         memory=memory,
@@ -99,6 +104,12 @@ async def run_turn(
     external_id: str | None = None,
     media: list[dict[str, Any]] | None = None,
 ) -> TurnResult:
+    """Answer one customer message on `channel` (see the module docstring).
+
+    A message already answered (same `external_id`) is `skipped="duplicate"`, with the id of
+    the reply stored the first time (the caller may queue its send again: sends are
+    idempotent). A message stored by an attempt that stopped before answering is answered now.
+    """
     started = time.perf_counter()
     memory = agent.memory
     customer = await get_customer(memory, customer_id)
@@ -107,14 +118,13 @@ async def run_turn(
     )
     if language != customer.language and text.strip():
         await set_language(memory, customer_id, language)
-    store_channel = "console" if channel == "console" else "whatsapp"
     inbound_id = None
     turn_started_at = None
     if channel != "voice":
         inbound, created = await save_message(
             memory,
             customer_id,
-            channel=store_channel,
+            channel="console" if channel == "console" else "whatsapp",
             direction="inbound",
             role="customer",
             text=text,
@@ -123,16 +133,38 @@ async def run_turn(
             language=language,
         )
         if not created:
-            return _done(
-                TurnResult(reply=None, inbound_message_id=inbound.id, skipped="duplicate"), started
-            )
+            answered = await find_reply(memory, customer_id, inbound.id)
+            if answered is not None:
+                return _done(
+                    TurnResult(
+                        reply=None,
+                        reply_message_id=answered.id,
+                        inbound_message_id=inbound.id,
+                        skipped="duplicate",
+                    ),
+                    started,
+                )
         inbound_id = inbound.id
         turn_started_at = inbound.created_at
+    deps = ToolDeps(
+        memory=memory,
+        customer_id=customer_id,
+        channel=channel,
+        sender=agent.sender,
+        notifier=agent.notifier,
+        language=language,
+        timezone=agent.settings.timezone,
+        turn_started_at=turn_started_at,
+    )
+    context = TurnContext(
+        deps=deps,
+        max_steps=agent.settings.max_agent_steps,
+        timezone=agent.settings.timezone,
+        inbound_message_id=inbound_id,
+    )
 
     async def reply_with(reply: str, meta: dict[str, Any] | None = None, **kw: Any) -> TurnResult:
-        reply_id = await _store_reply(
-            agent, customer_id, channel, store_channel, reply, language, meta
-        )
+        reply_id = await store_reply(context, channel, reply, language, meta)
         return _done(
             TurnResult(reply=reply, reply_message_id=reply_id, inbound_message_id=inbound_id, **kw),
             started,
@@ -146,7 +178,9 @@ async def run_turn(
             opted_out=True,
             meta={"optout_confirmation": True},
         )
-    if customer.opted_out:
+    # Opting out is about automated messages; a live call the customer is on is still answered
+    # (and send_whatsapp refuses to write to them).
+    if customer.opted_out and channel != "voice":
         if is_opt_in(text):
             await set_opted_out(memory, customer_id, False)
             return await reply_with(prompts.message("opted_in", language))
@@ -160,75 +194,56 @@ async def run_turn(
         kind = _media_kind(media, language)
         return await reply_with(prompts.message("media", language, kind=kind))
 
-    deps = ToolDeps(
-        memory=memory,
-        customer_id=customer_id,
-        channel=channel,
-        sender=agent.sender,
-        notifier=agent.notifier,
-        language=language,
-        turn_started_at=turn_started_at,
-    )
     state = await agent.graph.ainvoke(
         {
             "messages": [HumanMessage(content=text)],
             "customer_id": customer_id,
             "channel": channel,
             "language": language,
-            "reply": None,
         },
-        {"configurable": {"thread_id": str(customer_id)}, "recursion_limit": 50},
+        {
+            "configurable": {"thread_id": str(customer_id)},
+            # A safety net only: the step counter routes to finalize long before this.
+            "recursion_limit": 2 * agent.settings.max_agent_steps + 10,
+        },
         durability="exit",  # one checkpoint write per turn, not one per step
-        context=TurnContext(deps=deps, max_steps=agent.settings.max_agent_steps),
+        context=context,
     )
-    if state.get("skipped"):
+    skipped = state.get("skipped")
+    if skipped:
         return _done(
             TurnResult(
-                reply=None, inbound_message_id=inbound_id, skipped=state["skipped"], escalated=True
+                reply=None,
+                inbound_message_id=inbound_id,
+                skipped=skipped,
+                escalated=skipped == "human_owned",
+                opted_out=skipped == "opted_out",
             ),
             started,
         )
     messages = state["messages"]
     last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
-    turn_messages = messages[last_human:]
-    tool_calls, recalled, tokens = _explain(turn_messages)
+    tool_calls, recalled, tokens = _explain(messages[last_human:])
     # The thread was AI-owned at the start of the turn (else the graph skipped), so it is
     # escalated now exactly when a tool call of this turn opened the escalation.
-    escalated = any(c["name"] == "escalate_to_human" and isinstance(c["result"], dict)
-                    and c["result"].get("escalated") for c in tool_calls)
-    result = await reply_with(
-        state.get("reply") or "",
-        tool_calls=tool_calls,
-        recalled=recalled,
-        escalated=escalated,
-        prompt_tokens=tokens,
+    escalated = any(
+        c["name"] == "escalate_to_human"
+        and isinstance(c["result"], dict)
+        and bool(c["result"].get("escalated"))
+        for c in tool_calls
     )
-    return result
-
-
-async def _store_reply(
-    agent: Agent,
-    customer_id: int,
-    channel: TurnChannel,
-    store_channel: str,
-    reply: str,
-    language: str,
-    meta: dict[str, Any] | None = None,
-) -> int | None:
-    if channel == "voice" or not reply:
-        return None
-    message, _ = await save_message(
-        agent.memory,
-        customer_id,
-        channel=store_channel,  # type: ignore[arg-type]
-        direction="outbound",
-        role="agent",
-        text=reply,
-        language=language,
-        meta=meta,
-        delivery_status="pending" if channel == "whatsapp" else "console",
+    return _done(
+        TurnResult(
+            reply=state.get("reply"),
+            reply_message_id=state.get("reply_message_id"),
+            inbound_message_id=inbound_id,
+            tool_calls=tool_calls,
+            recalled=recalled,
+            escalated=escalated,
+            prompt_tokens=tokens,
+        ),
+        started,
     )
-    return message.id
 
 
 def _explain(messages: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # Customers
     language: Literal["es", "en"] = Field("es", validation_alias=_env("HILO_LANGUAGE"))
     default_region: str = Field("CO", validation_alias=_env("HILO_DEFAULT_REGION"))
+    # The business's time zone: "mañana a las 10" and times without an offset are read in it.
+    timezone: str = Field("America/Bogota", validation_alias=_env("HILO_TIMEZONE"))
 
     # Web
     public_url: str | None = Field(None, validation_alias=_env("HILO_PUBLIC_URL"))

@@ -297,3 +297,19 @@ async def record_send_failure(
                       error_message = %s, updated_at = now() WHERE id = %s""",
             (code, error[:500], message_id),
         )
+
+
+async def find_reply(memory: Memory, customer_id: int, inbound_id: int) -> Message | None:
+    """The outbound message stored as the answer to inbound message `inbound_id`, if any
+    (its `meta.in_reply_to`): a retried turn must not answer the same message twice."""
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                f"""SELECT {_COLUMNS} FROM messages
+                    WHERE customer_id = %s AND direction = 'outbound'
+                      AND meta ->> 'in_reply_to' = %s
+                    ORDER BY id LIMIT 1""",
+                (customer_id, str(inbound_id)),
+            )
+        ).fetchone()
+    return Message.from_row(row) if row else None

@@ -1,12 +1,15 @@
 """The agent's tools. Each acts for `deps.customer_id` only: no tool takes a phone or an id of
-a customer, so nothing the model writes can reach another customer."""
+a customer, and arguments a tool does not declare are refused (`extra="forbid"`), so nothing
+the model writes can reach another customer. Results are compact JSON-able dicts; a problem the
+model can fix is returned as `{"error": ...}` rather than raised."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from memory import (
     create_next_action,
@@ -22,7 +25,12 @@ from tools.ports import OptedOut, ToolDeps
 Priority = Literal["low", "normal", "high", "urgent"]
 
 
-class RecallArgs(BaseModel):
+class ToolArgs(BaseModel):
+    # Undeclared arguments ("to", "phone", "customer_id") are an error, never silently dropped.
+    model_config = ConfigDict(extra="forbid")
+
+
+class RecallArgs(ToolArgs):
     query: str = Field(
         ...,
         min_length=1,
@@ -34,28 +42,32 @@ class RecallArgs(BaseModel):
     )
 
 
-class NoArgs(BaseModel):
+class NoArgs(ToolArgs):
     pass
 
 
-class NextActionArgs(BaseModel):
+class NextActionArgs(ToolArgs):
     description: str = Field(
         ...,
         min_length=1,
         max_length=500,
         description="What has to happen next, e.g. 'Enviar cotización'.",
     )
-    due: datetime | None = Field(None, description="When it is due (ISO 8601).")
+    due: datetime | None = Field(
+        None, description="When it is due (ISO 8601; without an offset: the business's time)."
+    )
     priority: Priority | None = Field(None, description="low, normal, high or urgent.")
     status: Literal["open", "done", "cancelled"] | None = Field(
-        None, description="Set to done or cancelled to close an existing action."
+        None, description="done or cancelled closes an action; omit when creating."
     )
     action_id: int | None = Field(
-        None, description="The id of an existing next action to update (from the context)."
+        None,
+        description="Id of one of this customer's next actions (from the context) to "
+        "complete or reschedule; omit to create a new one.",
     )
 
 
-class ProfileArgs(BaseModel):
+class ProfileArgs(ToolArgs):
     product_interest: str | None = Field(None, max_length=200)
     budget: str | None = Field(None, max_length=100)
     urgency: Literal["low", "medium", "high"] | None = None
@@ -63,28 +75,37 @@ class ProfileArgs(BaseModel):
     email: str | None = Field(None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class SendWhatsAppArgs(BaseModel):
+class SendWhatsAppArgs(ToolArgs):
     text: str = Field(
         ..., min_length=1, max_length=1500, description="The WhatsApp message for this customer."
     )
 
 
-class EscalateArgs(BaseModel):
+class EscalateArgs(ToolArgs):
     reason: str = Field(..., min_length=1, max_length=500)
     priority: Priority = "normal"
 
 
-class CallbackArgs(BaseModel):
-    when: datetime = Field(..., description="When to call the customer back (ISO 8601).")
+class CallbackArgs(ToolArgs):
+    when: datetime = Field(
+        ..., description="When to call back (ISO 8601; without an offset: the business's time)."
+    )
     reason: str = Field(..., min_length=1, max_length=300)
 
 
+def local_time(value: datetime | None, deps: ToolDeps) -> datetime | None:
+    """A model-written time without an offset is the business's local time, not UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=ZoneInfo(deps.timezone))
+
+
 async def recall_conversations(deps: ToolDeps, args: RecallArgs) -> dict[str, Any]:
-    """Search this customer's past calls and messages for what they said."""
+    """Search this customer's past calls and messages for what was said. Use it before
+    answering about anything discussed earlier."""
     hits = await recall(deps.memory, deps.customer_id, args.query, k=6, channel=args.channel)
     if deps.turn_started_at is not None:
         hits = [h for h in hits if h.occurred_at < deps.turn_started_at]
-    hits = hits[:4]
     return {
         "results": [
             {
@@ -98,54 +119,59 @@ async def recall_conversations(deps: ToolDeps, args: RecallArgs) -> dict[str, An
                 "similarity": None if h.similarity is None else round(h.similarity, 3),
                 "keyword_score": None if h.keyword_score is None else round(h.keyword_score, 3),
             }
-            for h in hits
+            for h in hits[:4]
         ]
     }
 
 
 async def get_customer_context(deps: ToolDeps, args: NoArgs) -> dict[str, Any]:
-    """The customer's profile, last call summary, pending questions and next actions."""
+    """The customer's profile, last call summary, pending questions, agreed next steps and
+    open next actions (with their ids)."""
     context = (await customer_context(deps.memory, deps.customer_id, recent=6)).as_dict()
     context.pop("phone", None)  # the model never needs the number
     return context
 
 
 async def update_next_action_tool(deps: ToolDeps, args: NextActionArgs) -> dict[str, Any]:
-    """Create a next action, or complete/reschedule one of this customer's actions."""
+    """Create a next action for this customer, or complete / reschedule one of theirs
+    (give its action_id with the new due time or status)."""
+    due = local_time(args.due, deps)
     if args.action_id is not None:
         updated = await update_next_action(
             deps.memory,
             deps.customer_id,
             args.action_id,
             status=args.status,
-            due_at=args.due,
+            due_at=due,
             priority=args.priority,
             description=args.description,
         )
         if updated is None:
-            return {"error": f"no next action {args.action_id} for this customer"}
+            return {"error": f"this customer has no next action {args.action_id}"}
         return {
             "updated": {
                 "id": updated.id,
+                "description": updated.description,
                 "status": updated.status,
                 "due": updated.due_at.isoformat() if updated.due_at else None,
             }
         }
     if args.status in ("done", "cancelled"):
-        # Closing by description: the open action whose text matches best.
+        # Closing without an id: the open action whose text matches.
+        wanted = args.description.lower()[:20]
         for action in await list_next_actions(deps.memory, deps.customer_id):
-            if args.description.lower()[:20] in action.description.lower():
+            if wanted in action.description.lower():
                 await update_next_action(
                     deps.memory, deps.customer_id, action.id, status=args.status
                 )
                 return {"updated": {"id": action.id, "status": args.status}}
-        return {"error": "no open next action matches that description"}
+        return {"error": "no open next action matches that description; give its action_id"}
     created = await create_next_action(
         deps.memory,
         deps.customer_id,
         args.description,
         priority=args.priority or "normal",
-        due_at=args.due,
+        due_at=due,
         created_by="agent",
     )
     return {
@@ -158,7 +184,8 @@ async def update_next_action_tool(deps: ToolDeps, args: NextActionArgs) -> dict[
 
 
 async def update_customer_profile(deps: ToolDeps, args: ProfileArgs) -> dict[str, Any]:
-    """Record what the customer told us about their interest, budget, urgency or stage."""
+    """Record what the customer said about their product interest, budget, urgency, sales
+    stage or email."""
     changes = args.model_dump(exclude_none=True)
     if not changes:
         return {"error": "nothing to update"}
@@ -167,7 +194,8 @@ async def update_customer_profile(deps: ToolDeps, args: ProfileArgs) -> dict[str
 
 
 async def send_whatsapp(deps: ToolDeps, args: SendWhatsAppArgs) -> dict[str, Any]:
-    """Send a WhatsApp message to this customer (e.g. during a call: "te lo envío ahora")."""
+    """Send a WhatsApp message to this customer (on a call: "te lo envío ahora por WhatsApp").
+    It only ever reaches the customer you are talking to."""
     try:
         message_id = await deps.sender.send_text(deps.customer_id, args.text)
     except OptedOut:
@@ -176,7 +204,8 @@ async def send_whatsapp(deps: ToolDeps, args: SendWhatsAppArgs) -> dict[str, Any
 
 
 async def escalate_to_human(deps: ToolDeps, args: EscalateArgs) -> dict[str, Any]:
-    """Hand this conversation to a human advisor; the AI stops answering until they hand back."""
+    """Hand this conversation to a human advisor (the customer asks for a person, is angry,
+    or you cannot help); the AI stops answering until a person hands it back."""
     escalation, created = await open_escalation(
         deps.memory, deps.customer_id, args.reason, priority=args.priority, opened_by="agent"
     )
@@ -187,7 +216,10 @@ async def escalate_to_human(deps: ToolDeps, args: EscalateArgs) -> dict[str, Any
 
 async def schedule_callback(deps: ToolDeps, args: CallbackArgs) -> dict[str, Any]:
     """Schedule a phone call back to this customer at the given time."""
-    when = args.when if args.when.tzinfo else args.when.replace(tzinfo=UTC)
+    when = local_time(args.when, deps)
+    assert when is not None
+    if when < datetime.now(when.tzinfo):
+        return {"error": f"{when.isoformat()} has already passed; ask for a future time"}
     action = await create_next_action(
         deps.memory,
         deps.customer_id,

@@ -72,6 +72,8 @@ class ToolDeps:
     sender: WhatsAppSender
     notifier: EscalationNotifier
     language: str = "es"
+    # The business's time zone: a due time the model writes without an offset is read in it.
+    timezone: str = "America/Bogota"
     # Chunks at or after this moment belong to the current turn (the customer's own question,
     # just stored); recall leaves them out so it never "remembers" the question itself.
     turn_started_at: datetime | None = None

@@ -1,10 +1,20 @@
-"""The tool registry: names, argument models, descriptions and one way to call a tool.
+"""The tool registry: names, argument models, descriptions and the one way to call a tool.
 
-`tool_schemas()` is what a model is bound to (OpenAI function format); `invoke_tool(name, args,
-deps)` validates the arguments and runs the tool for `deps.customer_id`. The graph's tool node
-and the ElevenLabs live-tools route both call `invoke_tool`, so a tool behaves the same on
-WhatsApp and during a live call. Unknown names raise `UnknownTool`; bad arguments raise
-`InvalidToolArgs` with a readable message.
+    TOOLS[name]            -> ToolSpec(name, args: pydantic model, run)
+    TOOL_ARGS[name]        -> the pydantic model of the tool's arguments
+    tool_schemas()         -> OpenAI function schemas, what a chat model is bound to
+    langchain_tools(deps)  -> the same tools as LangChain `StructuredTool`s bound to one customer
+    await invoke_tool(name, args, deps) -> dict    (the compact JSON-able result)
+
+`deps` (`tools.ports.ToolDeps`) carries the customer id taken from the verified request (the
+WhatsApp webhook's sender, the live call's caller), the channel and the injected services; the
+model's arguments never name a customer. The graph's tool node and the ElevenLabs live-tools
+route both call `invoke_tool`, so a tool behaves the same on WhatsApp and during a live call.
+
+Errors: an unknown name raises `UnknownTool`; arguments that fail validation (missing, wrong
+type, or undeclared such as "phone") raise `InvalidToolArgs`, whose message names each field
+and the reason ("send_whatsapp: to: Extra inputs are not permitted"). Problems the model can fix
+(no such next action, customer opted out, a time in the past) come back as `{"error": ...}`.
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, ValidationError
 
 from tools import customer_tools as t
@@ -20,11 +31,11 @@ from tools.ports import ToolDeps
 
 
 class UnknownTool(LookupError):
-    pass
+    """No tool has this name."""
 
 
 class InvalidToolArgs(ValueError):
-    pass
+    """The arguments do not fit the tool's argument model."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +46,7 @@ class ToolSpec:
 
     @property
     def description(self) -> str:
-        return (self.run.__doc__ or self.name).strip()
+        return " ".join((self.run.__doc__ or self.name).split())
 
 
 TOOLS: dict[str, ToolSpec] = {
@@ -50,6 +61,7 @@ TOOLS: dict[str, ToolSpec] = {
         ToolSpec("schedule_callback", t.CallbackArgs, t.schedule_callback),
     )
 }
+TOOL_ARGS: dict[str, type[BaseModel]] = {name: spec.args for name, spec in TOOLS.items()}
 
 
 def tool_schemas(names: list[str] | None = None) -> list[dict[str, Any]]:
@@ -82,6 +94,24 @@ def parse_args(name: str, args: dict[str, Any] | None) -> BaseModel:
 
 
 async def invoke_tool(name: str, args: dict[str, Any] | None, deps: ToolDeps) -> dict[str, Any]:
-    """Validate `args` and run the tool for the customer in `deps`."""
+    """Validate `args` and run tool `name` for the customer in `deps`."""
     parsed = parse_args(name, args)
     return await TOOLS[name].run(deps, parsed)
+
+
+def langchain_tools(deps: ToolDeps) -> list[StructuredTool]:
+    """The tools as LangChain `StructuredTool`s for one customer (e.g. for a prebuilt agent).
+
+    The customer is closed over from `deps`; the argument schemas are the same pydantic models,
+    so a model bound to these sees exactly what `tool_schemas()` describes.
+    """
+
+    def make(spec: ToolSpec) -> StructuredTool:
+        async def run(**kwargs: Any) -> dict[str, Any]:
+            return await invoke_tool(spec.name, kwargs, deps)
+
+        return StructuredTool.from_function(
+            coroutine=run, name=spec.name, description=spec.description, args_schema=spec.args
+        )
+
+    return [make(spec) for spec in TOOLS.values()]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from agent.rules.intents import Reading, fold
+from agent.rules.policy import recap
 from prompts import message
 
 # A recalled chunk counts as an answer when its keywords match well or its meaning is close.
@@ -121,10 +123,15 @@ def best_lines(chunk_text: str, query: str) -> str:
     return " ".join(f"«{ln}»" for ln in picked)
 
 
-def format_when(value: str | datetime | None, language: str) -> str:
+def format_when(
+    value: str | datetime | None, language: str, timezone: str = "America/Bogota"
+) -> str:
+    """A due time as the customer reads it, in the business's time zone."""
     if value is None:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo(timezone))
     if language == "en":
         return moment.strftime("%A %B %d at %H:%M").replace(" 0", " ")
     days = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
@@ -147,41 +154,52 @@ def _date_phrase(iso_date: str, channel: str, language: str) -> str:
 
 
 def compose_reply(
-    reading: Reading, text: str, results: dict[str, list[dict[str, Any]]], language: str
+    reading: Reading,
+    text: str,
+    results: dict[str, list[dict[str, Any]]],
+    language: str,
+    channel: str = "whatsapp",
+    timezone: str = "America/Bogota",
 ) -> str:
+    """The reply to `text`, from the tool results of this turn and the reply catalogue."""
     lang = language
+
+    def when(value: str | None) -> str:
+        return format_when(value, lang, timezone)
+
     if reading.other_party and not results:
         return message("cannot_other", lang)
     if "escalate_to_human" in results:
         return message("escalated", lang)
+    if "send_whatsapp" in results:
+        sent = results["send_whatsapp"][0]
+        return message("whatsapp_sent" if sent.get("sent") else "whatsapp_not_sent", lang)
     if "schedule_callback" in results:
-        scheduled = results["schedule_callback"][0].get("scheduled") or {}
-        return message("callback", lang, when=format_when(scheduled.get("when"), lang))
+        scheduled = results["schedule_callback"][0].get("scheduled")
+        if not scheduled:
+            return message("callback_needs_time", lang)
+        return message("callback", lang, when=when(scheduled.get("when")))
+    context = (results.get("get_customer_context") or [{}])[0]
     parts: list[str] = []
     for outcome in results.get("update_next_action", []):
         created = outcome.get("created") or {}
+        updated = outcome.get("updated") or {}
         if reading.intent == "complaint":
             parts.append(message("complaint", lang))
-        elif reading.intent == "quote" and not _relevant(
-            [h for r in results.get("recall_conversations", []) for h in r.get("results", [])],
-            text,
-            False,
-        ):
+        elif reading.intent == "quote":
             amount = f" ({reading.amounts[0]})" if reading.amounts else ""
             parts.append(message("quote_registered", lang, amount_part=amount))
+        elif updated.get("due"):
+            parts.append(message("rescheduled", lang, when=when(updated["due"])))
         elif created.get("due"):
-            parts.append(
-                message(
-                    "scheduled",
-                    lang,
-                    what=created.get("description", ""),
-                    when=format_when(created["due"], lang),
-                )
-            )
+            parts.append(message("scheduled", lang, when=when(created["due"])))
     for outcome in results.get("update_customer_profile", []):
         email = (outcome.get("profile") or {}).get("email")
         if email and reading.emails:
             parts.append(message("email_saved", lang, email=email))
+    if reading.intent == "send_whatsapp":
+        # Already on WhatsApp (or in the console): the recap is the answer itself.
+        return recap(context, lang) or message("no_context", lang)
     hits = [h for r in results.get("recall_conversations", []) for h in r.get("results", [])]
     explicit = reading.intent in ("recall", "pending") or bool(_REFERS_BACK.search(fold(text)))
     relevant = _relevant(hits, text, explicit)
@@ -195,7 +213,6 @@ def compose_reply(
                 fact=best_lines(top["text"], text),
             )
         )
-    context = (results.get("get_customer_context") or [{}])[0]
     last_call = context.get("last_call") or {}
     if not relevant and reading.intent == "recall" and last_call.get("summary"):
         parts.append(
@@ -207,28 +224,33 @@ def compose_reply(
             )
         )
     if reading.intent in ("pending", "quote") and context:
+        quote_due = [
+            a["due"]
+            for a in context.get("next_actions") or []
+            if a.get("due") and re.search(r"cotiza|quote", fold(a.get("description", "")))
+        ]
+        if quote_due and not results.get("update_next_action"):
+            parts.append(message("quote_pending", lang, due=when(quote_due[0])))
         pending = context.get("pending_questions") or []
         steps = context.get("agreed_next_steps") or []
         if pending:
             parts.append(message("pending_questions", lang, items="; ".join(pending[:3])))
-        if steps:
+        if steps and not quote_due:
             parts.append(message("next_steps", lang, items="; ".join(steps[:3])))
     if parts:
         return " ".join(parts)
-    name_part = ""
-    if reading.intent == "thanks":
-        return message("thanks", lang, name_part=name_part)
-    if reading.intent == "bye":
-        return message("bye", lang, name_part=name_part)
-    if reading.intent == "greeting":
-        return message("greeting", lang, name_part=name_part)
-    if reading.intent == "callback":
-        return message("callback_needs_time", lang)
-    if reading.intent == "schedule":
-        return message("schedule_needs_time", lang)
-    if reading.intent == "quote":
-        amount = f" ({reading.amounts[0]})" if reading.amounts else ""
-        return message("quote_registered", lang, amount_part=amount)
+    simple = {
+        "thanks": "thanks",
+        "bye": "bye",
+        "greeting": "greeting",
+        "callback": "callback_needs_time",
+        "schedule": "schedule_needs_time",
+        "opt_in": "opted_in",
+    }
+    if reading.intent in simple:
+        return message(simple[reading.intent], lang, name_part="")
+    if reading.intent == "provide_info" and results.get("update_customer_profile"):
+        return message("info_saved", lang)
     if "recall_conversations" in results or reading.intent in ("recall", "pending", "quote"):
         return message("nothing_found", lang)
     return message("unknown", lang)

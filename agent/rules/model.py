@@ -1,105 +1,41 @@
 """The offline rules model: a LangChain chat model that drives the graph with real tool calls.
 
-Step one reads the customer's last message (intent, entities) and asks for the tools that
-policy needs (recall, context, next actions, callbacks, escalation). Step two reads the tool
-results and writes a reply grounded in them; when memory has nothing relevant it says so and
-offers a person. It never invents facts: every fact in a reply is copied from a tool result.
+It reads the conversation like any chat model: the system message (whose `additional_kwargs`
+carry the channel, language and time zone of the turn), the customer's messages and the tool
+results. Policy (`policy.py`) picks the tools; replies (`compose.py`) are written only from tool
+results and the reply catalogue, so every fact in a reply comes from memory.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from agent.language import detect_language
 from agent.rules.compose import compose_reply
-from agent.rules.intents import Reading, classify, fold
-
-_CALL_MENTION = re.compile(r"\b(llamada|por telefono|on the call|phone call|when you called)\b")
-
-
-def _call(name: str, args: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}
-
-
-def plan_tools(reading: Reading, text: str, history: Sequence[str]) -> list[dict[str, Any]]:
-    """The tool calls the policy makes for a customer message (may be none)."""
-    earlier = [classify(h).intent for h in history[-3:]]
-    intent = reading.intent
-    if intent == "human":
-        return [
-            _call(
-                "escalate_to_human",
-                {"reason": "El cliente pidió hablar con una persona", "priority": "normal"},
-            )
-        ]
-    if intent == "anger" or (
-        intent == "complaint" and sum(i in ("complaint", "anger") for i in earlier) >= 1
-    ):
-        return [
-            _call(
-                "escalate_to_human",
-                {"reason": f"Cliente molesto: {text[:160]}", "priority": "high"},
-            )
-        ]
-    if reading.other_party:
-        return []  # never act on other numbers or other customers; the reply says so
-    calls: list[dict[str, Any]] = []
-    if reading.emails:
-        calls.append(_call("update_customer_profile", {"email": reading.emails[0]}))
-    if reading.amounts and intent in ("quote", "provide_info", "recall", "unknown"):
-        calls.append(_call("update_customer_profile", {"budget": reading.amounts[0]}))
-    when = reading.when.isoformat() if reading.when else None
-    if intent == "complaint":
-        calls.append(
-            _call(
-                "update_next_action",
-                {"description": f"Revisar queja: {text[:160]}", "priority": "high"},
-            )
-        )
-    elif intent == "callback" and when:
-        calls.append(
-            _call("schedule_callback", {"when": when, "reason": "El cliente pidió que lo llamen"})
-        )
-    elif intent == "schedule" and when:
-        calls.append(
-            _call(
-                "update_next_action",
-                {"description": f"Cita/demo: {text[:120]}", "due": when, "priority": "normal"},
-            )
-        )
-    elif intent == "quote":
-        calls.append(_call("recall_conversations", {"query": text}))
-        calls.append(_call("get_customer_context", {}))
-        calls.append(
-            _call(
-                "update_next_action",
-                {"description": f"Cotización: {text[:140]}", "priority": "normal"},
-            )
-        )
-    elif intent == "pending":
-        calls.append(_call("get_customer_context", {}))
-        calls.append(_call("recall_conversations", {"query": text}))
-    elif intent in ("recall", "unknown"):
-        args: dict[str, Any] = {"query": text}
-        if _CALL_MENTION.search(fold(text)):
-            args["channel"] = "call"
-        calls.append(_call("recall_conversations", args))
-        if intent == "recall":
-            calls.append(_call("get_customer_context", {}))
-    return calls
+from agent.rules.intents import classify
+from agent.rules.policy import first_step, second_step
 
 
 class RulesChatModel(BaseChatModel):
     """Deterministic policy model (Spanish and English) with tool calling."""
+
+    intent_index: Any = None  # agent.rules.nearest.IntentIndex, when embeddings are at hand
+    timezone: str = "America/Bogota"
 
     @property
     def _llm_type(self) -> str:
@@ -115,43 +51,65 @@ class RulesChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        last_human = max(
-            (i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=None
-        )
+        return ChatResult(generations=[ChatGeneration(message=self.respond(messages))])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        # No I/O and about a millisecond of work: a thread hop would cost more than it saves.
+        return self._generate(messages, stop, None, **kwargs)
+
+    def respond(self, messages: list[BaseMessage]) -> AIMessage:
+        hints: dict[str, Any] = {}
+        if messages and isinstance(messages[0], SystemMessage):
+            hints = messages[0].additional_kwargs.get("hilo") or {}
         prompt_chars = sum(len(str(m.content)) for m in messages)
         usage = {
-            "input_tokens": prompt_chars // 4,
+            "input_tokens": prompt_chars // 4,  # an estimate: ~4 characters a token
             "output_tokens": 0,
             "total_tokens": prompt_chars // 4,
         }
+        meta = {"model_name": self._llm_type}
+        last_human = max(
+            (i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=None
+        )
         if last_human is None:
-            return _result(AIMessage(content="", usage_metadata=usage))  # type: ignore[arg-type]
+            return AIMessage(content="", usage_metadata=usage, response_metadata=meta)  # type: ignore[arg-type]
         text = str(messages[last_human].content)
-        language = detect_language(text, default=_language_hint(messages))
-        reading = classify(text)
+        language = detect_language(text, default=hints.get("language", "es"))
+        channel = str(hints.get("channel", "whatsapp"))
+        now = datetime.now(ZoneInfo(hints.get("timezone") or self.timezone))
+        reading = classify(text, now, self.intent_index)
         after = messages[last_human + 1 :]
-        if not any(isinstance(m, AIMessage) for m in after):
-            history = [str(m.content) for m in messages[:last_human] if isinstance(m, HumanMessage)]
-            calls = plan_tools(reading, text, history)
-            if calls:
-                return _result(
-                    AIMessage(
-                        content="",
-                        tool_calls=calls,  # type: ignore[arg-type]
-                        usage_metadata=usage,
-                    )
-                )
         results: dict[str, list[dict[str, Any]]] = {}
         for m in after:
             if isinstance(m, ToolMessage):
                 results.setdefault(m.name or "", []).append(_json(m.content))
-        reply = compose_reply(reading, text, results, language)
-        return _result(AIMessage(content=reply, usage_metadata=usage))  # type: ignore[arg-type]
-
-
-def _language_hint(messages: list[BaseMessage]) -> str:
-    system = str(messages[0].content) if messages else ""
-    return "en" if system.startswith("You are") else "es"
+        steps_taken = sum(isinstance(m, AIMessage) for m in after)
+        calls: list[dict[str, Any]] = []
+        if steps_taken == 0:
+            earlier = [
+                classify(str(m.content), now, self.intent_index)
+                for m in messages[:last_human][-6:]
+                if isinstance(m, HumanMessage)
+            ]
+            calls = first_step(reading, text, earlier)
+        elif steps_taken == 1:
+            calls = second_step(reading, results, channel, language)
+        if calls:
+            return AIMessage(
+                content="",
+                tool_calls=calls,  # type: ignore[arg-type]
+                usage_metadata=usage,  # type: ignore[arg-type]
+                response_metadata=meta,
+            )
+        timezone = str(hints.get("timezone") or self.timezone)
+        reply = compose_reply(reading, text, results, language, channel, timezone)
+        return AIMessage(content=reply, usage_metadata=usage, response_metadata=meta)  # type: ignore[arg-type]
 
 
 def _json(content: Any) -> dict[str, Any]:
@@ -160,7 +118,3 @@ def _json(content: Any) -> dict[str, Any]:
     except (TypeError, ValueError):
         return {"error": str(content)}
     return value if isinstance(value, dict) else {"value": value}
-
-
-def _result(message: AIMessage) -> ChatResult:
-    return ChatResult(generations=[ChatGeneration(message=message)])

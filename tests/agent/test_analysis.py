@@ -1,79 +1,121 @@
-"""Call analysis finds the budget, the promised quote and the open question, and stores them."""
+"""Call analysis finds the budget, the promised quote, the agreed callback and the open
+question of a realistic sales call, resolves their dates, and stores them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from zoneinfo import ZoneInfo
 
 from agent import build_agent, run_turn
 from agent.analysis import analyze_and_store_call
-from memory import CallRecord, CallTurn, customer_context, list_next_actions, save_call
-from tests.agent.conftest import CALL_TURNS
+from agent.models import build_model
+from memory import customer_context, get_customer, list_next_actions, save_call
+from tests.agent.conftest import ana_call, realistic_call
+from tests.agent.fake_openai import FakeOpenAI, text
+
+BOGOTA = ZoneInfo("America/Bogota")
 
 
-def make_call(summary: str | None = None) -> CallRecord:
-    return CallRecord(
-        conversation_id="conv_analysis",
-        phone="+573001112244",
-        turns=[CallTurn(r, t, i * 5.0) for i, (r, t) in enumerate(CALL_TURNS)],
-        # Friday 20 Nov 2026, 10:00 in Bogotá
-        started_at=datetime(2026, 11, 20, 15, 0, tzinfo=UTC),
-        customer_name="Ana",
-        summary=summary,
-    )
-
-
-async def test_analysis_stores_pending_question_and_dated_next_step(memory):
-    call = make_call()
+async def analysed(memory, call, **kw):
     saved = await save_call(memory, call)
-    analysis = await analyze_and_store_call(memory, saved, call)
+    return saved, await analyze_and_store_call(memory, saved, call, **kw)
+
+
+async def test_realistic_call_budget_quote_callback_and_open_question(memory):
+    saved, analysis = await analysed(memory, realistic_call())
     assert analysis.intent == "quote"
-    assert any("inversor" in q for q in analysis.pending_questions)
-    assert any("cotización" in s for s in analysis.next_steps)
-    actions = await list_next_actions(memory, saved.customer.id)
-    quote = [a for a in actions if "cotización" in a.description]
-    assert quote and quote[0].due_at is not None
-    assert quote[0].due_at.astimezone().weekday() == 3  # "el jueves": Thursday
+    assert analysis.budget == "18 millones"  # not the 380 mil electricity bill
+    assert analysis.pending_questions == [
+        "Bueno. Otra cosa, ¿y eso incluye el trámite del permiso con la electrificadora?"
+    ]
+    assert any("caro" in o for o in analysis.objections)
+    assert any("esposo" in o for o in analysis.objections)
+    assert {"precio", "financiación", "garantía"} <= set(analysis.topics)
+    customer = await get_customer(memory, saved.customer.id)
+    assert customer.profile == {"budget": "18 millones", "email": "marta.rincon@example.com"}
+
+
+async def test_promises_become_dated_next_actions(memory):
+    saved, _ = await analysed(memory, realistic_call())  # Friday 20 Nov 2026, 10:00 Bogotá
+    actions = {a.type: a for a in await list_next_actions(memory, saved.customer.id) if a.due_at}
+    quote, callback = actions["follow_up"], actions["call"]
+    assert "cotización formal el jueves" in quote.description
+    assert quote.due_at.astimezone(BOGOTA).strftime("%a %d %H:%M") == "Thu 26 10:00"
+    assert callback.due_at.astimezone(BOGOTA).strftime("%a %d %H:%M") == "Mon 23 10:00"
+
+
+async def test_the_analysis_reaches_the_customer_context(memory):
+    saved, _ = await analysed(memory, ana_call())
     context = await customer_context(memory, saved.customer.id)
-    assert context.last_call and context.last_call.summary
-    assert any("inversor" in q for q in context.pending_questions)
-    assert "precio" in context.topics
+    assert context.last_call and "Chía" in (context.last_call.summary or "")
+    assert context.pending_questions == ["Vale. ¿La instalación incluye el inversor?"]
+    assert any("cotización el jueves" in s for s in context.agreed_next_steps)
 
 
-async def test_elevenlabs_summary_is_kept_and_used_for_recall_questions(settings, memory):
-    call = make_call(summary="Ana pidió paneles para Chía con presupuesto de 500 mil al mes.")
-    saved = await save_call(memory, call)
-    await analyze_and_store_call(memory, saved, call)
-    agent = await build_agent(settings, memory)
-    result = await run_turn(
-        agent, saved.customer.id, "whatsapp", "¿Me recuerdas lo que hablamos en la llamada?"
-    )
-    assert result.reply and ("500 mil" in result.reply or "Chía" in result.reply)
+async def test_elevenlabs_data_collection_fills_the_profile(memory):
+    call = realistic_call()
+    call.analysis = {
+        "elevenlabs": {
+            "call_successful": "success",
+            "transcript_summary": "Marta quiere un sistema solar para su casa en Cajicá.",
+            "data_collection_results": {
+                "product_interest": {"data_collection_id": "product_interest", "value": "5 kW"},
+                "budget": {"data_collection_id": "budget", "value": "18000000"},
+                "favourite_colour": {"value": "azul"},
+            },
+        }
+    }
+    call.summary = call.analysis["elevenlabs"]["transcript_summary"]
+    saved, analysis = await analysed(memory, call)
+    assert analysis.summary == call.summary
+    profile = (await get_customer(memory, saved.customer.id)).profile
+    assert profile["product_interest"] == "5 kW" and profile["budget"] == "18000000"
+    assert "favourite_colour" not in profile
 
 
 async def test_with_an_llm_the_analysis_is_its_structured_output(settings, memory):
-    import json
-
-    from agent.models import build_model
-    from tests.agent.fake_openai import FakeOpenAI, text
-
-    answer = {"summary": "Ana quiere paneles; presupuesto 500 mil.", "intent": "quote",
-              "topics": ["paneles solares"], "pending_questions": ["¿Incluye el inversor?"],
-              "next_steps": ["Enviar la cotización el jueves"], "objections": [],
-              "sentiment": "positive"}
-
-    def respond(body):
-        assert "response_format" in body or "tools" in body
-        return text(json.dumps(answer, ensure_ascii=False))
-
-    call = make_call()
-    saved = await save_call(memory, call)
-    with FakeOpenAI(respond) as fake:
-        s = settings.model_copy(update={"llm": "openai", "openai_api_key": "sk-test",
-                                        "openai_base_url": fake.base_url})
-        analysis = await analyze_and_store_call(memory, saved, call, model=build_model(s))
+    answer = {
+        "summary": "Ana quiere paneles; presupuesto 500 mil.",
+        "intent": "quote",
+        "topics": ["paneles solares"],
+        "pending_questions": ["¿Incluye el inversor?"],
+        "next_steps": ["Enviar la cotización el jueves a las 3 por WhatsApp"],
+        "objections": [],
+        "sentiment": "positive",
+        "budget": "500 mil al mes",
+        "product_interest": "paneles solares",
+    }
+    with FakeOpenAI(lambda body: text(json.dumps(answer, ensure_ascii=False))) as fake:
+        s = settings.model_copy(
+            update={"llm": "openai", "openai_api_key": "sk-test", "openai_base_url": fake.base_url}
+        )
+        saved, analysis = await analysed(memory, ana_call(), model=build_model(s))
+    request = fake.requests[0]
+    assert request["response_format"]["json_schema"]["name"] == "CallAnalysis"
+    assert "Lo verifico con el equipo técnico" in request["messages"][0]["content"]
     assert analysis.pending_questions == ["¿Incluye el inversor?"]
-    assert "CallAnalysis" in json.dumps(fake.requests[0].get("response_format", {})) or \
-        fake.requests[0].get("tools")
+    (step,) = [a for a in await list_next_actions(memory, saved.customer.id) if a.due_at]
+    assert step.due_at.astimezone(BOGOTA).strftime("%a %H:%M") == "Thu 15:00"  # from its words
+    assert (await get_customer(memory, saved.customer.id)).profile["product_interest"] == (
+        "paneles solares"
+    )
+
+
+async def test_an_llm_failure_falls_back_to_the_rules(settings, memory):
+    with FakeOpenAI(lambda body: {"role": "assistant", "content": "esto no es JSON"}) as fake:
+        s = settings.model_copy(
+            update={"llm": "openai", "openai_api_key": "sk-test", "openai_base_url": fake.base_url}
+        )
+        saved, analysis = await analysed(memory, ana_call(), model=build_model(s))
+    assert analysis.pending_questions == ["Vale. ¿La instalación incluye el inversor?"]
     context = await customer_context(memory, saved.customer.id)
-    assert context.last_call.summary == answer["summary"]
-    assert context.pending_questions == ["¿Incluye el inversor?"]
+    assert context.pending_questions == analysis.pending_questions
+
+
+async def test_a_recall_question_after_the_call_is_answered_from_it(settings, memory):
+    saved, _ = await analysed(memory, realistic_call())
+    agent = await build_agent(settings, memory)
+    result = await run_turn(
+        agent, saved.customer.id, "whatsapp", "¿Me recuerdas cuánta garantía tienen los paneles?"
+    )
+    assert "25 años" in (result.reply or "")

@@ -1,0 +1,116 @@
+"""Reading a finished call with rules: pending questions, promises with their dates, budget,
+objections, topics and sentiment, from the transcript alone (Spanish and English)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from agent.rules.intents import classify, fold
+from agent.rules.when import parse_when
+from memory import CallRecord
+
+_QUESTION = re.compile(
+    r"\?|^\W*(y )?(que|cual|cuanto|cuando|como|donde|incluye|tienen|hay|puedo|pueden|what|how"
+    r"|when|where|does|do|is|are|can|will)\b"
+)
+_CHECK_LATER = re.compile(
+    r"\b(verific|consult|confirm|revis|averigu|let me check|i'?ll check|get back to you"
+    r"|find out)\w*"
+)
+_PROMISE = re.compile(
+    r"\b((te|le|les) (envio|enviamos|mando|mandamos|llamo|llamamos|confirmo|agendo|escribo)"
+    r"|(lo|la) (llamo|llamamos)|quedamos|agendamos|agendado|i'?ll (send|call)|we'?ll (send|call)"
+    r"|i will (send|call)|scheduled)\b"
+)
+_CALL_PROMISE = re.compile(
+    r"\b((te|le|lo|la|les) (llamo|llamamos)|i'?ll call|we'?ll call|call you)\b"
+)
+_AGREE = re.compile(r"^\W*(si|claro|dale|listo|perfecto|ok|vale|de acuerdo|yes|sure|sounds good)\b")
+_CUSTOMER_PROMISE = re.compile(
+    r"\b(yo )?(te|les|le) (confirmo|aviso|escribo|envio|mando)\b|\bi'?ll (let you know|confirm)"
+)
+_OBJECTION = re.compile(
+    r"\b(muy caro|costoso|caro|no estoy segur[oa]|no me convence|lo voy a pensar|pensarlo"
+    r"|(hablar|consultar)(lo)? con mi (esposo|esposa|pareja|socio|familia|jefe)|too expensive"
+    r"|not sure|think about it|talk to my (wife|husband|partner))\b"
+)
+_BUDGET_WORDS = re.compile(
+    r"\b(invertir|inversion|presupuesto|maximo|podemos pagar|podriamos pagar|nos alcanza"
+    r"|pagar al mes|budget|afford|spend|up to|at most)\b"
+)
+_POSITIVE = re.compile(r"\b(perfecto|excelente|me encanta|genial|me parece bien|great|perfect)\b")
+TOPICS = {
+    "precio": r"precio|cotiz|cuesta|saldria|pagar|presupuesto|price|quote|budget",
+    "instalación": r"instala|install",
+    "financiación": r"financ|cuotas|credito|banco|financing",
+    "garantía": r"garantia|warranty",
+    "visita/demo": r"demo|visita|cita|reunion|meeting",
+    "soporte": r"soporte|falla|problema|support|issue",
+}
+
+
+@dataclass
+class AgreedStep:
+    text: str
+    due: datetime | None = None
+    kind: str = "follow_up"  # "call" when the promise is to call the customer at a time
+
+
+@dataclass
+class CallReading:
+    intent: str = "unknown"
+    pending: list[str] = field(default_factory=list)
+    steps: list[AgreedStep] = field(default_factory=list)
+    objections: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    sentiment: str = "neutral"
+    budget: str | None = None
+    email: str | None = None
+
+
+def read_call(call: CallRecord, now: datetime) -> CallReading:
+    """`now`: the call's start in the business's time zone (dates are relative to it)."""
+    turns = [t for t in call.turns if (t.text or "").strip()]
+    reading = CallReading()
+    customer = [t.text for t in turns if t.role == "customer"]
+    intents = [classify(line, now).intent for line in customer]
+    ranked = [i for i in intents if i not in ("unknown", "greeting", "thanks", "bye")]
+    reading.intent = max(set(ranked), key=ranked.count) if ranked else "unknown"
+    for i, turn in enumerate(turns):
+        text = turn.text.strip()
+        folded = fold(text)
+        following = fold(turns[i + 1].text) if i + 1 < len(turns) else ""
+        if turn.role == "customer":
+            if _QUESTION.search(folded) and (not following or _CHECK_LATER.search(following)):
+                reading.pending.append(text)
+            entities = classify(text, now)
+            if entities.amounts and reading.budget is None and _BUDGET_WORDS.search(folded):
+                reading.budget = entities.amounts[0]
+            if entities.emails and reading.email is None:
+                reading.email = entities.emails[0]
+            if _CUSTOMER_PROMISE.search(folded):
+                reading.steps.append(AgreedStep(f"Cliente: {text}", parse_when(folded, now)))
+            continue
+        if not _PROMISE.search(folded):
+            continue
+        due = parse_when(folded, now)
+        is_call = bool(_CALL_PROMISE.search(folded))
+        # "Le habla Laura, la llamo de Sol Andino" is a greeting; a call is a promise only
+        # with a time. A promise asked as a question counts once the customer agrees.
+        if is_call and due is None:
+            continue
+        if "?" in text and not _AGREE.search(following):
+            continue
+        reading.steps.append(AgreedStep(text, due, "call" if is_call else "follow_up"))
+    reading.objections = [t for t in customer if _OBJECTION.search(fold(t))]
+    everything = fold(" ".join(t.text for t in turns))
+    reading.topics = [name for name, pattern in TOPICS.items() if re.search(pattern, everything)]
+    if reading.intent in ("unknown", "provide_info") and "precio" in reading.topics:
+        reading.intent = "quote"  # a budget talked through on a sales call is a quote in progress
+    if any(i in ("anger", "complaint") for i in intents):
+        reading.sentiment = "negative"
+    elif _POSITIVE.search(fold(" ".join(customer))):
+        reading.sentiment = "positive"
+    return reading

@@ -1,0 +1,140 @@
+"""The rules model's policy: which tools a customer message calls for, step by step.
+
+Step one reads the message (intent, entities, the last customer messages) and asks for the
+tools that policy needs. Step two reads their results and may ask for one more action that
+depends on them (move the appointment the context lists, log a quote request only if none is
+open, send a WhatsApp recap on a call). Then the reply is composed (`compose.py`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from agent.rules.intents import Reading, fold
+from prompts import message
+
+_CALL_MENTION = re.compile(r"\b(llamada|por telefono|on the call|phone call|when you called)\b")
+_APPOINTMENT = re.compile(r"\b(cita|visita|demo|reunion|meeting|appointment|visit|llamar|call)")
+_QUOTE = re.compile(r"\b(cotiza|quote)")
+Results = dict[str, list[dict[str, Any]]]
+
+
+def _call(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}
+
+
+def first_step(reading: Reading, text: str, earlier: Sequence[Reading]) -> list[dict[str, Any]]:
+    """The tool calls for a customer message (may be none). `earlier`: the previous customer
+    messages of the thread, most recent last (repeated frustration escalates)."""
+    intent = reading.intent
+    if intent == "human":
+        return [
+            _call(
+                "escalate_to_human",
+                {"reason": "El cliente pidió hablar con una persona", "priority": "normal"},
+            )
+        ]
+    frustrated = sum(r.intent in ("complaint", "anger") for r in earlier[-3:])
+    if intent == "anger" or (intent == "complaint" and frustrated >= 1):
+        return [
+            _call(
+                "escalate_to_human",
+                {"reason": f"Cliente molesto: {text[:160]}", "priority": "high"},
+            )
+        ]
+    if reading.other_party:
+        return []  # never act on other numbers or other customers; the reply says so
+    calls: list[dict[str, Any]] = []
+    if reading.emails:
+        calls.append(_call("update_customer_profile", {"email": reading.emails[0]}))
+    if reading.amounts and intent in ("quote", "provide_info", "recall", "unknown"):
+        calls.append(_call("update_customer_profile", {"budget": reading.amounts[0]}))
+    when = reading.when.isoformat() if reading.when else None
+    if intent == "complaint":
+        # The customer's words go to the team (stored), never back into a reply.
+        calls.append(
+            _call(
+                "update_next_action",
+                {"description": f"Revisar queja: {text[:160]}", "priority": "high"},
+            )
+        )
+    elif intent == "callback" and when:
+        calls.append(
+            _call("schedule_callback", {"when": when, "reason": "El cliente pidió que lo llamen"})
+        )
+    elif intent == "schedule" and reading.reschedule:
+        calls.append(_call("get_customer_context", {}))  # which appointment to move: step two
+    elif intent == "schedule" and when:
+        calls.append(
+            _call(
+                "update_next_action",
+                {"description": "Cita/visita pedida por el cliente", "due": when},
+            )
+        )
+    elif intent == "quote":
+        calls.append(_call("recall_conversations", {"query": text}))
+        calls.append(_call("get_customer_context", {}))
+    elif intent in ("pending", "send_whatsapp"):
+        calls.append(_call("get_customer_context", {}))
+        if intent == "pending":
+            calls.append(_call("recall_conversations", {"query": text}))
+    elif intent in ("recall", "unknown"):
+        args: dict[str, Any] = {"query": text}
+        if _CALL_MENTION.search(fold(text)):
+            args["channel"] = "call"
+        calls.append(_call("recall_conversations", args))
+        if intent == "recall":
+            calls.append(_call("get_customer_context", {}))
+    return calls
+
+
+def second_step(
+    reading: Reading, results: Results, channel: str, language: str
+) -> list[dict[str, Any]]:
+    """One more action that depends on what step one's tools returned (may be none)."""
+    context = (results.get("get_customer_context") or [{}])[0]
+    actions = [a for a in context.get("next_actions") or [] if a.get("status") == "open"]
+    if reading.intent == "schedule" and reading.reschedule and reading.when:
+        when = reading.when.isoformat()
+        moving = [a for a in actions if _APPOINTMENT.search(fold(a.get("description", "")))]
+        moving.sort(key=lambda a: a.get("due") or "9999")
+        if moving:
+            target = moving[0]
+            return [
+                _call(
+                    "update_next_action",
+                    {"action_id": target["id"], "description": target["description"], "due": when},
+                )
+            ]
+        return [
+            _call(
+                "update_next_action",
+                {"description": "Cita/visita reprogramada por el cliente", "due": when},
+            )
+        ]
+    quote_open = any(_QUOTE.search(fold(a.get("description", ""))) for a in actions)
+    if reading.intent == "quote" and context and not quote_open:
+        return [_call("update_next_action", {"description": "Enviar cotización al cliente"})]
+    if reading.intent == "send_whatsapp" and channel == "voice":
+        text = recap(context, language)
+        if text:
+            return [_call("send_whatsapp", {"text": text})]
+    return []
+
+
+def recap(context: dict[str, Any], language: str) -> str:
+    """A short written summary of what memory holds for the customer (may be empty)."""
+    parts = []
+    summary = (context.get("last_call") or {}).get("summary")
+    if summary:
+        parts.append(message("recap_summary", language, summary=summary))
+    steps = context.get("agreed_next_steps") or []
+    if steps:
+        parts.append(message("next_steps", language, items="; ".join(steps[:3])))
+    pending = context.get("pending_questions") or []
+    if pending:
+        parts.append(message("pending_questions", language, items="; ".join(pending[:3])))
+    return " ".join(parts)
