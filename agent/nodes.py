@@ -38,6 +38,7 @@ async def load_context(state: ThreadState, runtime: Runtime[TurnContext]) -> dic
         skipped = "human_owned"
     snapshot = context.as_dict()
     snapshot.pop("phone", None)  # the model never needs the number
+    deps.context_snapshot = dict(snapshot)  # get_customer_context reuses this read
     # Customer/agent messages are in the window already; what advisors wrote is not.
     snapshot["recent_messages"] = [m for m in snapshot["recent_messages"] if m["role"] == "human"]
     return {
@@ -142,10 +143,24 @@ async def finalize(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[st
     if not reply:
         reply = prompts.message("unknown", language)
         new = [AIMessage(content=reply)]
-    overflow = len(messages) + len(new) - WINDOW
-    removed = [RemoveMessage(id=m.id) for m in messages[: max(overflow, 0)] if m.id]
+    removed = [RemoveMessage(id=m.id) for m in _expired(messages, len(new)) if m.id]
     reply_id = await store_reply(runtime.context, state.get("channel", "whatsapp"), reply, language)
     return {"messages": removed + new, "reply": reply, "reply_message_id": reply_id}
+
+
+def _expired(messages: list[Any], adding: int) -> list[Any]:
+    """Messages to drop from the checkpoint: earlier turns' tool traffic (the model never sees
+    it again: `prompt_window`), then the oldest messages beyond the window."""
+    last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
+    tool_traffic = [
+        m
+        for m in messages[:last_human]
+        if isinstance(m, ToolMessage) or (isinstance(m, AIMessage) and m.tool_calls)
+    ]
+    dropped = {id(m) for m in tool_traffic}
+    kept = [m for m in messages if id(m) not in dropped]
+    overflow = max(len(kept) + adding - WINDOW, 0)
+    return tool_traffic + kept[:overflow]
 
 
 async def store_reply(

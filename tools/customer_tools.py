@@ -127,6 +127,8 @@ async def recall_conversations(deps: ToolDeps, args: RecallArgs) -> dict[str, An
 async def get_customer_context(deps: ToolDeps, args: NoArgs) -> dict[str, Any]:
     """The customer's profile, last call summary, pending questions, agreed next steps and
     open next actions (with their ids)."""
+    if deps.context_snapshot is not None:
+        return dict(deps.context_snapshot)
     context = (await customer_context(deps.memory, deps.customer_id, recent=6)).as_dict()
     context.pop("phone", None)  # the model never needs the number
     return context

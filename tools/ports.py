@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from memory import Escalation, Memory, get_customer, save_message
 
@@ -77,3 +77,6 @@ class ToolDeps:
     # Chunks at or after this moment belong to the current turn (the customer's own question,
     # just stored); recall leaves them out so it never "remembers" the question itself.
     turn_started_at: datetime | None = None
+    # The customer's context as read at the start of this turn (`get_customer_context` returns
+    # it instead of reading again); any tool that writes clears it.
+    context_snapshot: dict[str, Any] | None = None

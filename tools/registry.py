@@ -62,6 +62,7 @@ TOOLS: dict[str, ToolSpec] = {
     )
 }
 TOOL_ARGS: dict[str, type[BaseModel]] = {name: spec.args for name, spec in TOOLS.items()}
+READ_ONLY = frozenset({"recall_conversations", "get_customer_context"})
 
 
 def tool_schemas(names: list[str] | None = None) -> list[dict[str, Any]]:
@@ -96,6 +97,8 @@ def parse_args(name: str, args: dict[str, Any] | None) -> BaseModel:
 async def invoke_tool(name: str, args: dict[str, Any] | None, deps: ToolDeps) -> dict[str, Any]:
     """Validate `args` and run tool `name` for the customer in `deps`."""
     parsed = parse_args(name, args)
+    if name not in READ_ONLY:
+        deps.context_snapshot = None  # what it changes must show in a later context read
     return await TOOLS[name].run(deps, parsed)
 
 
