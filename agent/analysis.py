@@ -102,8 +102,9 @@ def _summary(call: CallRecord, reading: CallReading) -> str:
         parts.append(("topics: " if english else "temas: ") + ", ".join(reading.topics))
     if reading.budget:
         parts.append(("budget " if english else "presupuesto ") + reading.budget)
-    if reading.steps:
-        parts.append(("agreed: " if english else "acordado: ") + reading.steps[0].text[:160])
+    if reading.steps:  # a dated promise says more than "I'll check and confirm"
+        step = sorted(reading.steps, key=lambda s: s.due is None)[0]
+        parts.append(("agreed: " if english else "acordado: ") + step.text[:160])
     if reading.pending:
         parts.append(("pending: " if english else "pendiente: ") + reading.pending[0][:120])
     return "; ".join(parts) + "."

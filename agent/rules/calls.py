@@ -84,7 +84,7 @@ def read_call(call: CallRecord, now: datetime) -> CallReading:
         following = fold(turns[i + 1].text) if i + 1 < len(turns) else ""
         if turn.role == "customer":
             if _QUESTION.search(folded) and (not following or _CHECK_LATER.search(following)):
-                reading.pending.append(text)
+                reading.pending.append(_question(text))
             entities = classify(text, now)
             if entities.amounts and reading.budget is None and _BUDGET_WORDS.search(folded):
                 reading.budget = entities.amounts[0]
@@ -114,3 +114,12 @@ def read_call(call: CallRecord, now: datetime) -> CallReading:
     elif _POSITIVE.search(fold(" ".join(customer))):
         reading.sentiment = "positive"
     return reading
+
+
+def _question(text: str) -> str:
+    """The question itself ("Bueno. Otra cosa, ¿y eso incluye…?" → "¿Y eso incluye…?")."""
+    match = re.search(r"¿[^?¿]+\?", text)
+    if match is None:
+        return text
+    question = match.group(0)
+    return question[0] + question[1].upper() + question[2:]

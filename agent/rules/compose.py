@@ -107,20 +107,38 @@ def _terms(text: str) -> set[str]:
     return {w[:5] for w in re.findall(r"\w+", fold(text)) if len(w) >= 4 and w not in _QUERY_NOISE}
 
 
-def best_lines(chunk_text: str, query: str) -> str:
-    """The line of a chunk that best answers the query, with its answer if it is a question."""
+_SPEAKER = re.compile(r"^(Cliente|Customer|Agente|Agent|Asesor|Advisor|Sistema|System):\s*")
+_CUSTOMER_LABELS = ("Cliente", "Customer")
+
+
+def best_lines(chunk_text: str, query: str, language: str = "es") -> str:
+    """The line of a chunk that best answers the query, as who said what: the answer when the
+    best line is the customer's question, the customer's own words when they said it."""
     lines = [ln.strip() for ln in chunk_text.splitlines() if ln.strip()]
     if not lines:
         return ""
     terms = _terms(query)
     scores = [len(terms & _terms(ln)) for ln in lines]
     i = max(range(len(lines)), key=lambda j: (scores[j], -j))
-    picked = [lines[i]]
-    if "?" in lines[i] and i + 1 < len(lines):
-        picked.append(lines[i + 1])
-    elif i > 0 and "?" in lines[i - 1]:
-        picked.insert(0, lines[i - 1])
-    return " ".join(f"«{ln}»" for ln in picked)
+    if (
+        "?" in lines[i]
+        and i + 1 < len(lines)
+        and _is_customer(lines[i + 1]) != _is_customer(lines[i])
+    ):
+        i += 1  # a question: the fact is in the other speaker's answer
+    return _attributed(lines[i], language)
+
+
+def _is_customer(line: str) -> bool:
+    match = _SPEAKER.match(line)
+    return bool(match) and match.group(1) in _CUSTOMER_LABELS
+
+
+def _attributed(line: str, language: str) -> str:
+    said = _SPEAKER.sub("", line)
+    if _is_customer(line):
+        return f"you said «{said}»" if language == "en" else f"tú dijiste «{said}»"
+    return f"we told you «{said}»" if language == "en" else f"te dijimos «{said}»"
 
 
 def format_when(
@@ -210,11 +228,15 @@ def compose_reply(
                 "recalled",
                 lang,
                 when=_date_phrase(top["date"], top["channel"], lang),
-                fact=best_lines(top["text"], text),
+                fact=best_lines(top["text"], text, lang),
             )
         )
     last_call = context.get("last_call") or {}
-    if not relevant and reading.intent == "recall" and last_call.get("summary"):
+    profile_fact = _profile_fact(context.get("profile") or {}, text)
+    if not relevant and profile_fact and reading.intent in ("recall", "pending", "unknown"):
+        field, value = profile_fact
+        parts.append(message(f"profile_{field}", lang, value=value))
+    elif not relevant and reading.intent == "recall" and last_call.get("summary"):
         parts.append(
             message(
                 "recalled",
@@ -238,7 +260,7 @@ def compose_reply(
         if steps and not quote_due:
             parts.append(message("next_steps", lang, items="; ".join(steps[:3])))
     if parts:
-        return " ".join(parts)
+        return _tidy(" ".join(parts))
     simple = {
         "thanks": "thanks",
         "bye": "bye",
@@ -254,3 +276,23 @@ def compose_reply(
     if "recall_conversations" in results or reading.intent in ("recall", "pending", "quote"):
         return message("nothing_found", lang)
     return message("unknown", lang)
+
+
+def _tidy(reply: str) -> str:
+    """Items that end with their own mark need no period after them ("¿…?." → "¿…?")."""
+    return re.sub(r"([?!.])\.", r"\1", reply)
+
+
+_PROFILE_QUESTIONS = {
+    "budget": re.compile(r"\b(budget|presupuesto|pagar|pay|afford|invertir|invest|spend)"),
+    "email": re.compile(r"\b(correo|e-?mail|mail)\b"),
+}
+
+
+def _profile_fact(profile: dict[str, Any], text: str) -> tuple[str, str] | None:
+    """A stored profile field the customer asks about ("¿qué presupuesto te dije?")."""
+    folded = fold(text)
+    for field, pattern in _PROFILE_QUESTIONS.items():
+        if profile.get(field) and pattern.search(folded):
+            return field, str(profile[field])
+    return None

@@ -89,8 +89,8 @@ _INTENTS: list[tuple[str, list[str]]] = [
         "schedule",
         [
             r"\b(agend\w*|reagend\w*|reprogram\w*|program(ar|emos|amos)|reserv\w*|apart\w* (una|la)"
-            r" (cita|visita|demo)|cambiar (la|el) (fecha|hora|cita|reunion|visita|demo)"
-            r"|mover (la|el) (cita|reunion|demo|visita)|posponer|aplazar)\b",
+            r" (cita|visita|demo)|cambiar (la|el) (fecha|hora|cita|reunion|visita|demo|llamada)"
+            r"|mover (la|el) (cita|reunion|demo|visita|llamada)|posponer|aplazar)\b",
             r"\b(schedule|reschedule|book|set up a (meeting|call|demo)|move the (meeting|call|demo"
             r"|appointment)|postpone)\b",
         ],
@@ -151,8 +151,8 @@ _INTENTS: list[tuple[str, list[str]]] = [
 _COMPILED = [(name, [re.compile(p) for p in pats]) for name, pats in _INTENTS]
 
 _RESCHEDULE = re.compile(
-    r"\b(reagend\w*|reprogram\w*|cambiar (la|el) (fecha|hora|cita|reunion|visita|demo)"
-    r"|mover (la|el)|posponer|aplazar|reschedule|move the|postpone)\b"
+    r"\b(reagend\w*|reprogram\w*|cambiar (la|el) (fecha|hora|cita|reunion|visita|demo|llamada)"
+    r"|mover (la|el)|posponer|aplazar|reschedule|move (the|our)|postpone)\b"
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\d)\+?\d[\d\s().-]{7,}\d")

@@ -17,7 +17,7 @@ from agent.rules.intents import Reading, fold
 from prompts import message
 
 _CALL_MENTION = re.compile(r"\b(llamada|por telefono|on the call|phone call|when you called)\b")
-_APPOINTMENT = re.compile(r"\b(cita|visita|demo|reunion|meeting|appointment|visit|llamar|call)")
+_APPOINTMENT = re.compile(r"\b(cita|visita|demo|reunion|meeting|appointment|visit|llam|call)")
 _QUOTE = re.compile(r"\b(cotiza|quote)")
 Results = dict[str, list[dict[str, Any]]]
 
@@ -50,7 +50,7 @@ def first_step(reading: Reading, text: str, earlier: Sequence[Reading]) -> list[
     calls: list[dict[str, Any]] = []
     if reading.emails:
         calls.append(_call("update_customer_profile", {"email": reading.emails[0]}))
-    if reading.amounts and intent in ("quote", "provide_info", "recall", "unknown"):
+    if reading.amounts and intent in ("quote", "provide_info"):
         calls.append(_call("update_customer_profile", {"budget": reading.amounts[0]}))
     when = reading.when.isoformat() if reading.when else None
     if intent == "complaint":
@@ -99,7 +99,11 @@ def second_step(
     actions = [a for a in context.get("next_actions") or [] if a.get("status") == "open"]
     if reading.intent == "schedule" and reading.reschedule and reading.when:
         when = reading.when.isoformat()
-        moving = [a for a in actions if _APPOINTMENT.search(fold(a.get("description", "")))]
+        moving = [
+            a
+            for a in actions
+            if a.get("type") == "call" or _APPOINTMENT.search(fold(a.get("description", "")))
+        ]
         moving.sort(key=lambda a: a.get("due") or "9999")
         if moving:
             target = moving[0]

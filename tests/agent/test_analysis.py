@@ -26,7 +26,7 @@ async def test_realistic_call_budget_quote_callback_and_open_question(memory):
     assert analysis.intent == "quote"
     assert analysis.budget == "18 millones"  # not the 380 mil electricity bill
     assert analysis.pending_questions == [
-        "Bueno. Otra cosa, ¿y eso incluye el trámite del permiso con la electrificadora?"
+        "¿Y eso incluye el trámite del permiso con la electrificadora?"
     ]
     assert any("caro" in o for o in analysis.objections)
     assert any("esposo" in o for o in analysis.objections)
@@ -48,7 +48,7 @@ async def test_the_analysis_reaches_the_customer_context(memory):
     saved, _ = await analysed(memory, ana_call())
     context = await customer_context(memory, saved.customer.id)
     assert context.last_call and "Chía" in (context.last_call.summary or "")
-    assert context.pending_questions == ["Vale. ¿La instalación incluye el inversor?"]
+    assert context.pending_questions == ["¿La instalación incluye el inversor?"]
     assert any("cotización el jueves" in s for s in context.agreed_next_steps)
 
 
@@ -107,7 +107,7 @@ async def test_an_llm_failure_falls_back_to_the_rules(settings, memory):
             update={"llm": "openai", "openai_api_key": "sk-test", "openai_base_url": fake.base_url}
         )
         saved, analysis = await analysed(memory, ana_call(), model=build_model(s))
-    assert analysis.pending_questions == ["Vale. ¿La instalación incluye el inversor?"]
+    assert analysis.pending_questions == ["¿La instalación incluye el inversor?"]
     context = await customer_context(memory, saved.customer.id)
     assert context.pending_questions == analysis.pending_questions
 

@@ -12,11 +12,16 @@ from agent import build_agent, run_turn
 from memory import get_or_create_customer, timeline
 from memory.database import open_pool
 from memory.store import Memory
+from tests.agent.fake_openai import FakeOpenAI, text
 
 
-def hilo_chat(db_url: str, data_dir: str, *args: str) -> subprocess.CompletedProcess[str]:
+def hilo_chat(
+    db_url: str, data_dir: str, *args: str, llm: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": db_url, "HILO_DATA_DIR": data_dir, "HILO_LLM": "rules"}
-    env.pop("OPENAI_API_KEY", None)
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "HILO_LLM"):
+        env.pop(name, None)
+    env.update(llm or {"HILO_LLM": "rules"})
     return subprocess.run(
         [sys.executable, "-m", "server.cli", "chat", *args],
         env=env,
@@ -86,3 +91,12 @@ async def test_thread_survives_a_new_agent_on_a_new_pool(
         ]
     finally:
         await pool.close()
+
+
+async def test_chat_uses_the_configured_openai_compatible_endpoint(db_url, tmp_path, memory):
+    with FakeOpenAI(lambda body: text("Hola, soy el modelo configurado.")) as fake:
+        endpoint = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.base_url}
+        done = hilo_chat(db_url, str(tmp_path), "+573001112277", "-m", "Hola", llm=endpoint)
+    assert done.returncode == 0, done.stderr
+    assert "Hola, soy el modelo configurado." in done.stdout
+    assert fake.requests and fake.requests[0]["messages"][-1]["content"] == "Hola"
