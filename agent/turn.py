@@ -260,7 +260,7 @@ def _explain(messages: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, 
         if m.usage_metadata:
             tokens += int(m.usage_metadata.get("input_tokens", 0))
         for call in m.tool_calls:
-            result_msg = results.get(call["id"])
+            result_msg = results.get(call["id"] or "")
             try:
                 result = json.loads(result_msg.content) if result_msg else None  # type: ignore[arg-type]
             except ValueError:

@@ -131,7 +131,7 @@ def best_lines(chunk_text: str, query: str, language: str = "es") -> str:
 
 def _is_customer(line: str) -> bool:
     match = _SPEAKER.match(line)
-    return bool(match) and match.group(1) in _CUSTOMER_LABELS
+    return match is not None and match.group(1) in _CUSTOMER_LABELS
 
 
 def _attributed(line: str, language: str) -> str:

@@ -21,7 +21,7 @@ import asyncio
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -65,7 +65,7 @@ def token_counter() -> tuple[Callable[[str], int], str]:
         return (lambda text: len(text) // 4), "estimate: characters / 4 (tiktoken not available)"
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
