@@ -1,12 +1,12 @@
 """The agent graph, one thread per customer (thread id = customer id):
 
-    START → load_context ─(opted out / human-owned)→ END      no AI reply
-                 │
-                 ▼
-               model ⇄ tools       at most `max_steps` model calls, then finalize
-                 │
-                 ▼
-             finalize → END        reply stored as the turn's outgoing message; window trimmed
+START → load_context ─(opted out / human-owned)→ END      no AI reply
+             │
+             ▼
+           model ⇄ tools       at most `max_steps` model calls, then finalize
+             │
+             ▼
+         finalize → END        reply stored as the turn's outgoing message; window trimmed
 """
 
 from __future__ import annotations

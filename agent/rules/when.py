@@ -79,6 +79,9 @@ _PART_HOURS = {
     "evening": 19,
     "tonight": 19,
 }
+_GREETINGS = re.compile(
+    r"\b(buenos dias|buen dia|buenas tardes|buenas noches|good (morning|afternoon|evening|night))\b"
+)
 _IN_HOURS = re.compile(r"\b(?:en|in) (\d{1,2}) (horas?|hours?)\b")
 
 
@@ -123,6 +126,7 @@ def parse_when(folded: str, now: datetime | None = None) -> datetime | None:
     business conversation is 3 pm; a time earlier than now today means tomorrow.
     """
     now = now or datetime.now(DEFAULT_TZ)
+    folded = _GREETINGS.sub(" ", folded)  # "buenas tardes" greets; it names no time
     hours = _IN_HOURS.search(folded)
     if hours:
         return (now + timedelta(hours=int(hours.group(1)))).replace(second=0, microsecond=0)
