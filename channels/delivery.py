@@ -1,5 +1,10 @@
 """Delivering one stored outbound WhatsApp message: the 24-hour window, templates, opt-out,
-idempotency and error recording. The send job calls `deliver`; retries are the queue's job."""
+idempotency and error recording. The send job calls `deliver`; retries are the queue's job.
+
+At most once towards the customer: a message with a provider id is never sent again, a failed
+one is never retried, and an attempt that started but never recorded its outcome (the worker
+was killed, Twilio timed out) is looked up in Twilio's message log before sending again.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,25 @@ from typing import Any
 
 from channels.twilio import SendFailed, WhatsAppChannel
 from memory import Memory, get_customer, mask_phone
-from memory.messages import get_message, record_send_failure, set_message_external_id
+from memory.messages import (
+    get_message,
+    mark_send_attempt,
+    record_send_failure,
+    set_message_external_id,
+)
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=24)
+# Twilio's clock and ours differ a little: look this far before the earlier attempt.
+CLOCK_MARGIN = timedelta(minutes=2)
 
 
 class RetryLater(Exception):
     """A temporary failure (network, 5xx, 429): the job is retried with backoff."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 async def deliver(memory: Memory, channel: WhatsAppChannel, settings: Any, message_id: int) -> str:
@@ -26,6 +42,8 @@ async def deliver(memory: Memory, channel: WhatsAppChannel, settings: Any, messa
         return "not_outbound"
     if message.external_id:
         return "already_sent"  # a retried or duplicated job: never send twice
+    if message.delivery_status == "failed":
+        return "already_failed"  # recorded once (permanent error, opt-out…), never retried
     customer = await get_customer(memory, message.customer_id)
     if (
         customer.opted_out
@@ -60,15 +78,27 @@ async def deliver(memory: Memory, channel: WhatsAppChannel, settings: Any, messa
         }
         kwargs = {"content_sid": template, "content_variables": variables}
     try:
-        sent = await channel.send(customer.phone, **kwargs)
+        previous = await mark_send_attempt(memory, message_id)
+        sent = None
+        if previous is not None:
+            sent = await channel.find_sent(
+                customer.phone, since=previous - CLOCK_MARGIN, body=kwargs.get("body")
+            )
+            if sent is not None:
+                log.warning(
+                    "an interrupted attempt had been sent; not sending again",
+                    extra={"message_id": message_id},
+                )
+        if sent is None:
+            sent = await channel.send(customer.phone, **kwargs)
     except SendFailed as exc:
         if exc.permanent:
             await record_send_failure(memory, message_id, code=exc.code, error=str(exc))
             log.warning("whatsapp send failed", extra={"message_id": message_id, "code": exc.code})
             return "failed"
-        raise RetryLater(f"{exc.code}: {exc}") from exc
+        raise RetryLater(f"{exc.code}: {exc}", code=exc.code) from exc
     except OSError as exc:  # network trouble reaching Twilio
-        raise RetryLater(str(exc)) from exc
+        raise RetryLater(f"{type(exc).__name__}: {exc}", code="network") from exc
     await set_message_external_id(memory, message_id, sent.sid, sent.status)
     log.info(
         "whatsapp sent",

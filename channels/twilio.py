@@ -12,6 +12,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -55,6 +56,8 @@ class WhatsAppChannel(Protocol):
         content_sid: str | None = None,
         content_variables: dict[str, str] | None = None,
     ) -> Sent: ...
+
+    async def find_sent(self, to: str, *, since: datetime, body: str | None) -> Sent | None: ...
 
 
 def public_request_url(request_url: str, public_url: str | None) -> str:
@@ -117,15 +120,20 @@ class TwilioChannel:
         try:
             message = self.client.messages.create(**kwargs)
         except TwilioRestException as exc:
-            code = str(exc.code) if exc.code is not None else None
-            retriable = exc.status == 429 or exc.status >= 500
-            permanent = not retriable or (exc.code in PERMANENT_CODES)
-            raise SendFailed(
-                exc.msg or f"Twilio answered {exc.status}",
-                code=code or str(exc.status),
-                permanent=permanent,
-            ) from exc
+            raise _send_failed(exc) from exc
         return Sent(sid=str(message.sid), status=str(message.status or "queued"))
+
+    def _find(self, to: str, since: datetime, body: str | None) -> Sent | None:
+        try:
+            recent = self.client.messages.list(to=f"whatsapp:{to}", from_=self.from_, limit=20)
+        except TwilioRestException as exc:
+            raise _send_failed(exc) from exc
+        for message in recent:  # newest first
+            if message.date_created is not None and message.date_created < since:
+                break
+            if body is None or (message.body or "") == body:
+                return Sent(sid=str(message.sid), status=str(message.status or "queued"))
+        return None
 
     async def send(
         self,
@@ -146,6 +154,12 @@ class TwilioChannel:
         # The SDK is synchronous (requests): keep it off the event loop.
         return await asyncio.to_thread(self._create, kwargs)
 
+    async def find_sent(self, to: str, *, since: datetime, body: str | None) -> Sent | None:
+        """A message to `to` that Twilio accepted since `since` (with this `body` when given):
+        what an interrupted earlier attempt may have sent. Templates are matched by time only
+        (Twilio stores the rendered text, not the ContentSid)."""
+        return await asyncio.to_thread(self._find, to, since, body)
+
 
 class ConsoleChannel:
     """The offline channel: messages are logged (phone masked) and stored, never sent."""
@@ -163,6 +177,19 @@ class ConsoleChannel:
         text = body if body is not None else f"[template {content_sid}] {content_variables}"
         log.info("console whatsapp", extra={"to": mask_phone(to), "chars": len(text or "")})
         return Sent(sid=f"CONSOLE{uuid.uuid4().hex[:26]}", status="console")
+
+    async def find_sent(self, to: str, *, since: datetime, body: str | None) -> Sent | None:
+        return None  # nothing leaves the machine, so nothing can have been sent half-way
+
+
+def _send_failed(exc: TwilioRestException) -> SendFailed:
+    code = str(exc.code) if exc.code is not None else None
+    retriable = exc.status == 429 or exc.status >= 500
+    return SendFailed(
+        exc.msg or f"Twilio answered {exc.status}",
+        code=code or str(exc.status),
+        permanent=not retriable or exc.code in PERMANENT_CODES,
+    )
 
 
 def build_whatsapp_channel(settings: Any) -> TwilioChannel | ConsoleChannel:

@@ -299,6 +299,48 @@ async def record_send_failure(
         )
 
 
+async def mark_send_attempt(memory: Memory, message_id: int) -> datetime | None:
+    """Note that a send of outbound message `message_id` starts now (`meta.send_attempted_at`).
+
+    Returns when the previous attempt started, or None for the first one: an attempt that never
+    recorded its outcome (a killed worker, a timeout) may have reached the provider.
+    """
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                """WITH old AS (SELECT meta ->> 'send_attempted_at' AS previous
+                                  FROM messages WHERE id = %s FOR UPDATE)
+                   UPDATE messages
+                      SET meta = meta || jsonb_build_object('send_attempted_at', now()),
+                          updated_at = now()
+                     FROM old WHERE id = %s
+                   RETURNING old.previous""",
+                (message_id, message_id),
+            )
+        ).fetchone()
+    previous = row["previous"] if row else None
+    return datetime.fromisoformat(previous) if previous else None
+
+
+async def unsent_outbound_whatsapp(
+    memory: Memory, *, older_than: timedelta, within: timedelta, limit: int = 200
+) -> list[int]:
+    """Outbound WhatsApp messages still `pending` (stored, never sent nor failed) that were
+    created between `within` and `older_than` ago: the outbox sweep queues their send again."""
+    async with memory.pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                """SELECT id FROM messages
+                    WHERE delivery_status = 'pending' AND direction = 'outbound'
+                      AND channel = 'whatsapp' AND external_id IS NULL
+                      AND created_at < now() - %s AND created_at > now() - %s
+                    ORDER BY id LIMIT %s""",
+                (older_than, within, limit),
+            )
+        ).fetchall()
+    return [int(r["id"]) for r in rows]
+
+
 async def find_reply(memory: Memory, customer_id: int, inbound_id: int) -> Message | None:
     """The outbound message stored as the answer to inbound message `inbound_id`, if any
     (its `meta.in_reply_to`): a retried turn must not answer the same message twice."""

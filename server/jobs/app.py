@@ -1,4 +1,11 @@
-"""The procrastinate app on Hilo's PostgreSQL: schema, task registry and the worker."""
+"""The procrastinate app on Hilo's PostgreSQL: schema, task registry and the worker.
+
+Crash safety: every worker sends a heartbeat (every 10 s); a periodic job puts back in the
+queue the jobs of workers silent for a minute (killed, out of memory, machine lost), so a job
+accepted is run even if its first worker died mid-way. Jobs are idempotent, so running one
+again repeats nothing that was done. A worker asked to stop waits for its jobs a few seconds,
+then interrupts them; interrupted jobs go back to the queue (server.jobs.retry).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,9 @@ from memory.database import SCHEMA_LOCK_KEY
 from server.jobs import actions, ingest, whatsapp
 
 log = logging.getLogger(__name__)
+STALLED_AFTER = 60.0  # seconds without a heartbeat before a worker's jobs are requeued
+GRACEFUL_SHUTDOWN = 8.0  # seconds a stopping worker waits for its running jobs
+REQUEUE_STALLED = "jobs:requeue_stalled"
 
 
 def create_job_app(url: str) -> procrastinate.App:
@@ -20,6 +30,13 @@ def create_job_app(url: str) -> procrastinate.App:
     whatsapp.register(app)
     ingest.register(app)
     actions.register(app)
+
+    async def requeue_stalled(timestamp: int) -> int:
+        return await requeue_stalled_jobs(app)
+
+    app.periodic(cron="* * * * *", periodic_id="requeue_stalled")(
+        app.task(name=REQUEUE_STALLED, queueing_lock="requeue_stalled")(requeue_stalled)
+    )
     return app
 
 
@@ -39,7 +56,7 @@ async def ensure_job_schema(url: str) -> bool:
 
 
 async def requeue_stalled_jobs(
-    app: procrastinate.App, *, seconds_since_heartbeat: float = 30
+    app: procrastinate.App, *, seconds_since_heartbeat: float = STALLED_AFTER
 ) -> int:
     """Put back in the queue the jobs of workers that died mid-job (no heartbeat lately)."""
     stalled = list(
@@ -59,6 +76,7 @@ def start_worker(app: procrastinate.App, *, concurrency: int = 4) -> asyncio.Tas
             install_signal_handlers=False,
             wait=True,
             delete_jobs="successful",
+            shutdown_graceful_timeout=GRACEFUL_SHUTDOWN,
             name="hilo-worker",
         ),
         name="hilo-worker",
@@ -68,4 +86,4 @@ def start_worker(app: procrastinate.App, *, concurrency: int = 4) -> asyncio.Tas
 async def stop_worker(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-        await asyncio.wait_for(task, timeout=10)
+        await asyncio.wait_for(task, timeout=GRACEFUL_SHUTDOWN + 7)

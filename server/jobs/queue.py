@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from procrastinate.exceptions import AlreadyEnqueued
 from psycopg import AsyncConnection
+from psycopg.errors import UniqueViolation
 
 DEFAULT_QUEUE = "default"
 
@@ -24,13 +26,41 @@ async def enqueue(
     queue: str = DEFAULT_QUEUE,
     **task_kwargs: Any,
 ) -> int:
-    row = await (
-        await conn.execute(
-            """SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[
+    """Queue `task_name(**task_kwargs)`; returns the job id.
+
+    `lock`: jobs sharing it run one at a time, in the order they were queued.
+    `queueing_lock`: at most one such job waiting; a second raises `AlreadyEnqueued` (inside
+    a savepoint, so the caller's transaction goes on).
+    """
+    query = """SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[
                    ROW(%s, %s, 0, %s, %s, %s::jsonb, NULL)::procrastinate_job_to_defer_v1
-               ])) AS id""",
-            (queue, task_name, lock, queueing_lock, json.dumps(task_kwargs)),
-        )
-    ).fetchone()
+               ])) AS id"""
+    params = (queue, task_name, lock, queueing_lock, json.dumps(task_kwargs))
+    if queueing_lock is None:
+        row = await (await conn.execute(query, params)).fetchone()
+    else:
+        try:
+            async with conn.transaction():
+                row = await (await conn.execute(query, params)).fetchone()
+        except UniqueViolation as exc:
+            raise AlreadyEnqueued(
+                f"a {task_name} job is already queued for {queueing_lock}"
+            ) from exc
     assert row is not None
     return int(row["id"] if isinstance(row, dict) else row[0])
+
+
+async def queued_for(
+    conn: AsyncConnection[Any], task_name: str, key: str, values: list[int]
+) -> set[int]:
+    """Which of `values` already have a waiting or running `task_name` job whose argument
+    `key` equals them (the outbox sweep re-queues only what has none)."""
+    rows = await (
+        await conn.execute(
+            """SELECT DISTINCT args ->> %s AS value FROM procrastinate_jobs
+                WHERE task_name = %s AND status IN ('todo', 'doing')
+                  AND args ->> %s = ANY(%s)""",
+            (key, task_name, key, [str(v) for v in values]),
+        )
+    ).fetchall()
+    return {int(r["value"] if isinstance(r, dict) else r[0]) for r in rows}

@@ -1,35 +1,47 @@
-"""WhatsApp jobs: one agent turn per inbound message (in order, per customer) and sends.
+"""WhatsApp jobs: one agent turn per inbound message (in order, per customer), sends, and the
+outbox sweep.
 
 `agent_turn` runs under a procrastinate lock keyed by the customer's phone, so one customer's
 messages are answered one at a time in arrival order while other customers run in parallel.
-`send_whatsapp` is retried with exponential backoff on temporary failures only.
+`send_whatsapp` runs under a lock keyed by the message (two jobs for one message never send
+side by side) and is retried with exponential backoff; a failure that outlives its retries is
+recorded on the message. The sweep re-queues outbound messages stored but never queued (a
+process that died between storing a message and queueing its send).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import procrastinate
+from psycopg import AsyncConnection
 
 from agent import run_turn
-from channels.delivery import RetryLater, deliver
+from channels.delivery import deliver
 from memory import Memory, get_customer, get_or_create_customer, mask_phone, save_message
 from memory.events import get_event, mark_event
+from memory.messages import record_send_failure, unsent_outbound_whatsapp
 from server.jobs import runtime
-from server.jobs.queue import enqueue
+from server.jobs.queue import enqueue, queued_for
+from server.jobs.retry import ShutdownSafeRetry, is_last_attempt
 from tools.ports import OptedOut
 
 log = logging.getLogger(__name__)
 NAMESPACE = "whatsapp"
 AGENT_TURN = f"{NAMESPACE}:agent_turn"
 SEND = f"{NAMESPACE}:send_whatsapp"
+SWEEP = f"{NAMESPACE}:sweep_outbox"
 
-# Waits of 2, 4, 8, 16, 32 s: about a minute of Twilio trouble before giving up.
-SEND_RETRY = procrastinate.RetryStrategy(
-    max_attempts=6, exponential_wait=2, retry_exceptions={RetryLater}
-)
+# A turn is idempotent (the inbound message is stored once by its MessageSid, a stored reply
+# is returned again), so any failure (the LLM endpoint down, a database hiccup) is retried.
+TURN_RETRY = ShutdownSafeRetry(max_attempts=4, exponential_wait=3)
+# Waits of 2, 4, 8, 16, 32, 64 s: about two minutes of Twilio trouble before giving up.
+SEND_RETRY = ShutdownSafeRetry(max_attempts=6, exponential_wait=2)
+SWEEP_AFTER = timedelta(minutes=1)  # a message this old without a send job was never queued
+SWEEP_WITHIN = timedelta(days=2)  # older ones are stale news: left for humans
 
 
 def media_of(form: dict[str, Any]) -> list[dict[str, str]]:
@@ -40,6 +52,11 @@ def media_of(form: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
+async def queue_send(conn: AsyncConnection[Any], message_id: int) -> int:
+    """Queue the send of a stored outbound message (one send at a time per message)."""
+    return await enqueue(conn, SEND, lock=f"message:{message_id}", message_id=message_id)
+
+
 async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
     services = runtime.services()
     memory: Memory = services.memory
@@ -48,18 +65,23 @@ async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
         return "nothing to do"
     await mark_event(memory, event_id, "processing")
     form = event.payload
-    customer = await get_or_create_customer(memory, form["From"], name=form.get("ProfileName"))
-    result = await run_turn(
-        services.agent,
-        customer.id,
-        "whatsapp",
-        form.get("Body") or "",
-        external_id=form["MessageSid"],
-        media=media_of(form) or None,
-    )
-    if result.reply_message_id is not None:
-        async with memory.pool.connection() as conn, conn.transaction():
-            await enqueue(conn, SEND, message_id=result.reply_message_id)
+    try:
+        customer = await get_or_create_customer(memory, form["From"], name=form.get("ProfileName"))
+        result = await run_turn(
+            services.agent,
+            customer.id,
+            "whatsapp",
+            form.get("Body") or "",
+            external_id=form["MessageSid"],
+            media=media_of(form) or None,
+        )
+        if result.reply_message_id is not None:
+            async with memory.pool.connection() as conn, conn.transaction():
+                await queue_send(conn, result.reply_message_id)
+    except Exception as exc:
+        if is_last_attempt(TURN_RETRY, context.job, exc):
+            await mark_event(memory, event_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        raise
     await mark_event(memory, event_id, "done")
     log.info(
         "agent turn",
@@ -73,20 +95,53 @@ async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
     return result.skipped or "replied"
 
 
-async def send_whatsapp(message_id: int) -> str:
+async def send_whatsapp(context: procrastinate.JobContext, message_id: int) -> str:
     services = runtime.services()
-    return await deliver(services.memory, services.whatsapp, services.settings, message_id)
+    try:
+        return await deliver(services.memory, services.whatsapp, services.settings, message_id)
+    except Exception as exc:
+        if not is_last_attempt(SEND_RETRY, context.job, exc):
+            raise
+        code = getattr(exc, "code", None) or type(exc).__name__
+        await record_send_failure(
+            services.memory, message_id, code=str(code), error=f"gave up after retries: {exc}"
+        )
+        log.warning("whatsapp send gave up", extra={"message_id": message_id, "code": code})
+        return "failed"
+
+
+async def sweep_outbox(timestamp: int) -> int:
+    """Queue the send of outbound messages stored but never queued; returns how many."""
+    memory: Memory = runtime.services().memory
+    unsent = await unsent_outbound_whatsapp(memory, older_than=SWEEP_AFTER, within=SWEEP_WITHIN)
+    if not unsent:
+        return 0
+    async with memory.pool.connection() as conn, conn.transaction():
+        queued = await queued_for(conn, SEND, "message_id", unsent)
+        lost = [m for m in unsent if m not in queued]
+        for message_id in lost:
+            await queue_send(conn, message_id)
+    if lost:
+        log.warning("outbox: queued sends that were never queued", extra={"count": len(lost)})
+    return len(lost)
 
 
 def register(app: procrastinate.App) -> None:
     """Add these tasks to a job app (a function, not a Blueprint: tests build many apps)."""
-    app.task(name=AGENT_TURN, pass_context=True)(agent_turn)
-    app.task(name=SEND, retry=SEND_RETRY)(send_whatsapp)
+    app.task(name=AGENT_TURN, pass_context=True, retry=TURN_RETRY)(agent_turn)
+    app.task(name=SEND, pass_context=True, retry=SEND_RETRY)(send_whatsapp)
+    app.periodic(cron="* * * * *", periodic_id="sweep_outbox")(
+        app.task(name=SWEEP, queueing_lock="sweep_outbox")(sweep_outbox)
+    )
 
 
 @dataclass
 class QueuedSender:
-    """The agent's WhatsApp sender in production: store the message, queue its delivery."""
+    """The agent's WhatsApp sender in production: store the message, queue its delivery.
+
+    Honours opt-out (raises `OptedOut`) except for humans, who may still write from the
+    dashboard. The send job re-checks at delivery time.
+    """
 
     memory: Memory
 
@@ -114,6 +169,7 @@ class QueuedSender:
             external_id=None,
         )
         if created:
+            # A crash right here leaves the message `pending` without a job: the sweep sends it.
             async with self.memory.pool.connection() as conn, conn.transaction():
-                await enqueue(conn, SEND, message_id=message.id)
+                await queue_send(conn, message.id)
         return message.id

@@ -1,10 +1,14 @@
 """A local fake of Twilio's REST Messages API (real HTTP): records what the SDK posts and can
-fail on demand (a queue of scripted error answers served before the normal 201s)."""
+fail on demand (a queue of scripted error answers served before the normal 201s), answer
+slowly, or accept a message and then hang (the caller never learns it was sent). Lists the
+messages it accepted, newest first, like `GET …/Messages.json`."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,9 +20,12 @@ from tests.local_server import LocalServer
 class FakeTwilio(LocalServer):
     def __init__(self) -> None:
         self.messages: list[dict[str, str]] = []
+        self.resources: list[dict[str, Any]] = []
         self.failures: list[tuple[int, int]] = []  # (http status, twilio code) served first
         self.attempts = 0
-        self.delay = 0.0  # seconds before answering (a slow Twilio)
+        self.lists = 0
+        self.delay = 0.0  # seconds before answering (a slow Twilio), message not yet accepted
+        self.hang_after_accept = 0.0  # seconds to hang after accepting (the answer is lost)
         app = FastAPI()
 
         @app.post("/2010-04-01/Accounts/{account_sid}/Messages.json")
@@ -40,23 +47,51 @@ class FakeTwilio(LocalServer):
                 await asyncio.sleep(self.delay)
                 if await request.is_disconnected():
                     return JSONResponse({}, status_code=499)  # the caller died: never completed
-            self.messages.append(form)
-            sid = "SM" + uuid.uuid4().hex
-            return JSONResponse(
-                {
-                    "sid": sid,
-                    "account_sid": account_sid,
-                    "status": "queued",
-                    "to": form.get("To"),
-                    "from": form.get("From"),
-                    "body": form.get("Body"),
-                    "num_segments": "1",
-                    "direction": "outbound-api",
-                    "api_version": "2010-04-01",
-                    "date_created": "Wed, 25 Nov 2026 10:00:00 +0000",
-                    "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
-                },
-                status_code=201,
-            )
+            resource = self._accept(account_sid, form)
+            if self.hang_after_accept:
+                await asyncio.sleep(self.hang_after_accept)
+            return JSONResponse(resource, status_code=201)
+
+        @app.get("/2010-04-01/Accounts/{account_sid}/Messages.json")
+        async def list_messages(account_sid: str, request: Request) -> Any:
+            self.lists += 1
+            to, from_ = request.query_params.get("To"), request.query_params.get("From")
+            found = [
+                r
+                for r in reversed(self.resources)
+                if (to is None or r["to"] == to) and (from_ is None or r["from"] == from_)
+            ]
+            size = int(request.query_params.get("PageSize", "50"))
+            uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+            return {
+                "messages": found[:size],
+                "first_page_uri": uri,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+                "page": 0,
+                "page_size": size,
+                "start": 0,
+                "end": len(found[:size]),
+                "uri": uri,
+            }
 
         super().__init__(app)
+
+    def _accept(self, account_sid: str, form: dict[str, str]) -> dict[str, Any]:
+        self.messages.append(form)
+        sid = "SM" + uuid.uuid4().hex
+        resource = {
+            "sid": sid,
+            "account_sid": account_sid,
+            "status": "queued",
+            "to": form.get("To"),
+            "from": form.get("From"),
+            "body": form.get("Body"),
+            "num_segments": "1",
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "date_created": format_datetime(datetime.now(UTC), usegmt=True),
+            "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
+        }
+        self.resources.append(resource)
+        return resource

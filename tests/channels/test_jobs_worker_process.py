@@ -122,3 +122,45 @@ async def test_a_worker_killed_mid_job_is_replaced_and_nothing_is_lost_or_sent_t
         assert (
             conn.execute("SELECT count(*) FROM messages WHERE role='customer'").fetchone()[0] == 1
         )
+
+
+async def test_a_worker_killed_after_twilio_accepted_the_message_does_not_send_it_again(
+    web_only, twilio_settings, fake_twilio
+):
+    import httpx
+
+    from server.jobs.app import requeue_stalled_jobs
+
+    fake_twilio.hang_after_accept = 30.0  # Twilio took the message; its answer never arrives
+    app = create_app(services=web_only)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hilo.test"
+    ) as client:
+        await post_signed(
+            client, "/webhooks/twilio/whatsapp", inbound_form("SM" + "d" * 32, "Hola")
+        )
+    proc = worker_process(twilio_settings)
+
+    async def accepted():
+        return len(fake_twilio.messages) == 1
+
+    try:
+        await wait_until(accepted, timeout=60)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    fake_twilio.hang_after_accept = 0.0
+    assert await requeue_stalled_jobs(web_only.jobs, seconds_since_heartbeat=0) == 1
+    await web_only.start_worker()
+
+    def reply_sid() -> str | None:
+        with psycopg.connect(web_only.memory.url) as conn:
+            row = conn.execute("SELECT external_id FROM messages WHERE role='agent'").fetchone()
+        return row[0] if row else None
+
+    async def recorded():
+        return reply_sid() is not None
+
+    await wait_until(recorded, timeout=60)
+    assert fake_twilio.attempts == 1  # looked up in Twilio's log, not posted again
+    assert reply_sid() == fake_twilio.resources[0]["sid"]
