@@ -6,6 +6,7 @@ The test stops and restarts a PostgreSQL of its own, so the session's server is 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,10 @@ class OwnPostgres:
 
 
 @pytest.fixture
-def own_postgres(tmp_path: Path) -> Iterator[OwnPostgres]:
-    postgres = OwnPostgres(tmp_path)
+def own_postgres() -> Iterator[OwnPostgres]:
+    # Not pytest's tmp_path: the server runs as the `pgserver` user, and pytest resets its
+    # base temp folder to 0700 whenever another pytest session starts on the machine.
+    postgres = OwnPostgres(Path(tempfile.mkdtemp(prefix="hilo-readyz-")))
     yield postgres
     postgres.close()
 

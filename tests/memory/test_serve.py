@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,7 +49,8 @@ def wait_ready(url: str, proc: subprocess.Popen[str], seconds: float) -> httpx.R
 
 
 def test_serve_starts_embedded_postgres_is_ready_and_stops_it_on_shutdown(tmp_path):
-    data_dir = (tmp_path / "hilo-data").resolve()
+    # Outside pytest's 0700 base temp (see test_readyz): the server runs as `pgserver`.
+    data_dir = (Path(tempfile.mkdtemp(prefix="hilo-serve-")) / "hilo-data").resolve()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "HILO_DATA_DIR")}
     env |= {"HILO_DATA_DIR": str(data_dir), "HILO_LOG_FORMAT": "text"}
