@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from channels.twilio import SendFailed, WhatsAppChannel
-from memory import Memory, get_customer, mask_phone
+from memory import Memory, get_customer, mask_phone, update_delivery
+from memory.events import get_events_by_keys, mark_event
 from memory.messages import (
+    DELIVERY_ORDER,
     get_message,
     mark_send_attempt,
     record_send_failure,
@@ -61,7 +63,10 @@ async def deliver(memory: Memory, channel: WhatsAppChannel, settings: Any, messa
         customer.last_inbound_at and datetime.now(UTC) - customer.last_inbound_at < WINDOW
     )
     kwargs: dict[str, Any] = {"body": message.text}
-    if not inside:
+    if not inside and channel.name == "console":
+        # Offline, the text is shown as written; on Twilio this send would need a template.
+        log.info("console whatsapp outside the 24 h window", extra={"message_id": message_id})
+    elif not inside:
         template = message.meta.get("content_sid") or settings.twilio_followup_content_sid
         if not template:
             await record_send_failure(
@@ -100,8 +105,30 @@ async def deliver(memory: Memory, channel: WhatsAppChannel, settings: Any, messa
     except OSError as exc:  # network trouble reaching Twilio
         raise RetryLater(f"{type(exc).__name__}: {exc}", code="network") from exc
     await set_message_external_id(memory, message_id, sent.sid, sent.status)
+    await apply_early_statuses(memory, sent.sid)
     log.info(
         "whatsapp sent",
         extra={"message_id": message_id, "to": mask_phone(customer.phone), "channel": channel.name},
     )
     return "sent"
+
+
+def status_event_key(sid: str, status: str) -> str:
+    """The key of a stored status callback that matched no message when it arrived."""
+    return f"status:{sid}:{status}"
+
+
+async def apply_early_statuses(memory: Memory, sid: str) -> None:
+    """Apply the status callbacks that arrived before the message's sid was recorded."""
+    keys = [status_event_key(sid, status) for status in DELIVERY_ORDER]
+    for event in await get_events_by_keys(memory, "twilio", keys):
+        if event.status == "done":
+            continue
+        await update_delivery(
+            memory,
+            sid,
+            event.payload["MessageStatus"],
+            error_code=event.payload.get("ErrorCode"),
+            error_message=event.payload.get("ErrorMessage"),
+        )
+        await mark_event(memory, event.id, "done")

@@ -71,3 +71,16 @@ async def mark_event(
                WHERE id = %s""",
             (status, error, status, status, event_id),
         )
+
+
+async def get_events_by_keys(memory: Memory, source: str, keys: list[str]) -> list[WebhookEvent]:
+    """The stored events of `source` with these exact keys (oldest first)."""
+    async with memory.pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                f"""SELECT {_COLS} FROM webhook_events
+                    WHERE source = %s AND event_key = ANY(%s) ORDER BY id""",
+                (source, keys),
+            )
+        ).fetchall()
+    return [WebhookEvent(**row) for row in rows]

@@ -110,10 +110,9 @@ async def send_whatsapp(context: procrastinate.JobContext, message_id: int) -> s
         return "failed"
 
 
-async def sweep_outbox(timestamp: int) -> int:
+async def queue_unsent_sends(memory: Memory, *, older_than: timedelta = SWEEP_AFTER) -> int:
     """Queue the send of outbound messages stored but never queued; returns how many."""
-    memory: Memory = runtime.services().memory
-    unsent = await unsent_outbound_whatsapp(memory, older_than=SWEEP_AFTER, within=SWEEP_WITHIN)
+    unsent = await unsent_outbound_whatsapp(memory, older_than=older_than, within=SWEEP_WITHIN)
     if not unsent:
         return 0
     async with memory.pool.connection() as conn, conn.transaction():
@@ -124,6 +123,10 @@ async def sweep_outbox(timestamp: int) -> int:
     if lost:
         log.warning("outbox: queued sends that were never queued", extra={"count": len(lost)})
     return len(lost)
+
+
+async def sweep_outbox(timestamp: int) -> int:
+    return await queue_unsent_sends(runtime.services().memory)
 
 
 def register(app: procrastinate.App) -> None:

@@ -11,6 +11,7 @@ import logging
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
+from channels.delivery import status_event_key
 from channels.twilio import public_request_url, verify_twilio_signature
 from memory import InvalidPhone, normalize_phone, update_delivery
 from memory.events import record_event
@@ -65,7 +66,7 @@ async def status_callback(request: Request, services: Services = Depends(get_ser
     if not sid or not status:
         raise HTTPException(400, "MessageSid and MessageStatus are required")
     try:
-        await update_delivery(
+        changed = await update_delivery(
             services.memory,
             sid,
             status,
@@ -74,4 +75,11 @@ async def status_callback(request: Request, services: Services = Depends(get_ser
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
+    if not changed:
+        # Maybe earlier than the send job's record of the sid (a fast callback, or a worker
+        # killed right after Twilio's answer): kept, and applied once the sid is recorded.
+        async with services.memory.pool.connection() as conn:
+            await record_event(
+                conn, "twilio", "message_status", status_event_key(sid, status), form
+            )
     return Response(status_code=204)

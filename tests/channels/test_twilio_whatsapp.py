@@ -228,3 +228,95 @@ async def test_voice_note_is_stored_and_acknowledged(client, services, fake_twil
     with psycopg.connect(services.memory.url) as conn:
         media = conn.execute("SELECT media FROM messages WHERE role='customer'").fetchone()[0]
     assert media == [{"url": form["MediaUrl0"], "content_type": "audio/ogg"}]
+
+
+async def test_an_undelivered_callback_records_twilio_error_code(client, services, fake_twilio):
+    await post_signed(client, "/webhooks/twilio/whatsapp", inbound_form("SM" + "c" * 32, "Hola"))
+
+    async def sent():
+        return (
+            count(
+                services.memory.url,
+                "SELECT count(*) FROM messages WHERE role='agent' AND external_id IS NOT NULL",
+            )
+            == 1
+        )
+
+    await wait_until(sent)
+    with psycopg.connect(services.memory.url) as conn:
+        sid = conn.execute("SELECT external_id FROM messages WHERE role='agent'").fetchone()[0]
+    form = {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "MessageStatus": "undelivered",
+        "SmsStatus": "undelivered",
+        "ErrorCode": "63016",
+        "ErrorMessage": "Failed to send freeform message because you are outside the window",
+        "AccountSid": "AC" + "0" * 32,
+        "From": "whatsapp:+14155238886",
+        "To": "whatsapp:+573001112233",
+        "ApiVersion": "2010-04-01",
+        "ChannelToAddress": "+57300111XXXX",
+        "ChannelPrefix": "whatsapp",
+        "ChannelInstallSid": "XE" + "0" * 32,
+        "StructuredMessage": "false",
+    }
+    assert (await post_signed(client, "/webhooks/twilio/status", form)).status_code == 204
+    with psycopg.connect(services.memory.url) as conn:
+        assert conn.execute(
+            "SELECT delivery_status, error_code FROM messages WHERE role='agent'"
+        ).fetchone() == ("undelivered", "63016")
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "says"),
+    [
+        ({"MessageStatus": "delivered"}, 400, "MessageSid"),
+        ({"MessageSid": "SM" + "0" * 32}, 400, "MessageStatus"),
+        ({"MessageSid": "SM" + "0" * 32, "MessageStatus": "teleported"}, 422, "teleported"),
+    ],
+)
+async def test_malformed_status_callbacks_are_refused_clearly(client, form, status, says):
+    response = await post_signed(client, "/webhooks/twilio/status", form)
+    assert response.status_code == status and says in response.text
+
+
+async def test_a_status_callback_for_an_unknown_message_is_acknowledged(client):
+    form = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "delivered"}
+    assert (await post_signed(client, "/webhooks/twilio/status", form)).status_code == 204
+
+
+async def test_a_forged_status_callback_is_refused(client, services):
+    form = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "read"}
+    response = await post_signed(
+        client, "/webhooks/twilio/status", form, signature="bm90IGEgc2lnbmF0dXJl"
+    )
+    assert response.status_code == 403
+
+
+async def test_a_callback_that_beats_the_send_record_is_applied_once_the_sid_is_known(
+    client, services, fake_twilio
+):
+    fake_twilio.hang_after_accept = 3.0  # Twilio has the message; our worker waits for the answer
+    await post_signed(client, "/webhooks/twilio/whatsapp", inbound_form("SM" + "e" * 32, "Hola"))
+
+    async def accepted():
+        return len(fake_twilio.resources) == 1
+
+    await wait_until(accepted)
+    sid = fake_twilio.resources[0]["sid"]
+    form = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": "AC" + "0" * 32}
+    assert (await post_signed(client, "/webhooks/twilio/status", form)).status_code == 204
+
+    async def delivered():
+        return (
+            count(
+                services.memory.url,
+                "SELECT count(*) FROM messages WHERE external_id = %s "
+                "AND delivery_status = 'delivered'",
+                sid,
+            )
+            == 1
+        )
+
+    await wait_until(delivered)
