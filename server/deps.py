@@ -8,10 +8,13 @@ from memory import Memory
 from server.services import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # Async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a costly hop
+    # on the webhook path.
     services: Services = request.app.state.services
     return services
 
 
-def get_memory(request: Request) -> Memory:
-    return get_services(request).memory
+async def get_memory(request: Request) -> Memory:
+    services: Services = request.app.state.services
+    return services.memory

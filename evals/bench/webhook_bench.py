@@ -1,12 +1,14 @@
 """Webhook and voice-path benchmark against a running `hilo serve` (embedded database).
 
 Starts the server as a subprocess on loopback (console WhatsApp channel, rules model), then:
-1. WhatsApp webhook acknowledgement latency (signed requests) at N concurrent senders, and the
-   worker throughput on the backlog (agent turn + reply sent);
+1. WhatsApp webhook acknowledgement latency (signed requests, as Twilio sends them) from N
+   concurrent senders at offered loads (Poisson arrivals), then back to back (the sustained
+   rate the web process accepts), then the worker on the backlog (agent turn + reply sent);
 2. live tool latency (`recall_conversations`) at M concurrent calls;
 3. post-call ingest of a 150-turn call end to end (webhook → stored, analysed, follow-up queued).
 
-    python -m evals.bench.webhook_bench [--senders 50] [--messages 1000] [--calls 20]
+    python -m evals.bench.webhook_bench [--senders 50] [--rates 50,100,200] [--seconds 10]
+        [--messages 1000] [--worker after|during|in-process] [--no-voice] [--calls 20]
 
 All traffic goes to 127.0.0.1; every loop is bounded in count and time.
 """
@@ -17,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import secrets
 import socket
 import statistics
@@ -27,6 +30,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import aiohttp
 import httpx
 import psycopg
 from twilio.request_validator import RequestValidator
@@ -48,7 +52,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def main(senders: int, messages: int, calls: int, in_process: bool, think: float) -> None:
+async def main(
+    senders: int,
+    messages: int,
+    rates: list[float],
+    seconds: float,
+    calls: int,
+    worker_mode: str,
+    think: float,
+    voice: bool,
+) -> None:
     port, token = free_port(), secrets.token_hex(16)
     el_secret, tools_secret = secrets.token_hex(16), secrets.token_hex(16)
     data_dir = tempfile.mkdtemp(prefix="hilo-webhook-bench-")
@@ -69,11 +82,12 @@ async def main(senders: int, messages: int, calls: int, in_process: bool, think:
     worker: subprocess.Popen[bytes] | None = None
 
     def start_worker() -> None:
-        # The web process only answers webhooks; a `hilo worker` does the jobs. It starts once
-        # the acknowledgements are measured, so on this 2-core machine they measure the web
-        # path and not a CPU shared with agent turns (then the backlog measures the worker).
+        # "after": the web process only answers webhooks and a `hilo worker` starts once the
+        # acknowledgements are measured, so they measure the web path alone (then the backlog
+        # measures the worker). "during": the worker runs beside it from the start (on this
+        # 2-core machine, sharing the CPU). "in-process": `hilo serve`'s default.
         nonlocal worker
-        if not in_process and worker is None:
+        if worker_mode != "in-process" and worker is None:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "server.cli", "worker"],
                 env=env,
@@ -81,8 +95,10 @@ async def main(senders: int, messages: int, calls: int, in_process: bool, think:
                 stderr=subprocess.DEVNULL,
             )
 
-    if not in_process:
+    if worker_mode != "in-process":
         env["HILO_RUN_WORKER"] = "false"
+    if worker_mode == "during":
+        start_worker()
     server = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
         env=env,
@@ -101,9 +117,10 @@ async def main(senders: int, messages: int, calls: int, in_process: bool, think:
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
-            await whatsapp_phase(http, base, token, senders, messages, start_worker)
-            await ingest_phase(http, el_secret)
-            await tools_phase(http, tools_secret, calls, think)
+            await whatsapp_phase(base, token, senders, messages, rates, seconds, start_worker)
+            if voice:
+                await ingest_phase(http, el_secret)
+                await tools_phase(http, tools_secret, calls, think)
     finally:
         for process in (server, worker):
             if process is not None:
@@ -111,66 +128,113 @@ async def main(senders: int, messages: int, calls: int, in_process: bool, think:
                 process.wait(timeout=30)
 
 
+def signed_forms(token: str, url: str, count: int, offset: int) -> list[tuple[dict[str, str], str]]:
+    """Inbound WhatsApp bodies as Twilio sends them, signed with the account's token."""
+    validator = RequestValidator(token)
+    forms = []
+    for i in range(offset, offset + count):
+        form = {
+            "MessageSid": f"SM{i:032d}",
+            "SmsSid": f"SM{i:032d}",
+            "AccountSid": "AC" + "0" * 32,
+            "From": f"whatsapp:+5730010{(i % 500):05d}",
+            "To": "whatsapp:+14155238886",
+            "Body": "Hola, ¿cuánto cuesta la instalación?",
+            "NumMedia": "0",
+            "ProfileName": "Bench",
+            "WaId": f"5730010{(i % 500):05d}",
+            "MessageType": "text",
+        }
+        forms.append((form, validator.compute_signature(url, form)))
+    return forms
+
+
+async def post_all(
+    http: aiohttp.ClientSession,
+    url: str,
+    forms: list[tuple[dict[str, str], str]],
+    senders: int,
+    rate: float | None,
+) -> tuple[list[float], float]:
+    """Post `forms` from `senders` concurrent senders; returns ack latencies (ms) and seconds.
+
+    `rate` None: each sender posts its next message as soon as the last is acknowledged (the
+    server's saturation). Otherwise messages arrive at `rate` per second in all (Poisson, dealt
+    to the senders in turn), whatever the server's speed: latency at that load.
+    """
+    latencies: list[float] = []
+    rng, due, schedule = random.Random(7), 0.0, []
+    for _ in forms:
+        due += rng.expovariate(rate) if rate else 0.0
+        schedule.append(due)
+    per_sender = [list(zip(forms, schedule, strict=True))[n::senders] for n in range(senders)]
+    started = time.perf_counter()
+
+    async def sender(mine: list[tuple[tuple[dict[str, str], str], float]]) -> None:
+        for (form, signature), at in mine:
+            if rate is not None:
+                await asyncio.sleep(max(0.0, started + at - time.perf_counter()))
+            sent = time.perf_counter()
+            async with http.post(url, data=form, headers={"X-Twilio-Signature": signature}) as r:
+                await r.read()
+                assert r.status == 200, r.status
+            latencies.append((time.perf_counter() - sent) * 1000)
+
+    await asyncio.gather(*(sender(mine) for mine in per_sender))
+    return latencies, time.perf_counter() - started
+
+
 async def whatsapp_phase(
-    http: httpx.AsyncClient,
     base: str,
     token: str,
     senders: int,
     messages: int,
+    rates: list[float],
+    seconds: float,
     start_worker: Callable[[], None],
 ) -> None:
-    validator = RequestValidator(token)
     url = base + "/webhooks/twilio/whatsapp"
-    latencies: list[float] = []
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(messages):
-        queue.put_nowait(i)
-
-    async def sender(worker: int) -> None:
-        while not queue.empty():
-            i = queue.get_nowait()
-            phone = f"+5730010{(i % 500):05d}"
-            form = {
-                "MessageSid": f"SM{i:032d}",
-                "From": f"whatsapp:{phone}",
-                "Body": "Hola, ¿cuánto cuesta la instalación?",
-                "To": "whatsapp:+14155238886",
-                "AccountSid": "AC" + "0" * 32,
-                "NumMedia": "0",
-                "ProfileName": "Bench",
-            }
-            sig = validator.compute_signature(url, form)
-            started = time.perf_counter()
-            r = await http.post(
-                "/webhooks/twilio/whatsapp", data=form, headers={"X-Twilio-Signature": sig}
+    offset = 0
+    connector = aiohttp.TCPConnector(limit=senders + 10)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        for rate in rates:
+            count = int(rate * seconds)
+            forms = signed_forms(token, url, count, offset)
+            offset += count
+            latencies, took = await post_all(http, url, forms, senders, rate)
+            print(
+                f"whatsapp webhook ack at {rate:.0f} msg/s offered ({senders} senders, {count} "
+                f"messages, {count / took:.0f} msg/s achieved): p50 "
+                f"{statistics.median(latencies):.1f} ms  p99 {pct(latencies, 0.99):.1f} ms  "
+                f"max {max(latencies):.1f} ms"
             )
-            latencies.append((time.perf_counter() - started) * 1000)
-            assert r.status_code == 200, r.text
-
-    started = time.perf_counter()
-    await asyncio.gather(*(sender(w) for w in range(senders)))
-    accepted = time.perf_counter() - started
+        forms = signed_forms(token, url, messages, offset)
+        latencies, took = await post_all(http, url, forms, senders, None)
+        print(
+            f"whatsapp webhook saturation ({senders} senders back to back, {messages} messages): "
+            f"{messages / took:.0f} msg/s sustained; p50 {statistics.median(latencies):.1f} ms  "
+            f"p99 {pct(latencies, 0.99):.1f} ms"
+        )
+    total = offset + messages
     start_worker()
     started = time.perf_counter()
-    print(
-        f"whatsapp webhook ack ({senders} concurrent senders, {messages} messages): "
-        f"p50 {statistics.median(latencies):.1f} ms  p99 {pct(latencies, 0.99):.1f} ms  "
-        f"max {max(latencies):.1f} ms; accepted {messages / accepted:.0f} msg/s"
-    )
-    dsn = DSN
-    deadline = time.perf_counter() + 600
+    deadline = started + 900
     while time.perf_counter() < deadline:
-        with psycopg.connect(dsn) as conn:
+        with psycopg.connect(DSN) as conn:
             left = conn.execute(
                 "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo','doing')"
             ).fetchone()[0]
         if left == 0:
             break
         await asyncio.sleep(0.5)
+    with psycopg.connect(DSN) as conn:
+        replies = conn.execute(
+            "SELECT count(*) FROM messages WHERE role = 'agent' AND external_id IS NOT NULL"
+        ).fetchone()[0]
     answered = time.perf_counter() - started
     print(
-        f"worker throughput (agent turn + reply sent, from a backlog): "
-        f"{messages / answered:.1f} msg/s over {answered:.1f} s"
+        f"worker: {replies} of {total} messages answered (agent turn + reply sent, console "
+        f"channel) at {replies / answered:.1f} msg/s once the backlog was there ({answered:.0f} s)"
     )
 
 
@@ -264,11 +328,22 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument(
+        "--rates",
+        default="50,100,200",
+        help="offered WhatsApp loads (msg/s, comma-separated) to measure acks at",
+    )
+    parser.add_argument("--seconds", type=float, default=10, help="duration of each load")
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument(
-        "--in-process",
-        action="store_true",
-        help="run the worker inside the web process (hilo serve's default)",
+        "--no-voice", action="store_true", help="only the WhatsApp webhook (no ElevenLabs phases)"
+    )
+    parser.add_argument(
+        "--worker",
+        choices=["after", "during", "in-process"],
+        default="after",
+        help="a `hilo worker` started after the acks are measured, one running beside the "
+        "server throughout, or the worker inside the web process (hilo serve's default)",
     )
     parser.add_argument(
         "--think",
@@ -277,4 +352,15 @@ if __name__ == "__main__":
         help="seconds a live caller talks between two tool requests",
     )
     args = parser.parse_args()
-    asyncio.run(main(args.senders, args.messages, args.calls, args.in_process, args.think))
+    asyncio.run(
+        main(
+            args.senders,
+            args.messages,
+            [float(r) for r in args.rates.split(",") if r],
+            args.seconds,
+            args.calls,
+            args.worker,
+            args.think,
+            not args.no_voice,
+        )
+    )
