@@ -21,7 +21,14 @@ class OptedOut(Exception):
 
 
 class WhatsAppSender(Protocol):
-    async def send_text(self, customer_id: int, text: str, *, role: str = "agent") -> int:
+    async def send_text(
+        self,
+        customer_id: int,
+        text: str,
+        *,
+        role: str = "agent",
+        meta: dict[str, Any] | None = None,
+    ) -> int:
         """Store and send a WhatsApp message to this customer; return the message id."""
         ...
 
@@ -36,7 +43,14 @@ class StoreOnlySender:
 
     memory: Memory
 
-    async def send_text(self, customer_id: int, text: str, *, role: str = "agent") -> int:
+    async def send_text(
+        self,
+        customer_id: int,
+        text: str,
+        *,
+        role: str = "agent",
+        meta: dict[str, Any] | None = None,
+    ) -> int:
         customer = await get_customer(self.memory, customer_id)
         if customer.opted_out:
             raise OptedOut(f"customer {customer_id} opted out")
@@ -48,6 +62,7 @@ class StoreOnlySender:
             role=role,  # type: ignore[arg-type]
             text=text,
             delivery_status="console",
+            meta=meta,
         )
         return message.id
 

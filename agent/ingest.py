@@ -1,0 +1,117 @@
+"""A finished call into memory: store it, analyse it, write the follow-up WhatsApp.
+
+`ingest_call` is the one path a recorded call takes, whoever brings it: the post-call webhook's
+job, `hilo calls sync` and the offline evals. It is idempotent: a call already stored (same
+conversation id) does nothing, and the follow-up is written at most once per call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from langchain_core.language_models.chat_models import BaseChatModel
+
+import prompts
+from agent.analysis import CallAnalysis, analyze_and_store_call
+from memory import CallRecord, Memory, SavedCall, save_call
+from tools.ports import OptedOut
+
+
+class FollowupSender(Protocol):
+    async def send_text(
+        self, customer_id: int, text: str, *, meta: dict[str, Any] | None = None
+    ) -> int: ...
+
+
+@dataclass
+class IngestedCall:
+    saved: SavedCall
+    analysis: CallAnalysis | None  # None: the call was stored before (nothing done)
+    followup_message_id: int | None  # None: no follow-up (duplicate call, opted out)
+
+
+def followup_text(
+    name: str | None, summary: str | None, pending: list[str], steps: list[str], language: str
+) -> str:
+    es = language != "en"
+    return prompts.render(
+        "followup",
+        language,
+        name_part=f" {name}" if name else "",
+        summary_part=(("Hablamos de: " if es else "We talked about: ") + summary + "\n")
+        if summary
+        else "",
+        pending_part=(
+            ("Quedó pendiente: " if es else "Still open: ") + "; ".join(pending[:3]) + "\n"
+        )
+        if pending
+        else "",
+        steps_part=(("Lo acordado: " if es else "What we agreed: ") + "; ".join(steps[:3]) + "\n")
+        if steps
+        else "",
+    )
+
+
+async def send_followup(
+    memory: Memory,
+    sender: FollowupSender,
+    call: CallRecord,
+    customer_id: int,
+    analysis: CallAnalysis,
+    *,
+    content_sid: str | None = None,
+) -> int | None:
+    """Write the post-call WhatsApp once per call (never to an opted-out customer)."""
+    async with memory.pool.connection() as conn:
+        already = await (
+            await conn.execute(
+                "SELECT 1 FROM messages WHERE customer_id = %s AND meta->>'followup_for' = %s",
+                (customer_id, call.conversation_id),
+            )
+        ).fetchone()
+    if already:
+        return None
+    language = call.language or memory.default_language
+    text = followup_text(
+        call.customer_name,
+        analysis.summary,
+        analysis.pending_questions,
+        analysis.next_steps,
+        language,
+    )
+    meta: dict[str, Any] = {
+        "followup_for": call.conversation_id,
+        # Outside the 24 h window the approved template is sent with these variables.
+        "content_variables": {
+            "1": call.customer_name or "",
+            "2": (analysis.summary or "")[:500],
+            "3": "; ".join(analysis.next_steps[:3])[:500],
+        },
+    }
+    if content_sid:
+        meta["content_sid"] = content_sid
+    try:
+        return await sender.send_text(customer_id, text, meta=meta)
+    except OptedOut:
+        return None
+
+
+async def ingest_call(
+    memory: Memory,
+    call: CallRecord,
+    *,
+    model: BaseChatModel | None,
+    sender: FollowupSender,
+    followup_content_sid: str | None = None,
+    timezone: str = "America/Bogota",
+) -> IngestedCall:
+    """Store, analyse and follow up one finished call (see the module docstring)."""
+    saved = await save_call(memory, call)
+    if not saved.created:
+        return IngestedCall(saved=saved, analysis=None, followup_message_id=None)
+    analysis = await analyze_and_store_call(memory, saved, call, model=model, timezone=timezone)
+    followup_id = await send_followup(
+        memory, sender, call, saved.customer.id, analysis, content_sid=followup_content_sid
+    )
+    return IngestedCall(saved=saved, analysis=analysis, followup_message_id=followup_id)
