@@ -61,8 +61,10 @@ async def send_followup(
     analysis: CallAnalysis,
     *,
     content_sid: str | None = None,
+    name: str | None = None,
 ) -> int | None:
-    """Write the post-call WhatsApp once per call (never to an opted-out customer)."""
+    """Write the post-call WhatsApp once per call (never to an opted-out customer). The name
+    is the call's (dynamic variables), else `name` (the customer's as already known)."""
     async with memory.pool.connection() as conn:
         already = await (
             await conn.execute(
@@ -73,8 +75,9 @@ async def send_followup(
     if already:
         return None
     language = call.language or memory.default_language
+    name = call.customer_name or name
     text = followup_text(
-        call.customer_name,
+        name,
         analysis.summary,
         analysis.pending_questions,
         analysis.next_steps,
@@ -84,7 +87,7 @@ async def send_followup(
         "followup_for": call.conversation_id,
         # Outside the 24 h window the approved template is sent with these variables.
         "content_variables": {
-            "1": call.customer_name or "",
+            "1": name or "",
             "2": (analysis.summary or "")[:500],
             "3": "; ".join(analysis.next_steps[:3])[:500],
         },
@@ -112,6 +115,12 @@ async def ingest_call(
         return IngestedCall(saved=saved, analysis=None, followup_message_id=None)
     analysis = await analyze_and_store_call(memory, saved, call, model=model, timezone=timezone)
     followup_id = await send_followup(
-        memory, sender, call, saved.customer.id, analysis, content_sid=followup_content_sid
+        memory,
+        sender,
+        call,
+        saved.customer.id,
+        analysis,
+        content_sid=followup_content_sid,
+        name=saved.customer.name,
     )
     return IngestedCall(saved=saved, analysis=analysis, followup_message_id=followup_id)
