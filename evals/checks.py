@@ -188,8 +188,9 @@ async def check_turn(memory: Memory, customer_id: int, turn: Turn, out: TurnOutc
 
 
 def recall_at_k(recalled: list[dict[str, Any]], evidence: list[int], k: int) -> float:
-    """Share of the evidence turns covered by the first `k` call chunks the agent recalled."""
-    call_chunks = [r for r in recalled if r.get("channel") == "call"][:k]
+    """Share of the evidence turns covered by the call chunks among the first `k` results the
+    agent recalled (in its ranking)."""
+    call_chunks = [r for r in recalled[:k] if r.get("channel") == "call"]
     covered = {
         e
         for e in evidence

@@ -10,8 +10,8 @@ Definitions (also in the README):
 - opt-out accuracy: turns whose opt-out state is as expected, among turns where an opt-out was
   expected or happened.
 - groundedness: turns and follow-ups with a `must_not_mention` list that said none of it.
-- retrieval recall@k: mean share of a turn's evidence call turns covered by the first k call
-  chunks the agent recalled (0 when it recalled nothing).
+- retrieval recall@k: mean share of a turn's evidence call turns covered by the call chunks among
+  the first k results the agent recalled (0 when it recalled nothing).
 """
 
 from __future__ import annotations
