@@ -143,9 +143,46 @@ async def finalize(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[st
     if not reply:
         reply = prompts.message("unknown", language)
         new = [AIMessage(content=reply)]
+    turn = _this_turn(messages)
+    if _opened_escalation(turn) and not new:
+        # The customer's one acknowledgement, in their language, whatever the model wrote:
+        # from here on people answer, and the AI must not go on with the conversation.
+        reply = prompts.message("escalated", language)
+        new = [AIMessage(content=reply)]
     removed = [RemoveMessage(id=m.id) for m in _expired(messages, len(new)) if m.id]
-    reply_id = await store_reply(runtime.context, state.get("channel", "whatsapp"), reply, language)
+    # What the AI did this turn rides on its reply, so the operators' timeline can explain it.
+    meta = {"tool_calls": _tool_summary(turn)} if _tool_summary(turn) else None
+    reply_id = await store_reply(
+        runtime.context, state.get("channel", "whatsapp"), reply, language, meta
+    )
     return {"messages": removed + new, "reply": reply, "reply_message_id": reply_id}
+
+
+def _this_turn(messages: list[Any]) -> list[Any]:
+    last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
+    return list(messages[last_human:])
+
+
+def _opened_escalation(turn: list[Any]) -> bool:
+    for m in turn:
+        if isinstance(m, ToolMessage) and m.name == "escalate_to_human":
+            try:
+                result = json.loads(str(m.content))
+            except ValueError:
+                continue
+            if isinstance(result, dict) and result.get("escalated"):
+                return True
+    return False
+
+
+def _tool_summary(turn: list[Any]) -> list[dict[str, Any]]:
+    """The turn's tool calls (name and arguments; results stay in the checkpoint)."""
+    return [
+        {"name": c["name"], "args": c.get("args") or {}}
+        for m in turn
+        if isinstance(m, AIMessage)
+        for c in m.tool_calls
+    ]
 
 
 def _expired(messages: list[Any], adding: int) -> list[Any]:

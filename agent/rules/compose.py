@@ -70,6 +70,12 @@ _REFERS_BACK = re.compile(
     r"\b(me recuerdas|recuerdame|te acuerdas|lo que (hablamos|dijimos|te dije)|te dije|"
     r"remind me|i (said|told you)|we (discussed|talked|agreed))\b"
 )
+# "What did you / she / they tell me": the answer is in what we said, not in the customer's words.
+_TOLD_ME = re.compile(
+    r"\bme (dijo|dijiste|dijeron|comento|comentaste|comentaron|ofrecio|ofreciste|ofrecieron|"
+    r"prometio|prometiste|prometieron|explico|explicaste|explicaron|confirmo|confirmaron)\b|"
+    r"\byou (told|promised|offered)\b|\b(he|she|they) (said|told|promised|offered)\b"
+)
 _MONTHS_ES = [
     "enero",
     "febrero",
@@ -111,14 +117,19 @@ _SPEAKER = re.compile(r"^(Cliente|Customer|Agente|Agent|Asesor|Advisor|Sistema|S
 _CUSTOMER_LABELS = ("Cliente", "Customer")
 
 
-def best_lines(chunk_text: str, query: str, language: str = "es") -> str:
+def best_lines(chunk_text: str, query: str, language: str = "es", *, ours: bool = False) -> str:
     """The line of a chunk that best answers the query, as who said what: the answer when the
-    best line is the customer's question, the customer's own words when they said it."""
+    best line is the customer's question, the customer's own words when they said it. `ours`:
+    the customer asks what we told them, so our lines (agent, advisors) come first."""
     lines = [ln.strip() for ln in chunk_text.splitlines() if ln.strip()]
     if not lines:
         return ""
     terms = _terms(query)
     scores = [len(terms & _terms(ln)) for ln in lines]
+    if ours:
+        answer = max(range(len(lines)), key=lambda j: (not _is_customer(lines[j]), scores[j], -j))
+        if not _is_customer(lines[answer]) and scores[answer] > 0:
+            return _attributed(lines[answer], language)
     i = max(range(len(lines)), key=lambda j: (scores[j], -j))
     if (
         "?" in lines[i]
@@ -127,6 +138,13 @@ def best_lines(chunk_text: str, query: str, language: str = "es") -> str:
     ):
         i += 1  # a question: the fact is in the other speaker's answer
     return _attributed(lines[i], language)
+
+
+def _ours_on_subject(chunk_text: str, query: str) -> bool:
+    terms = _terms(query)
+    return any(
+        not _is_customer(ln) and terms & _terms(ln) for ln in chunk_text.splitlines() if ln.strip()
+    )
 
 
 def _is_customer(line: str) -> bool:
@@ -221,6 +239,10 @@ def compose_reply(
     hits = [h for r in results.get("recall_conversations", []) for h in r.get("results", [])]
     explicit = reading.intent in ("recall", "pending") or bool(_REFERS_BACK.search(fold(text)))
     relevant = _relevant(hits, text, explicit)
+    told_me = bool(_TOLD_ME.search(fold(text)))
+    if relevant and told_me:
+        # Prefer a hit where one of us said something on the subject (stable otherwise).
+        relevant.sort(key=lambda h: not _ours_on_subject(h["text"], text))
     if relevant:
         top = relevant[0]
         parts.append(
@@ -228,7 +250,7 @@ def compose_reply(
                 "recalled",
                 lang,
                 when=_date_phrase(top["date"], top["channel"], lang),
-                fact=best_lines(top["text"], text, lang),
+                fact=best_lines(top["text"], text, lang, ours=told_me),
             )
         )
     last_call = context.get("last_call") or {}
