@@ -7,6 +7,7 @@ Either way the app shares one psycopg async pool whose connections know the `vec
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import tempfile
@@ -74,6 +75,28 @@ async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
 SCHEMA_LOCK_KEY = 0x68696C6F
 
 
+async def acquire_schema_lock(
+    conn: psycopg.AsyncConnection[Any], key: int = SCHEMA_LOCK_KEY
+) -> None:
+    """Take the session-level schema lock, waiting by polling rather than in a blocked query.
+
+    A process blocked inside `pg_advisory_lock` is a running statement with a snapshot, and
+    `CREATE INDEX CONCURRENTLY` (LangGraph's checkpoint migrations use it) waits for every such
+    snapshot: the lock holder would wait for the waiter forever. Polling holds no snapshot.
+    Take it outside any transaction (autocommit): an open transaction, even idle, is waited for
+    by CREATE INDEX CONCURRENTLY too. Release it with `pg_advisory_unlock`.
+    """
+    delay = 0.02
+    while True:
+        cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (key,))
+        row = await cur.fetchone()
+        got = row[0] if isinstance(row, tuple) else next(iter(row.values()))  # type: ignore[union-attr]
+        if got:
+            return
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
 async def ensure_pgvector(url: str) -> None:
     """Create the `vector` extension if it is available; raise a helpful error if not.
 
@@ -81,14 +104,21 @@ async def ensure_pgvector(url: str) -> None:
     concurrent twin (both see it missing, one fails on the catalog's unique index).
     """
     try:
-        async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
-            row = await (
-                await conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
-            ).fetchone()
-            if row is None:
-                raise DatabaseUnavailable(PGVECTOR_HELP)
-            await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        # Autocommit and a session lock: an open transaction waiting here would stall another
+        # process's CREATE INDEX CONCURRENTLY (see acquire_schema_lock).
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            await acquire_schema_lock(conn)
+            try:
+                row = await (
+                    await conn.execute(
+                        "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'"
+                    )
+                ).fetchone()
+                if row is None:
+                    raise DatabaseUnavailable(PGVECTOR_HELP)
+                await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
 

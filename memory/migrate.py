@@ -16,7 +16,7 @@ from importlib import resources
 import psycopg
 
 from memory.database import SCHEMA_LOCK_KEY as MIGRATION_LOCK_KEY
-from memory.database import ensure_pgvector
+from memory.database import acquire_schema_lock, ensure_pgvector
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ async def migrate(url: str) -> list[str]:
     applied: list[str] = []
     await ensure_pgvector(url)
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+        await acquire_schema_lock(conn, MIGRATION_LOCK_KEY)
         try:
             await conn.execute(
                 """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -8,8 +8,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from config import Settings
+from server.logging_setup import configure_logging
 from server.routes import elevenlabs, health, twilio
 from server.services import Services, start_services
+
+
+def app_from_environment() -> FastAPI:
+    """The app for `hilo serve --workers N` (uvicorn imports it in each worker process)."""
+    settings = Settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:

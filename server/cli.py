@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 
@@ -24,6 +25,9 @@ log = logging.getLogger("hilo")
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="Web processes (each with its job worker unless HILO_RUN_WORKER=0)."
+    ),
 ) -> None:
     """Run the API (and, by default, a job worker) on the embedded database or DATABASE_URL."""
     import uvicorn
@@ -32,6 +36,22 @@ def serve(
 
     settings = Settings()
     configure_logging(settings.log_format)
+    if workers > 1:
+        # Each process builds its app from the environment; the embedded database is started
+        # once here so they all share it (its URL goes to them as DATABASE_URL).
+        from memory.database import database_url
+
+        os.environ["DATABASE_URL"] = database_url(settings)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        uvicorn.run(
+            "server.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+        )
+        return
     # uvicorn shuts down gracefully on SIGTERM, then raises it again; with the default handler
     # the process would die there without running atexit, which is where pgserver stops the
     # embedded PostgreSQL. Exiting normally instead lets it stop.

@@ -61,6 +61,7 @@ async def main(
     worker_mode: str,
     think: float,
     voice: bool,
+    web_workers: int = 1,
 ) -> None:
     port, token = free_port(), secrets.token_hex(16)
     el_secret, tools_secret = secrets.token_hex(16), secrets.token_hex(16)
@@ -100,7 +101,8 @@ async def main(
     if worker_mode == "during":
         start_worker()
     server = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
+        + ["--workers", str(web_workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -345,6 +347,7 @@ if __name__ == "__main__":
         help="a `hilo worker` started after the acks are measured, one running beside the "
         "server throughout, or the worker inside the web process (hilo serve's default)",
     )
+    parser.add_argument("--web-workers", type=int, default=1, help="hilo serve --workers")
     parser.add_argument(
         "--think",
         type=float,
@@ -362,5 +365,6 @@ if __name__ == "__main__":
             args.worker,
             args.think,
             not args.no_voice,
+            args.web_workers,
         )
     )

@@ -16,7 +16,7 @@ import logging
 import procrastinate
 import psycopg
 
-from memory.database import SCHEMA_LOCK_KEY
+from memory.database import SCHEMA_LOCK_KEY, acquire_schema_lock
 from server.jobs import actions, ingest, whatsapp
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def create_job_app(url: str) -> procrastinate.App:
 async def ensure_job_schema(url: str) -> bool:
     """Apply procrastinate's schema once (under Hilo's schema lock). True if it was applied."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        await acquire_schema_lock(conn)
         try:
             row = await (await conn.execute("SELECT to_regclass('procrastinate_jobs')")).fetchone()
             if row and row[0]:
