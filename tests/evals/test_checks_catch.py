@@ -5,13 +5,10 @@ on databases cloned from a template on the test session's PostgreSQL."""
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from config import Settings
 from evals.cases import Case
 from evals.checks import CaseOutcome
 from evals.metrics import summarize
@@ -175,20 +172,6 @@ CASES: list[tuple[Case, set[str]]] = [
         {"wrong_recipient"},
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-async def evaluator(
-    pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Evaluator]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=Path(tmp_path_factory.mktemp("hilo")),
-        llm="rules",
-    )
-    evaluator = await Evaluator.start(settings, admin_url=pg_admin_url)
-    yield evaluator
-    evaluator.close()
 
 
 def failed_checks(outcome: CaseOutcome) -> set[str]:
