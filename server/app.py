@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from config import Settings
+from server.auth import NotSignedIn, login_url
 from server.logging_setup import configure_logging
-from server.routes import elevenlabs, health, twilio
+from server.routes import api, auth, dashboard, elevenlabs, health, twilio
 from server.services import Services, start_services
+from server.templating import STATIC_DIR
 
 
 def app_from_environment() -> FastAPI:
@@ -33,6 +37,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         try:
             yield
         finally:
+            live = getattr(app.state, "live", None)
+            if live is not None:
+                await live.stop()
             if own:
                 await app.state.services.close()
 
@@ -48,4 +55,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(health.router)
     app.include_router(twilio.router)
     app.include_router(elevenlabs.router)
+    app.include_router(auth.router)
+    app.include_router(api.router)
+    app.include_router(dashboard.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(NotSignedIn)
+    async def sign_in_first(request: Request, exc: NotSignedIn) -> RedirectResponse:
+        return RedirectResponse(login_url(exc.next_path), status_code=303)
+
     return app

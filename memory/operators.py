@@ -1,0 +1,218 @@
+"""Operators (the people behind the dashboard), their sessions and API tokens: SQL only.
+
+Hashing passwords is the caller's (server.auth, argon2); session ids and tokens arrive here
+already hashed (sha256), so nothing stored can be replayed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from psycopg import errors
+
+from memory.errors import MemoryError_
+from memory.store import Memory
+
+
+class OperatorExists(MemoryError_, ValueError):
+    """An operator with that email already exists."""
+
+
+class UnknownOperator(MemoryError_, LookupError):
+    """No operator with that email."""
+
+
+@dataclass
+class OperatorRecord:
+    id: int
+    email: str
+    name: str | None
+    password_hash: str
+    active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+@dataclass
+class SessionRecord:
+    operator_id: int
+    email: str
+    name: str | None
+    csrf_token: str
+    expires_at: datetime
+
+
+_COLS = "id, email, name, password_hash, active, created_at, last_login_at"
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+async def create_operator(
+    memory: Memory, email: str, password_hash: str, *, name: str | None = None
+) -> OperatorRecord:
+    email = normalize_email(email)
+    async with memory.pool.connection() as conn:
+        try:
+            row = await (
+                await conn.execute(
+                    f"""INSERT INTO operators (email, name, password_hash) VALUES (%s, %s, %s)
+                        RETURNING {_COLS}""",
+                    (email, name, password_hash),
+                )
+            ).fetchone()
+        except errors.UniqueViolation:
+            raise OperatorExists(f"an operator with email {email} already exists") from None
+        except errors.CheckViolation:
+            raise ValueError(f"not an email address: {email!r}") from None
+    assert row is not None
+    return OperatorRecord(**row)
+
+
+async def get_operator_by_email(memory: Memory, email: str) -> OperatorRecord | None:
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                f"SELECT {_COLS} FROM operators WHERE email = %s", (normalize_email(email),)
+            )
+        ).fetchone()
+    return OperatorRecord(**row) if row else None
+
+
+async def list_operators(memory: Memory) -> list[OperatorRecord]:
+    async with memory.pool.connection() as conn:
+        rows = await (await conn.execute(f"SELECT {_COLS} FROM operators ORDER BY id")).fetchall()
+    return [OperatorRecord(**r) for r in rows]
+
+
+async def set_operator_active(memory: Memory, email: str, active: bool) -> None:
+    """Enable or disable an account; disabling also ends its sessions and tokens."""
+    async with memory.pool.connection() as conn, conn.transaction():
+        row = await (
+            await conn.execute(
+                "UPDATE operators SET active = %s WHERE email = %s RETURNING id",
+                (active, normalize_email(email)),
+            )
+        ).fetchone()
+        if row is None:
+            raise UnknownOperator(f"no operator with email {normalize_email(email)}")
+        if not active:
+            await conn.execute("DELETE FROM operator_sessions WHERE operator_id = %s", (row["id"],))
+            await conn.execute(
+                "UPDATE operator_tokens SET revoked_at = now() "
+                "WHERE operator_id = %s AND revoked_at IS NULL",
+                (row["id"],),
+            )
+
+
+async def set_password_hash(memory: Memory, operator_id: int, password_hash: str) -> None:
+    async with memory.pool.connection() as conn:
+        await conn.execute(
+            "UPDATE operators SET password_hash = %s WHERE id = %s", (password_hash, operator_id)
+        )
+
+
+async def recent_login_failures(memory: Memory, email: str, within: timedelta) -> int:
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                """SELECT count(*) AS n FROM login_failures
+                   WHERE email = %s AND failed_at > now() - %s""",
+                (normalize_email(email), within),
+            )
+        ).fetchone()
+    return int(row["n"]) if row else 0
+
+
+async def record_login_failure(memory: Memory, email: str) -> None:
+    async with memory.pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO login_failures (email) VALUES (%s)", (normalize_email(email)[:200],)
+        )
+        # Keep the table small: old failures no longer count.
+        await conn.execute("DELETE FROM login_failures WHERE failed_at < now() - interval '1 day'")
+
+
+async def create_session(
+    memory: Memory, operator_id: int, id_hash: str, csrf_token: str, lifetime: timedelta
+) -> None:
+    async with memory.pool.connection() as conn, conn.transaction():
+        await conn.execute(
+            """INSERT INTO operator_sessions (id_hash, operator_id, csrf_token, expires_at)
+               VALUES (%s, %s, %s, now() + %s)""",
+            (id_hash, operator_id, csrf_token, lifetime),
+        )
+        await conn.execute(
+            "UPDATE operators SET last_login_at = now() WHERE id = %s", (operator_id,)
+        )
+        await conn.execute("DELETE FROM operator_sessions WHERE expires_at < now()")
+
+
+async def get_session(memory: Memory, id_hash: str) -> SessionRecord | None:
+    """The live session with that id hash, of an active operator."""
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                """SELECT s.operator_id, o.email, o.name, s.csrf_token, s.expires_at
+                   FROM operator_sessions s JOIN operators o ON o.id = s.operator_id
+                   WHERE s.id_hash = %s AND s.expires_at > now() AND o.active""",
+                (id_hash,),
+            )
+        ).fetchone()
+    return SessionRecord(**row) if row else None
+
+
+async def delete_session(memory: Memory, id_hash: str) -> None:
+    async with memory.pool.connection() as conn:
+        await conn.execute("DELETE FROM operator_sessions WHERE id_hash = %s", (id_hash,))
+
+
+async def create_token(memory: Memory, operator_id: int, token_hash: str, name: str) -> int:
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                """INSERT INTO operator_tokens (operator_id, name, token_hash)
+                   VALUES (%s, %s, %s) RETURNING id""",
+                (operator_id, name[:100] or "api", token_hash),
+            )
+        ).fetchone()
+    assert row is not None
+    return int(row["id"])
+
+
+async def operator_for_token(memory: Memory, token_hash: str) -> SessionRecord | None:
+    """The active operator owning a live token (its csrf field is empty: tokens need none)."""
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                """UPDATE operator_tokens t SET last_used_at = now()
+                   FROM operators o
+                   WHERE t.token_hash = %s AND t.revoked_at IS NULL
+                     AND o.id = t.operator_id AND o.active
+                   RETURNING o.id AS operator_id, o.email, o.name""",
+                (token_hash,),
+            )
+        ).fetchone()
+    if row is None:
+        return None
+    return SessionRecord(
+        operator_id=row["operator_id"],
+        email=row["email"],
+        name=row["name"],
+        csrf_token="",
+        expires_at=datetime.max,
+    )
+
+
+async def revoke_token(memory: Memory, operator_id: int, token_id: int) -> bool:
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                """UPDATE operator_tokens SET revoked_at = now()
+                   WHERE id = %s AND operator_id = %s AND revoked_at IS NULL RETURNING id""",
+                (token_id, operator_id),
+            )
+        ).fetchone()
+    return row is not None

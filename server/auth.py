@@ -1,0 +1,185 @@
+"""Operator authentication: argon2 passwords, server-side sessions in an HTTP-only cookie, CSRF
+tokens for cookie-authenticated writes, and bearer tokens for the JSON API.
+
+- Pages (`page_operator`): the `hilo_session` cookie, else a redirect to `/login?next=…`.
+- API (`current_operator`): `Authorization: Bearer <token>`, or the cookie; with the cookie,
+  a write (POST/PUT/PATCH/DELETE) needs header `X-CSRF-Token` equal to the session's token.
+- Forms (`check_csrf_form`): the hidden `csrf_token` field must equal the session's token.
+The cookie is HttpOnly, SameSite=Lax and Secure when the site is served over https (the request
+or `HILO_PUBLIC_URL`). Session ids and tokens are stored as sha256 hashes only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import quote
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from fastapi import HTTPException, Request
+from fastapi.security.utils import get_authorization_scheme_param
+
+from memory import Memory
+from memory.operators import (
+    OperatorRecord,
+    SessionRecord,
+    create_session,
+    get_operator_by_email,
+    get_session,
+    operator_for_token,
+    recent_login_failures,
+    record_login_failure,
+    set_password_hash,
+)
+
+SESSION_COOKIE = "hilo_session"
+SESSION_LIFETIME = timedelta(hours=12)
+MIN_PASSWORD = 10
+MAX_FAILURES = 5  # failed sign-ins per email …
+FAILURE_WINDOW = timedelta(minutes=15)  # … within this window, then 429
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_hasher = PasswordHasher()
+# Verified when the email is unknown, so a missing account takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@dataclass
+class Operator:
+    id: int
+    email: str
+    name: str | None
+    csrf_token: str  # empty for bearer-token requests (they need no CSRF token)
+    via: str  # "session" or "token"
+
+
+class NotSignedIn(Exception):
+    """A page asked for without a session: the app answers with a redirect to /login."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+class TooManyAttempts(Exception):
+    """Too many failed sign-ins for this email lately."""
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"the password needs at least {MIN_PASSWORD} characters")
+    return _hasher.hash(password)
+
+
+def sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return "hilo_" + secrets.token_urlsafe(32)
+
+
+async def authenticate(memory: Memory, email: str, password: str) -> OperatorRecord | None:
+    """The operator if the password is right (None otherwise); TooManyAttempts when throttled."""
+    if await recent_login_failures(memory, email, FAILURE_WINDOW) >= MAX_FAILURES:
+        raise TooManyAttempts(email)
+    operator = await get_operator_by_email(memory, email)
+    try:
+        _hasher.verify(operator.password_hash if operator else _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        await record_login_failure(memory, email)
+        return None
+    if operator is None or not operator.active:
+        await record_login_failure(memory, email)
+        return None
+    if _hasher.check_needs_rehash(operator.password_hash):
+        await set_password_hash(memory, operator.id, _hasher.hash(password))
+    return operator
+
+
+async def start_session(memory: Memory, operator: OperatorRecord) -> tuple[str, str]:
+    """A new session; returns (the cookie value, the CSRF token)."""
+    session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    await create_session(memory, operator.id, sha256(session_id), csrf, SESSION_LIFETIME)
+    return session_id, csrf
+
+
+def secure_cookies(request: Request) -> bool:
+    public = request.app.state.services.settings.public_url or ""
+    return request.url.scheme == "https" or public.startswith("https://")
+
+
+def _operator(record: SessionRecord, via: str) -> Operator:
+    return Operator(
+        id=record.operator_id,
+        email=record.email,
+        name=record.name,
+        csrf_token=record.csrf_token,
+        via=via,
+    )
+
+
+async def session_operator(request: Request) -> Operator | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie or len(cookie) > 200:
+        return None
+    memory: Memory = request.app.state.services.memory
+    record = await get_session(memory, sha256(cookie))
+    return _operator(record, "session") if record else None
+
+
+async def current_operator(request: Request) -> Operator:
+    """The API's operator: a bearer token, or the session cookie (+ CSRF header on writes)."""
+    scheme, credentials = get_authorization_scheme_param(request.headers.get("Authorization"))
+    memory: Memory = request.app.state.services.memory
+    if scheme.lower() == "bearer" and credentials:
+        record = await operator_for_token(memory, sha256(credentials))
+        if record is None:
+            raise HTTPException(
+                401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"}
+            )
+        operator = _operator(record, "token")
+        request.state.operator = operator
+        return operator
+    operator = await session_operator(request)
+    if operator is None:
+        raise HTTPException(
+            401,
+            "sign in (session cookie) or send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if request.method in UNSAFE_METHODS and not hmac.compare_digest(
+        request.headers.get("X-CSRF-Token", ""), operator.csrf_token
+    ):
+        raise HTTPException(403, "missing or wrong X-CSRF-Token header")
+    request.state.operator = operator
+    return operator
+
+
+async def page_operator(request: Request) -> Operator:
+    """The dashboard's operator (session cookie); otherwise NotSignedIn → redirect to /login."""
+    operator = await session_operator(request)
+    if operator is None:
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise NotSignedIn(path)
+    request.state.operator = operator
+    return operator
+
+
+def check_csrf_form(request: Request, operator: Operator, token: str) -> None:
+    if not token or not hmac.compare_digest(token, operator.csrf_token):
+        raise HTTPException(403, "the form expired or did not come from this site; reload it")
+
+
+def login_redirect_target(next_path: str | None) -> str:
+    """Only a path of this site (never `//host`, a scheme or a backslash trick)."""
+    path = (next_path or "/").strip()
+    if not path.startswith("/") or path.startswith("//") or "\\" in path or "\n" in path:
+        return "/"
+    return path
+
+
+def login_url(next_path: str) -> str:
+    return "/login?next=" + quote(next_path, safe="/")

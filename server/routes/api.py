@@ -1,0 +1,296 @@
+"""The operators' JSON API (`/api`): customers, timelines, next actions, escalations, replies.
+
+Every route needs a signed-in operator: a bearer token (`Authorization: Bearer …`) or the
+dashboard's session cookie (then writes carry the `X-CSRF-Token` header). Routes parse, call one
+function of `server.handoff`, `server.views` or memory, and answer; domain errors become
+404/409/422 with a message here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from pydantic import BaseModel, Field
+
+from memory import (
+    UnknownCustomer,
+    create_next_action,
+    get_customer,
+    update_next_action,
+)
+from memory.actions import list_next_actions
+from memory.inbox import escalation_queue, get_escalation_row, list_customers, next_actions_board
+from server import handoff, views
+from server.auth import Operator, current_operator
+from server.deps import get_services
+from server.services import Services
+
+router = APIRouter(prefix="/api", tags=["operators"], dependencies=[Depends(current_operator)])
+Priority = Literal["low", "normal", "high", "urgent"]
+
+
+class ReplyIn(BaseModel):
+    text: str = Field(min_length=1, max_length=handoff.MAX_REPLY_CHARS)
+    request_id: str | None = Field(
+        None, max_length=100, description="Idempotency key: the same id sends one message."
+    )
+
+
+class EscalateIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+    priority: Priority = "normal"
+
+
+class ResolveIn(BaseModel):
+    resolution: str | None = Field(None, max_length=1000)
+
+
+class NextActionIn(BaseModel):
+    description: str = Field(min_length=1, max_length=500)
+    type: str = Field("follow_up", pattern=r"^[a-z_]{1,30}$")
+    priority: Priority = "normal"
+    due_at: datetime | None = None
+
+
+class NextActionPatch(BaseModel):
+    status: Literal["open", "in_progress", "done", "cancelled"] | None = None
+    due_at: datetime | None = Field(None, description="Reschedule (ISO 8601 with offset).")
+    priority: Priority | None = None
+    description: str | None = Field(None, min_length=1, max_length=500)
+
+
+async def _customer_or_404(services: Services, customer_id: int) -> None:
+    try:
+        await get_customer(services.memory, customer_id)
+    except UnknownCustomer:
+        raise HTTPException(404, f"no customer {customer_id}") from None
+
+
+@router.get("/customers", summary="Search and filter customers")
+async def customers(
+    q: str | None = Query(None, max_length=100, description="Phone digits or part of the name"),
+    state: Literal["active", "escalated", "opted_out"] | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    rows = await list_customers(services.memory, query=q, state=state, limit=limit, offset=offset)
+    return {"customers": [views.customer_row(r) for r in rows]}
+
+
+@router.get("/customers/{customer_id}", summary="A customer's profile and thread state")
+async def customer(customer_id: int, services: Services = Depends(get_services)) -> dict[str, Any]:
+    try:
+        return await views.customer_profile(services.memory, customer_id)
+    except UnknownCustomer:
+        raise HTTPException(404, f"no customer {customer_id}") from None
+
+
+@router.get("/customers/{customer_id}/timeline", summary="Every channel, oldest first")
+async def customer_timeline(
+    customer_id: int,
+    limit: int = Query(200, ge=1, le=1000),
+    before_id: int | None = Query(None, description="Page back: items older than this id"),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    await _customer_or_404(services, customer_id)
+    return await views.customer_timeline(
+        services.memory, customer_id, limit=limit, before_id=before_id
+    )
+
+
+@router.post("/customers/{customer_id}/messages", status_code=201, summary="Reply as a person")
+async def send_reply(
+    customer_id: int,
+    body: ReplyIn,
+    response: Response,
+    operator: Operator = Depends(current_operator),
+    idempotency_key: str | None = Header(None, max_length=100),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    await _customer_or_404(services, customer_id)
+    try:
+        message, created = await handoff.reply(
+            services,
+            customer_id,
+            operator.email,
+            body.text,
+            request_id=body.request_id or idempotency_key,
+        )
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    if not created:
+        response.status_code = 200
+    return {"message": views.timeline_item(message), "created": created}
+
+
+@router.post("/customers/{customer_id}/escalations", status_code=201, summary="Hand to people")
+async def escalate(
+    customer_id: int,
+    body: EscalateIn,
+    response: Response,
+    operator: Operator = Depends(current_operator),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    await _customer_or_404(services, customer_id)
+    escalation, created = await handoff.open_by_operator(
+        services, customer_id, operator.email, body.reason, body.priority
+    )
+    if not created:
+        response.status_code = 200
+    return {"escalation": _escalation(escalation), "created": created}
+
+
+@router.get("/customers/{customer_id}/next-actions", summary="A customer's open next actions")
+async def customer_actions(
+    customer_id: int,
+    include_closed: bool = False,
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    await _customer_or_404(services, customer_id)
+    actions = await list_next_actions(services.memory, customer_id, open_only=not include_closed)
+    return {"next_actions": [_action(a) for a in actions]}
+
+
+@router.post("/customers/{customer_id}/next-actions", status_code=201, summary="Add")
+async def add_action(
+    customer_id: int,
+    body: NextActionIn,
+    operator: Operator = Depends(current_operator),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    await _customer_or_404(services, customer_id)
+    action = await create_next_action(
+        services.memory,
+        customer_id,
+        body.description,
+        type=body.type,
+        priority=body.priority,
+        due_at=body.due_at,
+        created_by=f"operator:{operator.email}",
+    )
+    return {"next_action": _action(action)}
+
+
+@router.patch(
+    "/customers/{customer_id}/next-actions/{action_id}", summary="Complete, reschedule, edit"
+)
+async def change_action(
+    customer_id: int,
+    action_id: int,
+    body: NextActionPatch,
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    if body.due_at is not None and body.due_at.tzinfo is None:
+        raise HTTPException(422, "due_at needs a UTC offset, e.g. 2026-11-26T15:00:00-05:00")
+    action = await update_next_action(
+        services.memory,
+        customer_id,
+        action_id,
+        status=body.status,
+        due_at=body.due_at,
+        priority=body.priority,
+        description=body.description,
+    )
+    if action is None:
+        raise HTTPException(404, f"customer {customer_id} has no next action {action_id}")
+    return {"next_action": _action(action)}
+
+
+@router.get("/next-actions", summary="Open next actions of every customer (the board)")
+async def board(services: Services = Depends(get_services)) -> dict[str, Any]:
+    actions = await next_actions_board(services.memory)
+    return {"next_actions": [views.board_action(a) for a in actions]}
+
+
+@router.get("/escalations", summary="Open escalations, most urgent then longest waiting")
+async def escalations(
+    status: Literal["open", "all"] = Query("all", description="open: not taken yet"),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    queue = await escalation_queue(services.memory, include_assigned=status == "all")
+    return {"escalations": [views.queue_item(i) for i in queue]}
+
+
+@router.post("/escalations/{escalation_id}/take", summary="Take (assign to me)")
+async def take(
+    escalation_id: int,
+    operator: Operator = Depends(current_operator),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    return {
+        "escalation": _escalation(
+            await _handoff(handoff.take, services, escalation_id, operator.email)
+        )
+    }
+
+
+@router.post("/escalations/{escalation_id}/reply", status_code=201, summary="Reply as a person")
+async def reply_to_escalation(
+    escalation_id: int,
+    body: ReplyIn,
+    response: Response,
+    operator: Operator = Depends(current_operator),
+    idempotency_key: str | None = Header(None, max_length=100),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    row = await get_escalation_row(services.memory, escalation_id)
+    if row is None:
+        raise HTTPException(404, f"no escalation {escalation_id}")
+    if row["status"] == "resolved":
+        raise HTTPException(409, "this escalation is resolved: reply from the customer's page")
+    return await send_reply(row["customer_id"], body, response, operator, idempotency_key, services)
+
+
+@router.post("/escalations/{escalation_id}/resolve", summary="Resolve: hand back to the AI")
+async def resolve(
+    escalation_id: int,
+    body: ResolveIn | None = None,
+    operator: Operator = Depends(current_operator),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    resolution = body.resolution if body else None
+    escalation = await _handoff(
+        handoff.resolve, services, escalation_id, operator.email, resolution
+    )
+    return {"escalation": _escalation(escalation)}
+
+
+async def _handoff(action: Any, services: Services, escalation_id: int, *args: Any) -> Any:
+    if await get_escalation_row(services.memory, escalation_id) is None:
+        raise HTTPException(404, f"no escalation {escalation_id}")
+    try:
+        return await action(services, escalation_id, *args)
+    except handoff.HandoffError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+def _escalation(e: Any) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "customer_id": e.customer_id,
+        "status": e.status,
+        "reason": e.reason,
+        "priority": e.priority,
+        "assignee": e.assignee,
+        "opened_by": e.opened_by,
+        "resolution": e.resolution,
+        "created_at": e.created_at.isoformat(),
+        "assigned_at": e.assigned_at.isoformat() if e.assigned_at else None,
+        "resolved_at": e.resolved_at.isoformat() if e.resolved_at else None,
+    }
+
+
+def _action(a: Any) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "customer_id": a.customer_id,
+        "type": a.type,
+        "description": a.description,
+        "priority": a.priority,
+        "status": a.status,
+        "due_at": a.due_at.isoformat() if a.due_at else None,
+        "created_by": a.created_by,
+    }

@@ -1,0 +1,144 @@
+"""Sign-in and sign-out for the dashboard, and API tokens for the signed-in operator."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from memory.operators import create_token, delete_session, revoke_token
+from server.auth import (
+    SESSION_COOKIE,
+    SESSION_LIFETIME,
+    Operator,
+    TooManyAttempts,
+    authenticate,
+    check_csrf_form,
+    current_operator,
+    login_redirect_target,
+    new_token,
+    page_operator,
+    secure_cookies,
+    sha256,
+    start_session,
+)
+from server.deps import get_services
+from server.services import Services
+from server.templating import templates
+
+router = APIRouter()
+LOGIN_COOKIE = "hilo_login"  # double-submit token of the sign-in form (login CSRF)
+BAD_LOGIN = "Correo o contraseña incorrectos."
+
+
+def _login_page(request: Request, next_path: str, error: str | None, status: int) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = templates.TemplateResponse(
+        request,
+        "login.html",
+        {"next": next_path, "error": error, "login_token": token, "operator": None},
+        status_code=status,
+    )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/login",
+    )
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+async def login_form(request: Request, next: str = Query("/", max_length=500)) -> Response:
+    return _login_page(request, login_redirect_target(next), None, 200)
+
+
+@router.post("/login", include_in_schema=False)
+async def login(
+    request: Request,
+    email: str = Form(..., max_length=200),
+    password: str = Form(..., max_length=500),
+    login_token: str = Form(""),
+    next: str = Form("/", max_length=500),
+    services: Services = Depends(get_services),
+) -> Response:
+    target = login_redirect_target(next)
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not hmac.compare_digest(login_token, expected):
+        return _login_page(request, target, "El formulario caducó; vuelve a intentarlo.", 403)
+    try:
+        operator = await authenticate(services.memory, email, password)
+    except TooManyAttempts:
+        return _login_page(
+            request, target, "Demasiados intentos. Espera unos minutos e inténtalo de nuevo.", 429
+        )
+    if operator is None:
+        return _login_page(request, target, BAD_LOGIN, 401)
+    session_id, _ = await start_session(services.memory, operator)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/",
+    )
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+async def logout(
+    request: Request,
+    csrf_token: str = Form(""),
+    operator: Operator = Depends(page_operator),
+    services: Services = Depends(get_services),
+) -> Response:
+    check_csrf_form(request, operator, csrf_token)
+    await delete_session(services.memory, sha256(request.cookies.get(SESSION_COOKIE, "")))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+class TokenIn(BaseModel):
+    name: str = Field("api", min_length=1, max_length=100)
+
+
+@router.get("/api/me", tags=["operators"], summary="The signed-in operator")
+async def me(operator: Operator = Depends(current_operator)) -> dict[str, Any]:
+    return {"id": operator.id, "email": operator.email, "name": operator.name, "via": operator.via}
+
+
+@router.post("/api/tokens", status_code=201, tags=["operators"], summary="New API token")
+async def make_token(
+    body: TokenIn | None = None,
+    operator: Operator = Depends(current_operator),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """A bearer token for the signed-in operator; shown once, stored only as a hash."""
+    token = new_token()
+    token_id = await create_token(
+        services.memory, operator.id, sha256(token), body.name if body else "api"
+    )
+    return {"id": token_id, "token": token}
+
+
+@router.delete("/api/tokens/{token_id}", status_code=204, tags=["operators"], summary="Revoke")
+async def delete_token(
+    token_id: int,
+    operator: Operator = Depends(current_operator),
+    services: Services = Depends(get_services),
+) -> Response:
+    if not await revoke_token(services.memory, operator.id, token_id):
+        raise HTTPException(404, f"you have no live token {token_id}")
+    return Response(status_code=204)

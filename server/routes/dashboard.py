@@ -1,0 +1,310 @@
+"""The operators' dashboard: server-rendered pages (Jinja2), plain forms with CSRF tokens, and
+live updates by server-sent events (`/events`) — no build step, no CDN, works offline.
+
+Pages: the conversation list (`/`), the escalation queue (`/escalations`), a customer's page
+with the unified timeline and the reply box (`/customers/{id}`), the next-actions board
+(`/actions`). Every page and form needs a signed-in operator; forms answer with a redirect back
+(post/redirect/get), so reloading never sends twice, and each reply form carries a one-time
+request id, so a double submit sends one message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from memory import UnknownCustomer, create_next_action, update_next_action
+from memory.inbox import escalation_queue, get_escalation_row, list_customers, next_actions_board
+from server import handoff, views
+from server.auth import Operator, check_csrf_form, page_operator
+from server.deps import get_services
+from server.live import LiveEvents
+from server.services import Services
+from server.templating import templates
+
+router = APIRouter(include_in_schema=False)
+HEARTBEAT_SECONDS = 15.0
+STATES = {"active": "Activos", "escalated": "Escalados", "opted_out": "No contactar"}
+
+
+def live_events(request: Request) -> LiveEvents:
+    live: LiveEvents | None = getattr(request.app.state, "live", None)
+    if live is None:
+        live = LiveEvents(request.app.state.services.memory.url)
+        request.app.state.live = live
+    return live
+
+
+def render(request: Request, name: str, operator: Operator, **context: Any) -> HTMLResponse:
+    services: Services = request.app.state.services
+    context.update(
+        operator=operator,
+        csrf_token=operator.csrf_token,
+        timezone=services.settings.timezone,
+        states=STATES,
+    )
+    return templates.TemplateResponse(request, name, context)
+
+
+def back(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def conversations(
+    request: Request,
+    q: str | None = Query(None, max_length=100),
+    state: str | None = Query(None, pattern="^(active|escalated|opted_out)$"),
+    operator: Operator = Depends(page_operator),
+    services: Services = Depends(get_services),
+) -> HTMLResponse:
+    rows = await list_customers(services.memory, query=q, state=state, limit=100)  # type: ignore[arg-type]
+    return render(
+        request,
+        "conversations.html",
+        operator,
+        customers=[views.customer_row(r) for r in rows],
+        q=q or "",
+        state=state or "",
+        page="conversations",
+    )
+
+
+@router.get("/escalations", response_class=HTMLResponse)
+async def escalations(
+    request: Request,
+    operator: Operator = Depends(page_operator),
+    services: Services = Depends(get_services),
+) -> HTMLResponse:
+    queue = await escalation_queue(services.memory)
+    return render(
+        request,
+        "escalations.html",
+        operator,
+        queue=[views.queue_item(i) for i in queue],
+        page="escalations",
+    )
+
+
+@router.get("/customers/{customer_id}", response_class=HTMLResponse)
+async def customer_page(
+    request: Request,
+    customer_id: int,
+    operator: Operator = Depends(page_operator),
+    services: Services = Depends(get_services),
+) -> HTMLResponse:
+    try:
+        profile = await views.customer_profile(services.memory, customer_id)
+    except UnknownCustomer:
+        raise HTTPException(404, f"no customer {customer_id}") from None
+    thread = await views.customer_timeline(services.memory, customer_id, limit=300)
+    return render(
+        request,
+        "customer.html",
+        operator,
+        customer=profile,
+        items=thread["items"],
+        insights=thread["insights"],
+        request_id=uuid.uuid4().hex,
+        template_configured=bool(services.settings.twilio_followup_content_sid),
+        page="conversations",
+    )
+
+
+@router.get("/actions", response_class=HTMLResponse)
+async def actions_board(
+    request: Request,
+    operator: Operator = Depends(page_operator),
+    services: Services = Depends(get_services),
+) -> HTMLResponse:
+    actions = await next_actions_board(services.memory)
+    return render(
+        request,
+        "actions.html",
+        operator,
+        actions=[views.board_action(a) for a in actions],
+        now=datetime.now(ZoneInfo(services.settings.timezone)),
+        page="actions",
+    )
+
+
+# Forms ---------------------------------------------------------------------------------------
+
+
+@router.post("/customers/{customer_id}/reply")
+async def reply_form(
+    request: Request,
+    customer_id: int,
+    text: str = Form(..., max_length=handoff.MAX_REPLY_CHARS),
+    request_id: str = Form(..., max_length=100),
+    csrf_token: str = Form(""),
+    operator: Operator = Depends(page_operator),
+    services: Services = Depends(get_services),
+) -> Response:
+    check_csrf_form(request, operator, csrf_token)
+    try:
+        await handoff.reply(services, customer_id, operator.email, text, request_id=request_id)
+    except UnknownCustomer:
+        raise HTTPException(404, f"no customer {customer_id}") from None
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return back(f"/customers/{customer_id}#bottom")
+
+
+@router.post("/customers/{customer_id}/escalate")
+async def escalate_form(
+    request: Request,
+    customer_id: int,
+    reason: str = Form(..., min_length=1, max_length=500),
+    priority: str = Form("normal", pattern="^(low|normal|high|urgent)$"),
+    csrf_token: str = Form(""),
+    operator: Operator = Depends(page_operator),
+    services: Services = Depends(get_services),
+) -> Response:
+    check_csrf_form(request, operator, csrf_token)
+    try:
+        await handoff.open_by_operator(services, customer_id, operator.email, reason, priority)
+    except UnknownCustomer:
+        raise HTTPException(404, f"no customer {customer_id}") from None
+    return back(f"/customers/{customer_id}")
+
+
+@router.post("/escalations/{escalation_id}/take")
+async def take_form(
+    request: Request,
+    escalation_id: int,
+    csrf_token: str = Form(""),
+    next: str = Form("/escalations"),
+    operator: Operator = Depends(page_operator),
+    services: Services = Depends(get_services),
+) -> Response:
+    check_csrf_form(request, operator, csrf_token)
+    await _handoff(handoff.take, services, escalation_id, operator.email)
+    return back(_local(next))
+
+
+@router.post("/escalations/{escalation_id}/resolve")
+async def resolve_form(
+    request: Request,
+    escalation_id: int,
+    resolution: str = Form("", max_length=1000),
+    csrf_token: str = Form(""),
+    next: str = Form("/escalations"),
+    operator: Operator = Depends(page_operator),
+    services: Services = Depends(get_services),
+) -> Response:
+    check_csrf_form(request, operator, csrf_token)
+    await _handoff(handoff.resolve, services, escalation_id, operator.email, resolution)
+    return back(_local(next))
+
+
+@router.post("/customers/{customer_id}/actions")
+async def add_action_form(
+    request: Request,
+    customer_id: int,
+    description: str = Form(..., min_length=1, max_length=500),
+    due_at: str = Form(""),
+    priority: str = Form("normal", pattern="^(low|normal|high|urgent)$"),
+    csrf_token: str = Form(""),
+    operator: Operator = Depends(page_operator),
+    services: Services = Depends(get_services),
+) -> Response:
+    check_csrf_form(request, operator, csrf_token)
+    due = _local_time(due_at, services.settings.timezone)
+    try:
+        await create_next_action(
+            services.memory,
+            customer_id,
+            description,
+            priority=priority,  # type: ignore[arg-type]
+            due_at=due,
+            created_by=f"operator:{operator.email}",
+        )
+    except UnknownCustomer:
+        raise HTTPException(404, f"no customer {customer_id}") from None
+    return back(f"/customers/{customer_id}")
+
+
+@router.post("/customers/{customer_id}/actions/{action_id}")
+async def change_action_form(
+    request: Request,
+    customer_id: int,
+    action_id: int,
+    status: str = Form("", pattern="^(|open|done|cancelled)$"),
+    due_at: str = Form(""),
+    csrf_token: str = Form(""),
+    next: str = Form("/actions"),
+    operator: Operator = Depends(page_operator),
+    services: Services = Depends(get_services),
+) -> Response:
+    check_csrf_form(request, operator, csrf_token)
+    changed = await update_next_action(
+        services.memory,
+        customer_id,
+        action_id,
+        status=status or None,  # type: ignore[arg-type]
+        due_at=_local_time(due_at, services.settings.timezone),
+    )
+    if changed is None:
+        raise HTTPException(404, f"customer {customer_id} has no next action {action_id}")
+    return back(_local(next))
+
+
+# Live updates ----------------------------------------------------------------------------------
+
+
+@router.get("/events")
+async def events(
+    request: Request,
+    operator: Operator = Depends(page_operator),
+    live: LiveEvents = Depends(live_events),
+) -> StreamingResponse:
+    """Server-sent events: every new message and escalation change (ids and states only)."""
+
+    async def stream() -> AsyncIterator[str]:
+        async with live.subscribe() as queue:
+            yield "retry: 2000\n\n"
+            while not await request.is_disconnected():
+                try:
+                    event = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                yield f"event: {event.get('type', 'update')}\ndata: {json.dumps(event)}\n\n"
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+
+async def _handoff(action: Any, services: Services, escalation_id: int, *args: Any) -> Any:
+    if await get_escalation_row(services.memory, escalation_id) is None:
+        raise HTTPException(404, f"no escalation {escalation_id}")
+    try:
+        return await action(services, escalation_id, *args)
+    except handoff.HandoffError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+def _local(url: str) -> str:
+    """Only paths of this site (no open redirect through `next`)."""
+    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/"
+
+
+def _local_time(value: str, timezone: str) -> datetime | None:
+    """A `datetime-local` input (no offset) read in the business's time zone."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(422, f"not a date and time: {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(timezone))
