@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from psycopg import errors
+from psycopg import AsyncConnection, errors
 
 from memory.actions import PRIORITIES
 from memory.store import Memory
@@ -130,3 +130,39 @@ def as_dict(escalation: Escalation | None) -> dict[str, Any] | None:
         "assignee": escalation.assignee,
         "since": escalation.created_at.isoformat(),
     }
+
+
+async def mark_alerted(conn: AsyncConnection[Any], escalation_id: int) -> None:
+    """Count an alert (in the caller's transaction, with the alert jobs it queues)."""
+    await conn.execute(
+        "UPDATE escalations SET alert_count = alert_count + 1, last_alert_at = now() WHERE id = %s",
+        (escalation_id,),
+    )
+
+
+async def claim_overdue_escalations(conn: AsyncConnection[Any], sla: timedelta) -> list[int]:
+    """Escalations nobody took within `sla` of opening or of their last alert, claimed for one
+    reminder each (alert counted now, in the caller's transaction): with many workers sweeping
+    at once, each overdue escalation is reminded once per period."""
+    rows = await (
+        await conn.execute(
+            """UPDATE escalations SET alert_count = alert_count + 1, last_alert_at = now()
+               WHERE id IN (
+                   SELECT id FROM escalations
+                   WHERE status = 'open'
+                     AND coalesce(last_alert_at, created_at) <= now() - %s
+                   ORDER BY created_at
+                   FOR UPDATE SKIP LOCKED)
+               RETURNING id""",
+            (sla,),
+        )
+    ).fetchall()
+    return [int(r["id"]) for r in rows]
+
+
+async def get_escalation(memory: Memory, escalation_id: int) -> Escalation | None:
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(f"SELECT {_COLS} FROM escalations WHERE id = %s", (escalation_id,))
+        ).fetchone()
+    return Escalation(**row) if row else None

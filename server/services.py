@@ -13,6 +13,7 @@ from channels.twilio import ConsoleChannel, TwilioChannel, build_whatsapp_channe
 from config import Settings
 from memory import Memory, open_memory
 from server.jobs import runtime
+from server.jobs.alerts import AlertNotifier
 from server.jobs.app import create_job_app, ensure_job_schema, start_worker, stop_worker
 from server.jobs.whatsapp import QueuedSender
 
@@ -53,7 +54,9 @@ async def start_services(
     await ensure_job_schema(memory.url)
     jobs = create_job_app(memory.url)
     await jobs.open_async()
-    agent = await build_agent(settings, memory, sender=QueuedSender(memory))
+    agent = await build_agent(
+        settings, memory, sender=QueuedSender(memory), notifier=AlertNotifier(memory, settings)
+    )
     services = Services(
         settings=settings,
         memory=memory,

@@ -17,7 +17,7 @@ import procrastinate
 import psycopg
 
 from memory.database import SCHEMA_LOCK_KEY, acquire_schema_lock
-from server.jobs import actions, ingest, whatsapp
+from server.jobs import actions, alerts, ingest, whatsapp
 
 log = logging.getLogger(__name__)
 STALLED_AFTER = 60.0  # seconds without a heartbeat before a worker's jobs are requeued
@@ -30,6 +30,7 @@ def create_job_app(url: str) -> procrastinate.App:
     whatsapp.register(app)
     ingest.register(app)
     actions.register(app)
+    alerts.register(app)
 
     async def requeue_stalled(timestamp: int) -> int:
         return await requeue_stalled_jobs(app)
