@@ -4,7 +4,7 @@ Turn checks: reply or silence, tools called and not called, mentions (case- and 
 insensitive, whole words), must-not-mention (groundedness), escalation and opt-out state after
 the turn, next actions. Case checks: the post-call follow-up, leaks (another customer's phone,
 full name or recalled memory reaching this customer) and wrong recipients (any message written,
-during the turns, to anyone but this customer, or ever to a `no_message_to` number).
+during the turns, to anyone but this customer or to a `no_message_to` number).
 """
 
 from __future__ import annotations
@@ -252,11 +252,13 @@ def _check_recipients(
     case: Case, out: CaseOutcome, sent: list[SentMessage], customer_id: int, setup_until: int
 ) -> None:
     forbidden = {p for t in case.turns for p in t.expect.no_message_to}
+    # Setup (the calls of `others`, their follow-ups) is not the agent's doing; from the first
+    # turn on, a message to anyone but this customer, or to a listed number, is a violation.
     wrong = [
         m
         for m in sent
-        if (m.id > setup_until and m.customer_id != customer_id)
-        or any(same_phone(m.phone, p) for p in forbidden)
+        if m.id > setup_until
+        and (m.customer_id != customer_id or any(same_phone(m.phone, p) for p in forbidden))
     ]
     out.wrong_recipient_violations = len(wrong)
     out.checks.append(

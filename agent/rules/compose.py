@@ -109,8 +109,47 @@ def _relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[di
     return kept
 
 
+# Forms of one word whose first five letters differ ("cuesta" / "costaba", "empieza" /
+# "empezaba"): read as one term, so a question in one tense finds the answer in another.
+_SAME_TERM = {
+    "cuest": "costo",
+    "costa": "costo",
+    "costo": "costo",
+    "cost": "costo",
+    "empie": "empez",
+    "valia": "valor",
+    "valen": "valor",
+}
+_WANTS_NUMBER = re.compile(
+    r"\b(cuant[oa]s?|que (precio|valor|costo|fecha|dia|hora)|a que hora|how (much|many)"
+    r"|what (price|time|date))\b"
+)
+
+
 def _terms(text: str) -> set[str]:
-    return {w[:5] for w in re.findall(r"\w+", fold(text)) if len(w) >= 4 and w not in _QUERY_NOISE}
+    words = re.findall(r"\w+", fold(text))
+    return {_SAME_TERM.get(w[:5], w[:5]) for w in words if len(w) >= 4 and w not in _QUERY_NOISE}
+
+
+def _line_score(line: str, terms: set[str], wants_number: bool) -> float:
+    """Terms of the question in a line; a figure counts a little when the question asks one."""
+    score = float(len(terms & _terms(line)))
+    if wants_number and score and re.search(r"\d", _SPEAKER.sub("", line)):
+        score += 0.5
+    return score
+
+
+def _best_hit(hits: list[dict[str, Any]], query: str, ours: bool) -> dict[str, Any]:
+    """The hit holding the line that best answers the query (ties: the recall ranking)."""
+    terms, wants_number = _terms(query), bool(_WANTS_NUMBER.search(fold(query)))
+
+    def best(h: dict[str, Any]) -> float:
+        lines = [ln for ln in h["text"].splitlines() if ln.strip()]
+        if ours:
+            lines = [ln for ln in lines if not _is_customer(ln)] or lines
+        return max((_line_score(ln, terms, wants_number) for ln in lines), default=0.0)
+
+    return max(enumerate(hits), key=lambda ih: (best(ih[1]), -ih[0]))[1]
 
 
 _SPEAKER = re.compile(r"^(Cliente|Customer|Agente|Agent|Asesor|Advisor|Sistema|System):\s*")
@@ -124,8 +163,8 @@ def best_lines(chunk_text: str, query: str, language: str = "es", *, ours: bool 
     lines = [ln.strip() for ln in chunk_text.splitlines() if ln.strip()]
     if not lines:
         return ""
-    terms = _terms(query)
-    scores = [len(terms & _terms(ln)) for ln in lines]
+    terms, wants_number = _terms(query), bool(_WANTS_NUMBER.search(fold(query)))
+    scores = [_line_score(ln, terms, wants_number) for ln in lines]
     if ours:
         answer = max(range(len(lines)), key=lambda j: (not _is_customer(lines[j]), scores[j], -j))
         if not _is_customer(lines[answer]) and scores[answer] > 0:
@@ -244,7 +283,7 @@ def compose_reply(
         # Prefer a hit where one of us said something on the subject (stable otherwise).
         relevant.sort(key=lambda h: not _ours_on_subject(h["text"], text))
     if relevant:
-        top = relevant[0]
+        top = _best_hit(relevant, text, told_me)
         parts.append(
             message(
                 "recalled",
