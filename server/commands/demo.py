@@ -38,9 +38,16 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
-def demo() -> None:
+def demo(
+    keep_running: bool = typer.Option(
+        False,
+        "--keep-running",
+        help="Leave the server up afterwards and print a dashboard sign-in (Ctrl+C to stop).",
+    ),
+    port: int = typer.Option(0, help="Port (default: a free one)."),
+) -> None:
     """Run the whole story offline (embedded database in a temporary folder) and print it."""
-    asyncio.run(_run())
+    asyncio.run(_run(keep_running, port))
 
 
 def _free_port() -> int:
@@ -95,7 +102,7 @@ def _post_call_body() -> dict[str, Any]:
     }
 
 
-async def _run() -> None:
+async def _run(keep_running: bool = False, port: int = 0) -> None:
     import httpx
     import uvicorn
     from pydantic import SecretStr
@@ -108,7 +115,7 @@ async def _run() -> None:
 
     data_dir = Path(tempfile.mkdtemp(prefix="hilo-demo-"))
     token, el_secret, tools_secret = (secrets.token_hex(16) for _ in range(3))
-    port = _free_port()
+    port = port or _free_port()
     base = f"http://127.0.0.1:{port}"
     settings = Settings(
         _env_file=None,
@@ -194,9 +201,43 @@ async def _run() -> None:
             f"3. Ana calls again: call-start webhook → {r.status_code}; the voice agent "
             f"gets recent_whatsapp = «{variables['recent_whatsapp'][:160]}…»"
         )
-        console.print("4. Ana asks for a person:")
+        console.print("4. Ana asks for a person (the AI hands over and then stays silent):")
         await whatsapp("SM" + "3" * 32, "Prefiero hablar con una persona, por favor")
         await whatsapp("SM" + "4" * 32, "¿Hola?")
+
+        # An operator, through the operator API with a bearer token (the dashboard does the same).
+        from memory.operators import create_operator, create_token
+        from server.auth import hash_password, new_token, sha256
+
+        services = app.state.services
+        password = secrets.token_urlsafe(12)
+        laura = await create_operator(
+            services.memory, "laura@demo.hilo", hash_password(password), name="Laura"
+        )
+        api_token = new_token()
+        await create_token(services.memory, laura.id, sha256(api_token), "demo")
+        auth = {"Authorization": f"Bearer {api_token}"}
+        queue = (await http.get("/api/escalations", headers=auth)).json()["escalations"]
+        escalation_id = queue[0]["escalation_id"]
+        console.print(
+            f"5. Operator Laura sees the escalation in the queue ({queue[0]['reason']}), takes it, "
+            "answers and hands back:"
+        )
+        await http.post(f"/api/escalations/{escalation_id}/take", headers=auth)
+        human_text = (
+            "Hola Ana, soy Laura. Te aprobamos un descuento del 10% y el técnico va el lunes."
+        )
+        r = await http.post(
+            f"/api/escalations/{escalation_id}/reply",
+            json={"text": human_text},
+            headers={**auth, "Idempotency-Key": "demo-reply-1"},
+        )
+        console.print(f"   reply → {r.status_code} (sent once, stored as a human message)")
+        await settle()
+        r = await http.post(f"/api/escalations/{escalation_id}/resolve", headers=auth)
+        console.print(f"   resolve → {r.json()['escalation']['status']}")
+        console.print("6. Back with the AI, which knows what Laura said:")
+        await whatsapp("SM" + "5" * 32, "¿Me recuerdas qué descuento me dijo Laura?")
 
         memory = app.state.services.memory
         customer = await find_customer_by_phone(memory, PHONE)
@@ -235,5 +276,11 @@ async def _run() -> None:
             else "escalation: none",
             markup=False,
         )
+        if keep_running:
+            console.rule("[bold]Dashboard[/]")
+            console.print(f"open {base}/login  —  laura@demo.hilo / {password}", markup=False)
+            console.print("(Ctrl+C to stop; the demo database is thrown away)")
+            await serving  # uvicorn stops on Ctrl+C
+            return
     server.should_exit = True
     await serving

@@ -27,5 +27,7 @@ def test_demo_runs_the_whole_story_offline(tmp_path):
     assert "post-call webhook (signed) → 200" in out
     assert "Unos 500 mil pesos" in out  # the WhatsApp agent recalled the call
     assert "recent_whatsapp" in out and "me recuerdas" in out  # the call start got WhatsApp
-    assert "escalation: open" in out
+    assert "escalation: resolved" in out  # a person answered and handed back
+    assert "reply → 201" in out and "soy Laura" in out
+    assert out.count("descuento del 10%") >= 2  # Laura said it; the AI recalls it afterwards
     assert "Hablamos de" in out  # the follow-up after the call
