@@ -94,7 +94,6 @@ class Settings(BaseSettings):
     escalation_sla: timedelta = Field(
         timedelta(minutes=5), validation_alias=_env("HILO_ESCALATION_SLA")
     )
-    session_secret: SecretStr | None = Field(None, validation_alias=_env("HILO_SESSION_SECRET"))
 
     @field_validator("oncall_whatsapp", mode="before")
     @classmethod

@@ -41,7 +41,7 @@ from memory.database import open_pool, start_embedded_postgres
 from memory.embeddings import build_embeddings
 from memory.migrate import migrate
 from memory.store import ensure_vector_index
-from tools.ports import OptedOut
+from tools.ports import store_outbound
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +65,8 @@ class ConsoleSender:
         role: str = "agent",
         meta: dict[str, Any] | None = None,
     ) -> int:
-        from memory import get_customer, save_message
-
-        customer = await get_customer(self.memory, customer_id)
-        if customer.opted_out and role != "human":
-            raise OptedOut("customer opted out")
-        message, _ = await save_message(
-            self.memory,
-            customer_id,
-            channel="whatsapp",
-            direction="outbound",
-            role=role,  # type: ignore[arg-type]
-            text=text,
-            delivery_status="pending",
-            meta=meta,
+        message, _ = await store_outbound(
+            self.memory, customer_id, text, role=role, meta=meta, delivery_status="pending"
         )
         await deliver(self.memory, self.channel, self.settings, message.id)
         return message.id

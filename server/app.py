@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from config import Settings
+from server import handoff
 from server.auth import NotSignedIn, login_url
 from server.logging_setup import configure_logging
 from server.routes import api, auth, dashboard, elevenlabs, health, twilio
@@ -59,6 +60,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(api.router)
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(handoff.UnknownEscalation)
+    async def unknown_escalation(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(handoff.HandoffError)
+    async def handoff_refused(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
 
     @app.exception_handler(NotSignedIn)
     async def sign_in_first(request: Request, exc: NotSignedIn) -> RedirectResponse:

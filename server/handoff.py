@@ -24,6 +24,7 @@ from memory import (
     open_escalation,
     resolve_escalation,
 )
+from memory.escalations import get_escalation
 from memory.inbox import find_request_message
 from memory.messages import Message, get_message
 from server.jobs.whatsapp import QueuedSender
@@ -35,6 +36,15 @@ MAX_REPLY_CHARS = 1600  # WhatsApp's body limit through Twilio
 
 class HandoffError(Exception):
     """An operator action that cannot be done (the message says why); maps to 409."""
+
+
+class UnknownEscalation(LookupError):
+    """No escalation with that id; maps to 404."""
+
+
+async def _existing(services: Services, escalation_id: int) -> None:
+    if await get_escalation(services.memory, escalation_id) is None:
+        raise UnknownEscalation(f"no escalation {escalation_id}")
 
 
 async def open_by_operator(
@@ -55,21 +65,23 @@ async def open_by_operator(
 
 
 async def take(services: Services, escalation_id: int, operator: str) -> Escalation:
+    await _existing(services, escalation_id)
     taken = await assign_escalation(services.memory, escalation_id, operator)
     if taken is None:
-        raise HandoffError("this escalation is already resolved (or does not exist)")
+        raise HandoffError("this escalation is already resolved")
     return taken
 
 
 async def resolve(
     services: Services, escalation_id: int, operator: str, resolution: str | None = None
 ) -> Escalation:
+    await _existing(services, escalation_id)
     note = (resolution or "").strip() or None
     resolved = await resolve_escalation(
         services.memory, escalation_id, resolution=f"{operator}: {note}" if note else operator
     )
     if resolved is None:
-        raise HandoffError("this escalation is already resolved (or does not exist)")
+        raise HandoffError("this escalation is already resolved")
     log.info(
         "escalation resolved",
         extra={"customer_id": resolved.customer_id, "escalation_id": escalation_id},

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from memory import Escalation, Memory, get_customer, save_message
+from memory import Escalation, Memory, get_customer, mask_phone, save_message
+from memory.messages import Message
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,32 @@ class EscalationNotifier(Protocol):
     async def escalation_opened(self, escalation: Escalation) -> None: ...
 
 
+async def store_outbound(
+    memory: Memory,
+    customer_id: int,
+    text: str,
+    *,
+    role: str,
+    meta: dict[str, Any] | None,
+    delivery_status: str,
+) -> tuple[Message, bool]:
+    """Store an outgoing WhatsApp message, the first step of every sender. Refuses (`OptedOut`)
+    an opted-out customer, except for people: operators may still write from the dashboard."""
+    customer = await get_customer(memory, customer_id)
+    if customer.opted_out and role != "human":
+        raise OptedOut(f"customer {mask_phone(customer.phone)} opted out")
+    return await save_message(
+        memory,
+        customer_id,
+        channel="whatsapp",
+        direction="outbound",
+        role=role,  # type: ignore[arg-type]
+        text=text,
+        delivery_status=delivery_status,
+        meta=meta,
+    )
+
+
 @dataclass
 class StoreOnlySender:
     """The offline channel: the message is stored (delivery status `console`), not sent."""
@@ -51,18 +78,8 @@ class StoreOnlySender:
         role: str = "agent",
         meta: dict[str, Any] | None = None,
     ) -> int:
-        customer = await get_customer(self.memory, customer_id)
-        if customer.opted_out:
-            raise OptedOut(f"customer {customer_id} opted out")
-        message, _ = await save_message(
-            self.memory,
-            customer_id,
-            channel="whatsapp",
-            direction="outbound",
-            role=role,  # type: ignore[arg-type]
-            text=text,
-            delivery_status="console",
-            meta=meta,
+        message, _ = await store_outbound(
+            self.memory, customer_id, text, role=role, meta=meta, delivery_status="console"
         )
         return message.id
 

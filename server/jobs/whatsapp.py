@@ -21,13 +21,13 @@ from psycopg import AsyncConnection
 
 from agent import run_turn
 from channels.delivery import deliver
-from memory import Memory, get_customer, get_or_create_customer, mask_phone, save_message
+from memory import Memory, get_or_create_customer
 from memory.events import get_event, mark_event
 from memory.messages import record_send_failure, unsent_outbound_whatsapp
 from server.jobs import runtime
 from server.jobs.queue import enqueue, queued_for
 from server.jobs.retry import ShutdownSafeRetry, is_last_attempt
-from tools.ports import OptedOut
+from tools.ports import store_outbound
 
 log = logging.getLogger(__name__)
 NAMESPACE = "whatsapp"
@@ -157,19 +157,8 @@ class QueuedSender:
         meta: dict[str, Any] | None = None,
         external_id: str | None = None,
     ) -> int:
-        customer = await get_customer(self.memory, customer_id)
-        if customer.opted_out and role != "human":
-            raise OptedOut(f"customer {mask_phone(customer.phone)} opted out")
-        message, created = await save_message(
-            self.memory,
-            customer_id,
-            channel="whatsapp",
-            direction="outbound",
-            role=role,  # type: ignore[arg-type]
-            text=text,
-            delivery_status="pending",
-            meta=meta,
-            external_id=None,
+        message, created = await store_outbound(
+            self.memory, customer_id, text, role=role, meta=meta, delivery_status="pending"
         )
         if created:
             # A crash right here leaves the message `pending` without a job: the sweep sends it.

@@ -220,11 +220,7 @@ async def take(
     operator: Operator = Depends(current_operator),
     services: Services = Depends(get_services),
 ) -> dict[str, Any]:
-    return {
-        "escalation": _escalation(
-            await _handoff(handoff.take, services, escalation_id, operator.email)
-        )
-    }
+    return {"escalation": _escalation(await handoff.take(services, escalation_id, operator.email))}
 
 
 @router.post("/escalations/{escalation_id}/reply", status_code=201, summary="Reply as a person")
@@ -252,19 +248,8 @@ async def resolve(
     services: Services = Depends(get_services),
 ) -> dict[str, Any]:
     resolution = body.resolution if body else None
-    escalation = await _handoff(
-        handoff.resolve, services, escalation_id, operator.email, resolution
-    )
+    escalation = await handoff.resolve(services, escalation_id, operator.email, resolution)
     return {"escalation": _escalation(escalation)}
-
-
-async def _handoff(action: Any, services: Services, escalation_id: int, *args: Any) -> Any:
-    if await get_escalation_row(services.memory, escalation_id) is None:
-        raise HTTPException(404, f"no escalation {escalation_id}")
-    try:
-        return await action(services, escalation_id, *args)
-    except handoff.HandoffError as exc:
-        raise HTTPException(409, str(exc)) from None
 
 
 def _escalation(e: Any) -> dict[str, Any]:

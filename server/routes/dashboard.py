@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from memory import UnknownCustomer, create_next_action, update_next_action
-from memory.inbox import escalation_queue, get_escalation_row, list_customers, next_actions_board
+from memory.inbox import escalation_queue, list_customers, next_actions_board
 from server import handoff, views
 from server.auth import Operator, check_csrf_form, page_operator
 from server.deps import get_services
@@ -187,7 +187,7 @@ async def take_form(
     services: Services = Depends(get_services),
 ) -> Response:
     check_csrf_form(request, operator, csrf_token)
-    await _handoff(handoff.take, services, escalation_id, operator.email)
+    await handoff.take(services, escalation_id, operator.email)
     return back(_local(next))
 
 
@@ -202,7 +202,7 @@ async def resolve_form(
     services: Services = Depends(get_services),
 ) -> Response:
     check_csrf_form(request, operator, csrf_token)
-    await _handoff(handoff.resolve, services, escalation_id, operator.email, resolution)
+    await handoff.resolve(services, escalation_id, operator.email, resolution)
     return back(_local(next))
 
 
@@ -282,15 +282,6 @@ async def events(
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
-
-
-async def _handoff(action: Any, services: Services, escalation_id: int, *args: Any) -> Any:
-    if await get_escalation_row(services.memory, escalation_id) is None:
-        raise HTTPException(404, f"no escalation {escalation_id}")
-    try:
-        return await action(services, escalation_id, *args)
-    except handoff.HandoffError as exc:
-        raise HTTPException(409, str(exc)) from None
 
 
 def _local(url: str) -> str:
