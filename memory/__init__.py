@@ -37,6 +37,15 @@ from memory.escalations import (
     resolve_escalation,
 )
 from memory.messages import Message, save_message, timeline, update_delivery
+from memory.operators import (
+    InvalidEmail,
+    OperatorExists,
+    OperatorRecord,
+    UnknownOperator,
+    create_operator,
+    get_operator_by_email,
+    list_operators,
+)
 from memory.phones import mask_phone, normalize_phone
 from memory.recall import RecallHit, recall
 from memory.store import Memory, open_memory
@@ -50,25 +59,32 @@ __all__ = [
     "Escalation",
     "Insight",
     "InvalidCall",
+    "InvalidEmail",
     "InvalidPhone",
     "Memory",
     "Message",
     "NextAction",
+    "OperatorExists",
+    "OperatorRecord",
     "RecallHit",
     "SavedCall",
     "UnknownCustomer",
+    "UnknownOperator",
     "add_insights",
     "assign_escalation",
     "claim_due_next_actions",
     "create_next_action",
+    "create_operator",
     "current_escalation",
     "customer_context",
     "find_customer_by_phone",
     "get_customer",
+    "get_operator_by_email",
     "get_or_create_customer",
     "list_escalations",
     "list_insights",
     "list_next_actions",
+    "list_operators",
     "mask_phone",
     "normalize_phone",
     "open_escalation",

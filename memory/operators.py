@@ -23,6 +23,10 @@ class UnknownOperator(MemoryError_, LookupError):
     """No operator with that email."""
 
 
+class InvalidEmail(MemoryError_, ValueError):
+    """Not something an operator could sign in with (it needs a local part, `@` and a domain)."""
+
+
 @dataclass
 class OperatorRecord:
     id: int
@@ -50,6 +54,12 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def _failure_key(email: str) -> str:
+    # Failures are counted under the normalised email, cut to a bounded length (it is
+    # attacker-supplied text), the same way when recorded and when counted.
+    return normalize_email(email)[:200]
+
+
 async def create_operator(
     memory: Memory, email: str, password_hash: str, *, name: str | None = None
 ) -> OperatorRecord:
@@ -66,7 +76,7 @@ async def create_operator(
         except errors.UniqueViolation:
             raise OperatorExists(f"an operator with email {email} already exists") from None
         except errors.CheckViolation:
-            raise ValueError(f"not an email address: {email!r}") from None
+            raise InvalidEmail(f"not an email address: {email!r}") from None
     assert row is not None
     return OperatorRecord(**row)
 
@@ -120,7 +130,7 @@ async def recent_login_failures(memory: Memory, email: str, within: timedelta) -
             await conn.execute(
                 """SELECT count(*) AS n FROM login_failures
                    WHERE email = %s AND failed_at > now() - %s""",
-                (normalize_email(email), within),
+                (_failure_key(email), within),
             )
         ).fetchone()
     return int(row["n"]) if row else 0
@@ -128,9 +138,7 @@ async def recent_login_failures(memory: Memory, email: str, within: timedelta) -
 
 async def record_login_failure(memory: Memory, email: str) -> None:
     async with memory.pool.connection() as conn:
-        await conn.execute(
-            "INSERT INTO login_failures (email) VALUES (%s)", (normalize_email(email)[:200],)
-        )
+        await conn.execute("INSERT INTO login_failures (email) VALUES (%s)", (_failure_key(email),))
         # Keep the table small: old failures no longer count.
         await conn.execute("DELETE FROM login_failures WHERE failed_at < now() - interval '1 day'")
 
@@ -184,14 +192,20 @@ async def create_token(memory: Memory, operator_id: int, token_hash: str, name: 
 
 async def operator_for_token(memory: Memory, token_hash: str) -> SessionRecord | None:
     """The active operator owning a live token (its csrf field is empty: tokens need none)."""
+    # last_used_at is refreshed at most once a minute: a write (and a row lock that concurrent
+    # requests with the same token would queue on) on every API call buys nothing.
     async with memory.pool.connection() as conn:
         row = await (
             await conn.execute(
-                """UPDATE operator_tokens t SET last_used_at = now()
-                   FROM operators o
-                   WHERE t.token_hash = %s AND t.revoked_at IS NULL
-                     AND o.id = t.operator_id AND o.active
-                   RETURNING o.id AS operator_id, o.email, o.name""",
+                """WITH live AS (
+                       SELECT t.id, t.last_used_at, o.id AS operator_id, o.email, o.name
+                       FROM operator_tokens t JOIN operators o ON o.id = t.operator_id
+                       WHERE t.token_hash = %s AND t.revoked_at IS NULL AND o.active),
+                   touched AS (
+                       UPDATE operator_tokens SET last_used_at = now()
+                       WHERE id IN (SELECT id FROM live WHERE last_used_at IS NULL
+                                    OR last_used_at < now() - interval '1 minute'))
+                   SELECT operator_id, email, name FROM live""",
                 (token_hash,),
             )
         ).fetchone()

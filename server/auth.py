@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Response
 from fastapi.security.utils import get_authorization_scheme_param
 
 from memory import Memory
@@ -77,6 +77,12 @@ def sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison. Bytes, because `compare_digest` raises on non-ASCII str and
+    the given value is whatever a client sent; an empty expected value matches nothing."""
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
 def new_token() -> str:
     return "hilo_" + secrets.token_urlsafe(32)
 
@@ -111,6 +117,26 @@ def secure_cookies(request: Request) -> bool:
     return request.url.scheme == "https" or public.startswith("https://")
 
 
+def set_session_cookie(response: Response, request: Request, session_id: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response, request: Request) -> None:
+    # The same attributes as when set: a browser may keep a Secure cookie that a plain
+    # deletion does not match.
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure_cookies(request)
+    )
+
+
 def _operator(record: SessionRecord, via: str) -> Operator:
     return Operator(
         id=record.operator_id,
@@ -140,9 +166,9 @@ async def current_operator(request: Request) -> Operator:
             raise HTTPException(
                 401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"}
             )
-        operator = _operator(record, "token")
-        request.state.operator = operator
-        return operator
+        token_operator = _operator(record, "token")
+        request.state.operator = token_operator
+        return token_operator
     operator = await session_operator(request)
     if operator is None:
         raise HTTPException(
@@ -150,7 +176,7 @@ async def current_operator(request: Request) -> Operator:
             "sign in (session cookie) or send Authorization: Bearer <token>",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    if request.method in UNSAFE_METHODS and not hmac.compare_digest(
+    if request.method in UNSAFE_METHODS and not same_secret(
         request.headers.get("X-CSRF-Token", ""), operator.csrf_token
     ):
         raise HTTPException(403, "missing or wrong X-CSRF-Token header")
@@ -169,14 +195,20 @@ async def page_operator(request: Request) -> Operator:
 
 
 def check_csrf_form(request: Request, operator: Operator, token: str) -> None:
-    if not token or not hmac.compare_digest(token, operator.csrf_token):
+    if not same_secret(token, operator.csrf_token):
         raise HTTPException(403, "the form expired or did not come from this site; reload it")
 
 
 def login_redirect_target(next_path: str | None) -> str:
-    """Only a path of this site (never `//host`, a scheme or a backslash trick)."""
+    """Only a path of this site: never `//host`, a scheme, a backslash trick, or control
+    characters (browsers drop tabs and newlines inside URLs, so `/<TAB>/host` is `//host`)."""
     path = (next_path or "/").strip()
-    if not path.startswith("/") or path.startswith("//") or "\\" in path or "\n" in path:
+    if (
+        not path.startswith("/")
+        or path.startswith("//")
+        or "\\" in path
+        or any(ord(char) < 0x20 or ord(char) == 0x7F for char in path)
+    ):
         return "/"
     return path
 

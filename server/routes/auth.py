@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from typing import Any
 
@@ -12,17 +11,20 @@ from pydantic import BaseModel, Field
 
 from memory.operators import create_token, delete_session, revoke_token
 from server.auth import (
+    FAILURE_WINDOW,
     SESSION_COOKIE,
-    SESSION_LIFETIME,
     Operator,
     TooManyAttempts,
     authenticate,
     check_csrf_form,
+    clear_session_cookie,
     current_operator,
     login_redirect_target,
     new_token,
     page_operator,
+    same_secret,
     secure_cookies,
+    set_session_cookie,
     sha256,
     start_session,
 )
@@ -71,27 +73,24 @@ async def login(
 ) -> Response:
     target = login_redirect_target(next)
     expected = request.cookies.get(LOGIN_COOKIE, "")
-    if not expected or not hmac.compare_digest(login_token, expected):
+    if not same_secret(login_token, expected):
         return _login_page(request, target, "El formulario caducó; vuelve a intentarlo.", 403)
     try:
         operator = await authenticate(services.memory, email, password)
     except TooManyAttempts:
-        return _login_page(
+        throttled = _login_page(
             request, target, "Demasiados intentos. Espera unos minutos e inténtalo de nuevo.", 429
         )
+        throttled.headers["Retry-After"] = str(int(FAILURE_WINDOW.total_seconds()))
+        return throttled
     if operator is None:
         return _login_page(request, target, BAD_LOGIN, 401)
+    if previous := request.cookies.get(SESSION_COOKIE):
+        # Signing in again replaces the session rather than leaving the old one alive.
+        await delete_session(services.memory, sha256(previous))
     session_id, _ = await start_session(services.memory, operator)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_id,
-        max_age=int(SESSION_LIFETIME.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=secure_cookies(request),
-        path="/",
-    )
+    set_session_cookie(response, request, session_id)
     response.delete_cookie(LOGIN_COOKIE, path="/login")
     return response
 
@@ -106,7 +105,7 @@ async def logout(
     check_csrf_form(request, operator, csrf_token)
     await delete_session(services.memory, sha256(request.cookies.get(SESSION_COOKIE, "")))
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookie(response, request)
     return response
 
 
