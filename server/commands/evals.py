@@ -68,7 +68,7 @@ def run(
     try:
         cases = load_cases(datasets, only=only)
     except DatasetError as exc:
-        console.print(f"[red]dataset error:[/red] {exc}")
+        console.print(f"[red]dataset error:[/red] {exc}", soft_wrap=True, markup=True)
         raise typer.Exit(2) from None
     if not cases:
         console.print("[red]no cases in the dataset[/red]")
