@@ -13,6 +13,8 @@ from config import Settings
 from server import handoff
 from server.auth import NotSignedIn, login_url
 from server.logging_setup import configure_logging
+from server.metrics import RequestMetrics
+from server.metrics import router as metrics_router
 from server.routes import api, auth, dashboard, elevenlabs, health, twilio
 from server.services import Services, start_services
 from server.templating import STATIC_DIR
@@ -54,12 +56,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     if services is not None:
         app.state.services = services
     app.include_router(health.router)
+    app.include_router(metrics_router)
     app.include_router(twilio.router)
     app.include_router(elevenlabs.router)
     app.include_router(auth.router)
     app.include_router(api.router)
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(RequestMetrics)
 
     @app.exception_handler(handoff.UnknownEscalation)
     async def unknown_escalation(request: Request, exc: Exception) -> JSONResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import sys
 
@@ -42,6 +43,11 @@ def serve(
         from memory.database import database_url
 
         os.environ["DATABASE_URL"] = database_url(settings)
+        # Request metrics of all the processes, summed at each scrape (server/metrics.py).
+        metrics_dir = settings.data_dir / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         uvicorn.run(
             "server.app:app_from_environment",
