@@ -90,7 +90,13 @@ async def _json_body(request: Request) -> dict[str, Any]:
 @router.post("/webhooks/elevenlabs/conversation-init")
 async def conversation_init(request: Request, services: Services = Depends(get_services)) -> Any:
     check_shared_secret(request, services)
-    body = await _json_body(request)
+    # ElevenLabs documents the fields (caller_id, agent_id, called_number, call_sid) but not
+    # the encoding: JSON is expected, a form-encoded body is read too rather than refused.
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        body: dict[str, Any] = {k: str(v) for k, v in (await request.form()).items()}
+    else:
+        body = await _json_body(request)
     caller = body.get("caller_id")
     if not caller:
         raise HTTPException(422, "caller_id is required")
@@ -138,7 +144,13 @@ async def conversation_init(request: Request, services: Services = Depends(get_s
 @router.post("/elevenlabs/tools/{tool}")
 async def live_tool(tool: str, request: Request, services: Services = Depends(get_services)) -> Any:
     check_shared_secret(request, services)
-    body = await _json_body(request)
+    # ElevenLabs documents the fields (caller_id, agent_id, called_number, call_sid) but not
+    # the encoding: JSON is expected, a form-encoded body is read too rather than refused.
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        body: dict[str, Any] = {k: str(v) for k, v in (await request.form()).items()}
+    else:
+        body = await _json_body(request)
     caller = body.get("caller_id") or body.get("called_number")
     if body.get("direction") == "outbound" and body.get("called_number"):
         caller = body["called_number"]

@@ -187,6 +187,20 @@ async def test_call_start_after_whatsapp_returns_that_chat(client, services):
     }
 
 
+async def test_call_start_reads_a_form_encoded_body_and_refuses_a_missing_caller(client):
+    headers = {"X-Hilo-Secret": TOOLS_SECRET}
+    form = {"caller_id": "+573001112233", "agent_id": "agent_x", "call_sid": "CAy"}
+    response = await client.post(
+        "/webhooks/elevenlabs/conversation-init", data=form, headers=headers
+    )
+    assert response.status_code == 200
+    assert response.json()["type"] == "conversation_initiation_client_data"
+    missing = await client.post(
+        "/webhooks/elevenlabs/conversation-init", data={"agent_id": "agent_x"}, headers=headers
+    )
+    assert missing.status_code == 422 and "caller_id" in missing.text
+
+
 async def test_live_tools_answer_for_the_caller_only(client, services):
     await post_call(client, post_call_payload("conv_ana", "+573001112233"))
     await post_call(client, post_call_payload("conv_other", "+573009998877"))
