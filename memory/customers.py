@@ -13,7 +13,7 @@ from memory.errors import UnknownCustomer
 from memory.phones import normalize_phone
 from memory.store import Memory
 
-PROFILE_FIELDS = ("product_interest", "budget", "urgency", "stage", "email")
+PROFILE_FIELDS = ("product_interest", "budget", "urgency", "stage", "email", "calls")
 
 
 @dataclass

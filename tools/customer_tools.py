@@ -73,6 +73,11 @@ class ProfileArgs(ToolArgs):
     urgency: Literal["low", "medium", "high"] | None = None
     stage: Literal["new", "interested", "quoted", "negotiating", "won", "lost"] | None = None
     email: str | None = Field(None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    calls: Literal["allowed", "declined"] | None = Field(
+        None,
+        description="declined when the customer asks not to be phoned (WhatsApp goes on); "
+        "no callback or batch call is placed to them then.",
+    )
 
 
 class SendWhatsAppArgs(ToolArgs):
@@ -187,7 +192,7 @@ async def update_next_action_tool(deps: ToolDeps, args: NextActionArgs) -> dict[
 
 async def update_customer_profile(deps: ToolDeps, args: ProfileArgs) -> dict[str, Any]:
     """Record what the customer said about their product interest, budget, urgency, sales
-    stage or email."""
+    stage, email, or whether they accept phone calls."""
     changes = args.model_dump(exclude_none=True)
     if not changes:
         return {"error": "nothing to update"}
@@ -222,6 +227,8 @@ async def schedule_callback(deps: ToolDeps, args: CallbackArgs) -> dict[str, Any
     assert when is not None
     if when < datetime.now(when.tzinfo):
         return {"error": f"{when.isoformat()} has already passed; ask for a future time"}
+    # Asking for a call now overrides an earlier "no me llamen": the latest request wins.
+    await update_profile(deps.memory, deps.customer_id, {"calls": "allowed"})
     action = await create_next_action(
         deps.memory,
         deps.customer_id,

@@ -28,7 +28,14 @@ def submit(
     """Submit a batch call; each recipient gets its memory (last summary, pending questions)."""
     from channels.elevenlabs_calls import submit_batch
     from config import Settings
-    from memory import InvalidPhone, customer_context, get_or_create_customer, open_memory
+    from memory import (
+        InvalidPhone,
+        customer_context,
+        get_or_create_customer,
+        mask_phone,
+        normalize_phone,
+        open_memory,
+    )
     from server.logging_setup import configure_logging
 
     settings = Settings()
@@ -38,17 +45,25 @@ def submit(
     if not rows or "phone" not in rows[0]:
         raise typer.BadParameter("the CSV needs a header with a `phone` column", param_hint="FILE")
 
-    async def run() -> str:
+    # Every phone is checked before anything is written: a bad line creates no customer.
+    for line, row in enumerate(rows, start=2):
+        try:
+            normalize_phone(row.get("phone") or "", settings.default_region)
+        except InvalidPhone as exc:
+            raise typer.BadParameter(f"line {line}: {exc}", param_hint="FILE") from exc
+    declined: list[str] = []
+
+    async def run() -> str | None:
         memory = await open_memory(settings)
         try:
             recipients = []
-            for line, row in enumerate(rows, start=2):
-                try:
-                    customer = await get_or_create_customer(
-                        memory, row["phone"], name=row.get("name") or None
-                    )
-                except InvalidPhone as exc:
-                    raise typer.BadParameter(f"line {line}: {exc}", param_hint="FILE") from exc
+            for row in rows:
+                customer = await get_or_create_customer(
+                    memory, row["phone"], name=row.get("name") or None
+                )
+                if customer.profile.get("calls") == "declined":
+                    declined.append(customer.phone)
+                    continue
                 context = await customer_context(memory, customer.id, recent=0)
                 variables = {k: v for k, v in row.items() if k and k != "phone" and v}
                 variables.update(
@@ -61,12 +76,22 @@ def submit(
                     }
                 )
                 recipients.append((f"cust-{customer.id}", customer.phone, variables))
+            if not recipients:
+                return None
             return await submit_batch(settings, name or file.stem, recipients)
         finally:
             await memory.close()
 
     batch_id = asyncio.run(run())
-    console.print(f"submitted batch {batch_id} with {len(rows)} recipients")
+    if declined:
+        console.print(
+            f"left out {len(declined)} recipient(s) who asked not to be called: "
+            + ", ".join(mask_phone(p) for p in declined)
+        )
+    if batch_id is None:
+        console.print("[red]no recipient left to call; nothing submitted[/red]")
+        raise typer.Exit(1)
+    console.print(f"submitted batch {batch_id} with {len(rows) - len(declined)} recipients")
 
 
 @calls_app.command("sync")

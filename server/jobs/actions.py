@@ -28,6 +28,18 @@ async def place_due_callbacks() -> int:
     placed = 0
     for action in await claim_due_next_actions(memory, type="call"):
         customer = await get_customer(memory, action.customer_id)
+        if customer.profile.get("calls") == "declined":
+            # The customer asked not to be phoned: the call is not placed, and the board says why.
+            await update_next_action(
+                memory,
+                customer.id,
+                action.id,
+                status="cancelled",
+                description=f"{action.description} (no llamar: el cliente pidió no recibir "
+                "llamadas)",
+            )
+            log.info("callback cancelled: calls declined", extra={"customer_id": customer.id})
+            continue
         context = await customer_context(memory, customer.id, recent=6)
         variables = {
             "customer_name": customer.name or "",

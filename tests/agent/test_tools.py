@@ -122,3 +122,12 @@ async def test_escalation_opens_once(memory, call_customer):
     first = await invoke_tool("escalate_to_human", {"reason": "pide persona"}, deps)
     again = await invoke_tool("escalate_to_human", {"reason": "otra vez"}, deps)
     assert first["escalation_id"] == again["escalation_id"] and again["already_open"]
+
+
+async def test_asking_for_a_callback_undoes_an_earlier_no_calls(memory, call_customer):
+    deps = deps_for(memory, call_customer.id)
+    await invoke_tool("update_customer_profile", {"calls": "declined"}, deps)
+    assert (await get_customer(memory, call_customer.id)).profile["calls"] == "declined"
+    when = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    await invoke_tool("schedule_callback", {"when": when, "reason": "pidió llamada"}, deps)
+    assert (await get_customer(memory, call_customer.id)).profile["calls"] == "allowed"

@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import SecretStr
 
-from memory import create_next_action, get_or_create_customer, list_next_actions
+from memory import (
+    create_next_action,
+    find_customer_by_phone,
+    get_or_create_customer,
+    list_next_actions,
+    update_profile,
+)
 from server.jobs.actions import place_due_callbacks
 from tests.channels.fake_elevenlabs import FakeElevenLabs
 
@@ -57,6 +63,62 @@ async def test_due_callback_is_placed_once_with_the_customer_context(services, f
     assert variables["customer_name"] == "Ana" and "llamen" in variables["callback_reason"]
     statuses = sorted(a.status for a in await list_next_actions(memory, ana.id, open_only=False))
     assert statuses == ["done", "open"]
+
+
+async def test_no_callback_is_placed_to_a_customer_who_declined_calls(services, fake_elevenlabs):
+    memory = services.memory
+    ana = await get_or_create_customer(memory, "+573001112233", name="Ana")
+    await update_profile(memory, ana.id, {"calls": "declined"})
+    await create_next_action(
+        memory, ana.id, "Llamar: seguimiento", type="call", due_at=datetime.now(UTC)
+    )
+    assert await place_due_callbacks() == 0
+    assert fake_elevenlabs.requests == []
+    [action] = await list_next_actions(memory, ana.id, open_only=False)
+    assert action.status == "cancelled" and "no recibir llamadas" in action.description
+
+
+def _submit(csv_file, memory, fake_elevenlabs, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": memory.url,
+        "HILO_DATA_DIR": str(tmp_path),
+        "ELEVENLABS_API_KEY": "xi-test",
+        "ELEVENLABS_AGENT_ID": "agent_x",
+        "ELEVENLABS_PHONE_NUMBER_ID": "pn_x",
+        "ELEVENLABS_BASE_URL": fake_elevenlabs.base_url,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", "calls", "submit", str(csv_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_calls_submit_leaves_out_who_declined_calls_and_a_bad_line_writes_nothing(
+    twilio_settings, fake_elevenlabs, memory, tmp_path
+):
+    luis = await get_or_create_customer(memory, "+573009998877", name="Luis")
+    await update_profile(memory, luis.id, {"calls": "declined"})
+    bad = tmp_path / "bad.csv"
+    bad.write_text("phone,name\n+57 300 111 2233,Ana\nnot-a-phone,Pedro\n")
+    result = _submit(bad, memory, fake_elevenlabs, tmp_path)
+    assert result.returncode == 2 and "line 3" in " ".join((result.stdout + result.stderr).split())
+    assert await find_customer_by_phone(memory, "+573001112233") is None  # nothing half-done
+    assert fake_elevenlabs.requests == []
+    good = tmp_path / "good.csv"
+    good.write_text("phone,name\n+57 300 111 2233,Ana\n3009998877,Luis\n")
+    result = _submit(good, memory, fake_elevenlabs, tmp_path)
+    assert result.returncode == 0, result.stderr
+    [(kind, body)] = fake_elevenlabs.requests
+    assert [r["phone_number"] for r in body["recipients"]] == ["+573001112233"]
+    assert "asked not to be called" in result.stdout and "8877" in result.stdout
 
 
 async def test_calls_submit_sends_recipients_with_variables_from_memory(
