@@ -170,6 +170,23 @@ _OTHER_PARTY = re.compile(
     r"|ignora (las|tus|todas) (instrucciones|reglas)|ignore (all|your|previous) (instructions"
     r"|rules)|system prompt|prompt del sistema)\b"
 )
+# Questions about other people's dealings with us, identity claims from someone else's phone,
+# conversation ids and our own instructions: refused without reading memory.
+_THIRD_PARTY = re.compile(
+    r"\b(vecin[oa]s?|companer[oa]s?|amig[oa]s?|prim[oa]s?|conocid[oa]s?|cunad[oa]s?|jefe"
+    r"|el de mi oficina|la de mi oficina)\b.{0,80}\b(tambien|igual)\b.{0,40}"
+    r"\b(cotiz|inscri|compr|contrat|llamar|hablo|pregunt|pidi|afili|matricul)\w*"
+    r"|\b(neighbou?r|friend|coworker|colleague|cousin|brother|sister)\b.{0,60}\b(also|too)\b"
+    r"|\bquien(es)? mas\b.{0,60}\b(les|con ustedes|cliente|compr|contrat|cotiz|inscri)\w*"
+    r"|\bwho else\b|\b(lista|listado|datos|nombres|telefonos|numeros) de (todos )?(los |sus )?"
+    r"(otros )?clientes\b|\b(list|names|numbers) of (all )?(your |the )?(other )?customers\b"
+    r"|\bconv_\w+|\b(id|identificador) de (la|otra) conversacion\b|\bconversation id\b"
+    r"|\btus instrucciones\b|\binstrucciones (del sistema|internas)\b"
+    r"|\byour (system )?instructions\b|\bsystem instructions\b|\b(lista|nombres) de (las )?herramientas\b"
+    r"|\b(te|le|les) escribo desde el (celular|telefono|numero|whatsapp) de\b"
+    r"|\b(writing|texting|messaging) (you )?from (my )?\w+'?s (phone|number)\b"
+    r"|\b(ella|el|ellos|she|he|they)\b.{0,30}\b(also|tambien)\b.{0,20}\b(cotiz|quote)\w*"
+)
 
 
 @dataclass
@@ -214,7 +231,10 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
     if intent == "unknown" and index is not None:
         intent = index.intent(text) or "unknown"
     # A number on its own ("mi número es …") is the customer's; sending to one is not allowed.
-    other = bool(_OTHER_PARTY.search(folded)) or bool(phones and _SEND_VERB.search(folded))
+    other = (
+        bool(_OTHER_PARTY.search(folded) or _THIRD_PARTY.search(folded))
+        or bool(phones and _SEND_VERB.search(folded))
+    )
     return Reading(
         intent=intent,
         when=when,
