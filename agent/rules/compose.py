@@ -7,74 +7,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from agent.rules import answers
 from agent.rules.intents import Reading, fold
 from agent.rules.policy import recap
 from prompts import message
 
-# A recalled chunk counts as an answer when its keywords match well or its meaning is close.
-MIN_KEYWORD_SCORE = 1.5
-MIN_SIMILARITY = 0.5
-MIN_COVERAGE = 0.6
-# Cross-lingual USE similarity of a right answer is often only ~0.3 (English question, Spanish call).
-EXPLICIT_SIMILARITY = 0.28
-_QUERY_NOISE = set(
-    [
-        "recuerdas",
-        "recuerdame",
-        "acuerdas",
-        "dije",
-        "dijiste",
-        "dijimos",
-        "hablamos",
-        "habiamos",
-        "llamada",
-        "cuanto",
-        "cual",
-        "cuales",
-        "cuando",
-        "donde",
-        "podiamos",
-        "podemos",
-        "puedo",
-        "puede",
-        "pueden",
-        "quiero",
-        "quieres",
-        "tengo",
-        "tiene",
-        "tienen",
-        "seria",
-        "estar",
-        "esta",
-        "este",
-        "esto",
-        "para",
-        "sobre",
-        "favor",
-        "hola",
-        "remind",
-        "told",
-        "talked",
-        "call",
-        "discussed",
-        "what",
-        "which",
-        "about",
-        "could",
-        "would",
-        "tell",
-        "please",
-    ]
-)
 _REFERS_BACK = re.compile(
     r"\b(me recuerdas|recuerdame|te acuerdas|lo que (hablamos|dijimos|te dije)|te dije|"
     r"remind me|i (said|told you)|we (discussed|talked|agreed))\b"
-)
-# "What did you / she / they tell me": the answer is in what we said, not in the customer's words.
-_TOLD_ME = re.compile(
-    r"\bme (dijo|dijiste|dijeron|comento|comentaste|comentaron|ofrecio|ofreciste|ofrecieron|"
-    r"prometio|prometiste|prometieron|explico|explicaste|explicaron|confirmo|confirmaron)\b|"
-    r"\byou (told|promised|offered)\b|\b(he|she|they) (said|told|promised|offered)\b"
 )
 _MONTHS_ES = [
     "enero",
@@ -90,112 +30,6 @@ _MONTHS_ES = [
     "noviembre",
     "diciembre",
 ]
-
-
-def _relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dict[str, Any]]:
-    """Hits that answer the query: most of its content words appear, or the meaning is close.
-
-    `explicit`: the customer refers to an earlier conversation ("me recuerdas…", "remind me"),
-    so a closer-than-usual semantic match (also across languages) is accepted.
-    """
-    terms = _terms(query)
-    min_similarity = EXPLICIT_SIMILARITY if explicit else MIN_SIMILARITY + 0.1
-    kept = []
-    for h in hits:
-        coverage = len(terms & _terms(h["text"])) / len(terms) if terms else 0.0
-        keyword = (h.get("keyword_score") or 0) >= MIN_KEYWORD_SCORE and coverage >= MIN_COVERAGE
-        if keyword or (h.get("similarity") or 0) >= min_similarity:
-            kept.append(h)
-    return kept
-
-
-# Forms of one word whose first five letters differ ("cuesta" / "costaba", "empieza" /
-# "empezaba"): read as one term, so a question in one tense finds the answer in another.
-_SAME_TERM = {
-    "cuest": "costo",
-    "costa": "costo",
-    "costo": "costo",
-    "cost": "costo",
-    "empie": "empez",
-    "valia": "valor",
-    "valen": "valor",
-}
-_WANTS_NUMBER = re.compile(
-    r"\b(cuant[oa]s?|que (precio|valor|costo|fecha|dia|hora)|a que hora|how (much|many)"
-    r"|what (price|time|date))\b"
-)
-
-
-def _terms(text: str) -> set[str]:
-    words = re.findall(r"\w+", fold(text))
-    return {_SAME_TERM.get(w[:5], w[:5]) for w in words if len(w) >= 4 and w not in _QUERY_NOISE}
-
-
-def _line_score(line: str, terms: set[str], wants_number: bool) -> float:
-    """Terms of the question in a line; a figure counts a little when the question asks one."""
-    score = float(len(terms & _terms(line)))
-    if wants_number and score and re.search(r"\d", _SPEAKER.sub("", line)):
-        score += 0.5
-    return score
-
-
-def _best_hit(hits: list[dict[str, Any]], query: str, ours: bool) -> dict[str, Any]:
-    """The hit holding the line that best answers the query (ties: the recall ranking)."""
-    terms, wants_number = _terms(query), bool(_WANTS_NUMBER.search(fold(query)))
-
-    def best(h: dict[str, Any]) -> float:
-        lines = [ln for ln in h["text"].splitlines() if ln.strip()]
-        if ours:
-            lines = [ln for ln in lines if not _is_customer(ln)] or lines
-        return max((_line_score(ln, terms, wants_number) for ln in lines), default=0.0)
-
-    return max(enumerate(hits), key=lambda ih: (best(ih[1]), -ih[0]))[1]
-
-
-_SPEAKER = re.compile(r"^(Cliente|Customer|Agente|Agent|Asesor|Advisor|Sistema|System):\s*")
-_CUSTOMER_LABELS = ("Cliente", "Customer")
-
-
-def best_lines(chunk_text: str, query: str, language: str = "es", *, ours: bool = False) -> str:
-    """The line of a chunk that best answers the query, as who said what: the answer when the
-    best line is the customer's question, the customer's own words when they said it. `ours`:
-    the customer asks what we told them, so our lines (agent, advisors) come first."""
-    lines = [ln.strip() for ln in chunk_text.splitlines() if ln.strip()]
-    if not lines:
-        return ""
-    terms, wants_number = _terms(query), bool(_WANTS_NUMBER.search(fold(query)))
-    scores = [_line_score(ln, terms, wants_number) for ln in lines]
-    if ours:
-        answer = max(range(len(lines)), key=lambda j: (not _is_customer(lines[j]), scores[j], -j))
-        if not _is_customer(lines[answer]) and scores[answer] > 0:
-            return _attributed(lines[answer], language)
-    i = max(range(len(lines)), key=lambda j: (scores[j], -j))
-    if (
-        "?" in lines[i]
-        and i + 1 < len(lines)
-        and _is_customer(lines[i + 1]) != _is_customer(lines[i])
-    ):
-        i += 1  # a question: the fact is in the other speaker's answer
-    return _attributed(lines[i], language)
-
-
-def _ours_on_subject(chunk_text: str, query: str) -> bool:
-    terms = _terms(query)
-    return any(
-        not _is_customer(ln) and terms & _terms(ln) for ln in chunk_text.splitlines() if ln.strip()
-    )
-
-
-def _is_customer(line: str) -> bool:
-    match = _SPEAKER.match(line)
-    return match is not None and match.group(1) in _CUSTOMER_LABELS
-
-
-def _attributed(line: str, language: str) -> str:
-    said = _SPEAKER.sub("", line)
-    if _is_customer(line):
-        return f"you said «{said}»" if language == "en" else f"tú dijiste «{said}»"
-    return f"we told you «{said}»" if language == "en" else f"te dijimos «{said}»"
 
 
 def format_when(
@@ -277,19 +111,15 @@ def compose_reply(
         return recap(context, lang) or message("no_context", lang)
     hits = [h for r in results.get("recall_conversations", []) for h in r.get("results", [])]
     explicit = reading.intent in ("recall", "pending") or bool(_REFERS_BACK.search(fold(text)))
-    relevant = _relevant(hits, text, explicit)
-    told_me = bool(_TOLD_ME.search(fold(text)))
-    if relevant and told_me:
-        # Prefer a hit where one of us said something on the subject (stable otherwise).
-        relevant.sort(key=lambda h: not _ours_on_subject(h["text"], text))
+    relevant = answers.relevant(hits, text, explicit)
     if relevant:
-        top = _best_hit(relevant, text, told_me)
+        top, lines = answers.answer(relevant, text)
         parts.append(
             message(
                 "recalled",
                 lang,
                 when=_date_phrase(top["date"], top["channel"], lang),
-                fact=best_lines(top["text"], text, lang, ours=told_me),
+                fact=answers.attributed(lines, lang),
             )
         )
     last_call = context.get("last_call") or {}
