@@ -112,6 +112,12 @@ def compose_reply(
     hits = [h for r in results.get("recall_conversations", []) for h in r.get("results", [])]
     explicit = reading.intent in ("recall", "pending") or bool(_REFERS_BACK.search(fold(text)))
     relevant = answers.relevant(hits, text, explicit)
+    if reading.intent == "complaint" and "?" not in text:
+        relevant = []  # a complaint without a question: the apology, not a quote of the call
+    appointment = _appointment(context, text) if reading.intent == "recall" else None
+    if appointment:
+        relevant = []  # the appointment as it stands now, not as the call first set it
+        parts.append(message("appointment_due", lang, when=when(appointment["due"])))
     if relevant:
         top, lines = answers.answer(relevant, text)
         parts.append(
@@ -167,6 +173,33 @@ def compose_reply(
     if "recall_conversations" in results or reading.intent in ("recall", "pending", "quote"):
         return message("nothing_found", lang)
     return message("unknown", lang)
+
+
+_APPOINTMENT = re.compile(
+    r"\b(cita|visita|demo|clase|prueba|reunion|valoracion|tecnico|appointment|visit|meeting"
+    r"|survey|class|booked|agend\w*)"
+)
+_ASKS_WHEN = re.compile(
+    r"\b(cuando|a que hora|que dia|que hora|para que dia|when|what time|what day|sigue en pie)\b"
+    r"|\b(era|quedo|queda) (el|la|para)\b"
+)
+
+
+def _appointment(context: dict[str, Any], text: str) -> dict[str, Any] | None:
+    """The open appointment a "¿para cuándo quedó la cita?" asks about (the soonest due)."""
+    folded = fold(text)
+    if not (_ASKS_WHEN.search(folded) and _APPOINTMENT.search(folded)):
+        return None
+    actions = [
+        a
+        for a in context.get("next_actions") or []
+        if a.get("status") == "open"
+        and a.get("due")
+        and a.get("type") != "call"
+        and _APPOINTMENT.search(fold(a.get("description", "")))
+    ]
+    actions.sort(key=lambda a: a["due"])
+    return actions[0] if actions else None
 
 
 def _tidy(reply: str) -> str:

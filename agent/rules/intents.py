@@ -61,7 +61,9 @@ _INTENTS: list[tuple[str, list[str]]] = [
             r"|mal servicio|mala atencion|no (me )?ha llegado|no llego|nunca (llego|vino|vinieron)"
             r"|no vino|no vinieron|cobr\w+ (de mas|doble)|molest[oa]|dej\w+ de (funcionar|generar"
             r"|servir|prender)|no (genera|prende|enciende|carga)|no reconozco|decepcionad[oa]"
-            r"|insatisfech[oa]|retras\w*|demora\w*|mal instalad\w*)\b",
+            r"|insatisfech[oa]|retras\w*|demora\w*|mal instalad\w*|nadie me (atendio|contesto|llamo"
+            r"|escribio|da (una )?solucion)|no me atendieron|me toco esperar|no me han (escrito"
+            r"|llamado|contestado|respondido)|no puede seguir asi|ya van \w+ dias)\b",
             r"\b(complain\w*|complaint|problem|broken|doesn'?t work|not working|stopped working"
             r"|charged twice|overcharged|never (arrived|came|showed up)|issue with|disappointed"
             r"|unhappy|not happy|delayed)\b",
@@ -90,7 +92,8 @@ _INTENTS: list[tuple[str, list[str]]] = [
         [
             r"\b(agend\w*|reagend\w*|reprogram\w*|program(ar|emos|amos)|reserv\w*|apart\w* (una|la)"
             r" (cita|visita|demo)|cambiar (la|el) (fecha|hora|cita|reunion|visita|demo|llamada)"
-            r"|mover (la|el) (cita|reunion|demo|visita|llamada)|posponer|aplazar)\b",
+            r"|mover (la|el) (cita|reunion|demo|visita|llamada)|posponer|aplazar"
+            r"|muev[ae]\w*(la|lo)|pasa(rla|rlo|mela|melo)|cambia(rla|rlo|mela|melo))\b",
             r"\b(schedule|reschedule|book|set up a (meeting|call|demo)|move the (meeting|call|demo"
             r"|appointment)|postpone)\b",
         ],
@@ -112,7 +115,7 @@ _INTENTS: list[tuple[str, list[str]]] = [
             r"\b(lo que (hablamos|dijimos|te dije|me dijiste|conversamos|acordamos)|me recuerdas"
             r"|recuerdame|recuerdas|te acuerdas|no me acuerdo|no recuerdo|en la llamada"
             r"|por telefono|me dijiste|me dijeron|te dije|que habiamos|habiamos hablado"
-            r"|que quedamos)\b",
+            r"|que quedamos|como quedamos)\b",
             r"\b(remind me|what we (talked|discussed|agreed)|on the call|you told me|i told you"
             r"|do you remember|we discussed|what did (we|you) (agree|say|tell)|last time we)\b",
         ],
@@ -152,7 +155,21 @@ _COMPILED = [(name, [re.compile(p) for p in pats]) for name, pats in _INTENTS]
 
 _RESCHEDULE = re.compile(
     r"\b(reagend\w*|reprogram\w*|cambiar (la|el) (fecha|hora|cita|reunion|visita|demo|llamada)"
-    r"|mover (la|el)|posponer|aplazar|reschedule|move (the|our)|postpone)\b"
+    r"|mover (la|el)|posponer|aplazar|reschedule|move (the|our)|postpone|muev[ae]\w*(la|lo)"
+    r"|pasa(rla|rlo|mela|melo)|cambia(rla|rlo|mela|melo)|(la|lo) (podemos|puedes|pueden) (pasar"
+    r"|mover|cambiar))\b"
+)
+# A question about something that exists (an appointment, a detail), not a request to book.
+_ASKS_EXISTING = re.compile(
+    r"(\b(a que hora|que dias?|que colores?|para (que dia|cuando)|cuando|hasta que hora|como se"
+    r" llama\w*|que (tengo|hay) que|me confirman?|sigue en pie|what time|which day|when is"
+    r"|when was)\b|\b(era|eran|quedo|habia|estaba|was|were)\b[^.!]*\?|\?[^?]*\b(era|eran|quedo"
+    r"|habia)\b)"
+)
+_BOOKING = re.compile(
+    r"\b(agend\w*|reagend\w*|reprogram\w*|reserv\w*|apart\w*|cambi\w*|mover|muev\w*|pasa(r|rla"
+    r"|rlo)|posponer|aplazar|puede ser|podemos|podria|me sirve|schedule|reschedule|book|move|can we"
+    r"|could we)\b"
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\d)\+?\d[\d\s().-]{7,}\d")
@@ -200,6 +217,7 @@ class Reading:
     phones: list[str] = field(default_factory=list)
     other_party: bool = False  # asks to act on another number/customer, or to drop the rules
     reschedule: bool = False
+    bare_time: bool = False  # only a day or time ("mañana a las 4"): read with the last message
 
 
 def classify(text: str, now: datetime | None = None, index: IntentIndex | None = None) -> Reading:
@@ -226,14 +244,21 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
     when = parse_when(folded, now)
     if intent == "unknown" and (emails or amounts):
         intent = "provide_info"
+    fallback = False
     if intent == "unknown" and when is not None:
-        intent = "schedule"
+        intent, fallback = "schedule", True
+    # "¿A qué hora era la prueba del sábado?" asks about what exists; it books nothing.
+    asks_existing = _ASKS_EXISTING.search(folded) and not _BOOKING.search(folded)
+    bare_word = intent == "schedule" and when is None and "?" in text
+    if bare_word and not _BOOKING.search(folded):
+        asks_existing = True  # "¿Me cobran la visita del técnico?" books nothing either
+    if intent in ("schedule", "thanks", "bye", "greeting", "unknown") and asks_existing:
+        intent, fallback = "recall", False
     if intent == "unknown" and index is not None:
         intent = index.intent(text) or "unknown"
     # A number on its own ("mi número es …") is the customer's; sending to one is not allowed.
-    other = (
-        bool(_OTHER_PARTY.search(folded) or _THIRD_PARTY.search(folded))
-        or bool(phones and _SEND_VERB.search(folded))
+    other = bool(_OTHER_PARTY.search(folded) or _THIRD_PARTY.search(folded)) or bool(
+        phones and _SEND_VERB.search(folded)
     )
     return Reading(
         intent=intent,
@@ -243,6 +268,7 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         phones=phones,
         other_party=other,
         reschedule=intent == "schedule" and bool(_RESCHEDULE.search(folded)),
+        bare_time=fallback,
     )
 
 

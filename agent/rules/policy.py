@@ -53,8 +53,11 @@ def first_step(reading: Reading, text: str, earlier: Sequence[Reading]) -> list[
     if reading.amounts and intent in ("quote", "provide_info"):
         calls.append(_call("update_customer_profile", {"budget": reading.amounts[0]}))
     when = reading.when.isoformat() if reading.when else None
+    if intent == "schedule" and reading.bare_time and earlier and earlier[-1].intent == "callback":
+        intent = "callback"  # "¿Me pueden llamar?" … "Mañana a las 4": the time of that call
     if intent == "complaint":
-        # The customer's words go to the team (stored), never back into a reply.
+        # What the call said may answer it (a refund's timing); the words go to the team.
+        calls.append(_call("recall_conversations", {"query": text}))
         calls.append(
             _call(
                 "update_next_action",
