@@ -144,6 +144,8 @@ _SAME_TERM = {
     "month": "mes",
     "meses": "mes",
     "mensu": "mes",
+    "devue": "reemb",
+    "devol": "reemb",
     "years": "año",
     "anos": "año",
     "year": "año",
@@ -167,6 +169,13 @@ _KINDS = {
             r"|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre"
             r"|diciembre|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow"
             r"|today|semana|week)\b|\b\d{1,2} de [a-z]+\b"
+        ),
+    ),
+    "duration": (
+        re.compile(r"\b(cuanto tiempo|cuantos (dias|meses|anos|semanas)|how long)\b"),
+        re.compile(
+            r"\b(\d+|un[oa]?|dos|tres|cuatro|cinco|seis|siete|ocho|diez|doce|quince|treinta)"
+            r" (dias|horas|semanas|meses|anos|days|hours|weeks|months|years)\b"
         ),
     ),
     "amount": (
@@ -252,7 +261,10 @@ def relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dic
     min_similarity = EXPLICIT_SIMILARITY if explicit else MIN_SIMILARITY
     kept = []
     for h in hits:
-        lexical = question.coverage(h["text"]) >= MIN_COVERAGE
+        found_terms, _ = question.matched(h["text"])
+        coverage = question.coverage(h["text"])
+        # Two or more of its words together also point at the place, whatever else it says.
+        lexical = coverage >= MIN_COVERAGE or (len(found_terms) >= 2 and coverage >= 0.4)
         if lexical or (h.get("similarity") or 0) >= min_similarity:
             kept.append(h)
     return kept
@@ -265,8 +277,6 @@ def is_customer(line: str) -> bool:
 
 def _score(question: Question, line: str) -> float:
     found_terms, found_kinds = question.matched(line)
-    if not found_terms and question.terms:
-        return 0.5 * len(found_kinds) if found_kinds else 0.0
     return len(found_terms) + len(found_kinds)
 
 
@@ -280,7 +290,9 @@ def _lines(hits: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
     ]
 
 
-def answer(hits: list[dict[str, Any]], query: str) -> tuple[dict[str, Any], list[str]]:
+def answer(
+    hits: list[dict[str, Any]], query: str, others: list[dict[str, Any]] | None = None
+) -> tuple[dict[str, Any], list[str]]:
     """The hit that best answers the query and the line(s) of it (or of another relevant hit)
     that hold the answer, speaker labels kept."""
     question = Question(query)
@@ -290,7 +302,7 @@ def answer(hits: list[dict[str, Any]], query: str) -> tuple[dict[str, Any], list
         rank, i, line = item
         score = _score(question, line)
         mine = is_customer(line)
-        speaker = 0.6 if (question.ours and not mine) or (question.theirs and mine) else 0.0
+        speaker = 1.5 if (question.ours and not mine) or (question.theirs and mine) else 0.0
         asked = "?" in line and not question.theirs
         return (score + (speaker if score else 0) - (0.4 if asked and score else 0), -rank, -i)
 
@@ -310,7 +322,7 @@ def answer(hits: list[dict[str, Any]], query: str) -> tuple[dict[str, Any], list
             t, k = question.matched(item[2])
             return (len(t & missing_terms), len(k & missing_kinds), -item[0])
 
-        extra = max(lines, key=gain)
+        extra = max(lines + _lines(others or []), key=gain)
         t, _ = question.matched(extra[2])
         if t & missing_terms and extra[2] not in chosen and "?" not in extra[2]:
             chosen.append(extra[2])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -95,6 +95,8 @@ def compose_reply(
         updated = outcome.get("updated") or {}
         if reading.intent == "complaint":
             parts.append(message("complaint", lang))
+        elif reading.intent == "accept":
+            parts.append(message("accepted", lang))
         elif reading.intent == "quote":
             amount = f" ({reading.amounts[0]})" if reading.amounts else ""
             parts.append(message("quote_registered", lang, amount_part=amount))
@@ -116,10 +118,11 @@ def compose_reply(
         relevant = []  # a complaint without a question: the apology, not a quote of the call
     appointment = _appointment(context, text) if reading.intent == "recall" else None
     if appointment:
-        relevant = []  # the appointment as it stands now, not as the call first set it
+        if text.count("?") < 2:
+            relevant = []  # the appointment as it stands now, not as the call first set it
         parts.append(message("appointment_due", lang, when=when(appointment["due"])))
     if relevant:
-        top, lines = answers.answer(relevant, text)
+        top, lines = answers.answer(relevant, text, hits)
         parts.append(
             message(
                 "recalled",
@@ -133,7 +136,9 @@ def compose_reply(
     if not relevant and profile_fact and reading.intent in ("recall", "pending", "unknown"):
         field, value = profile_fact
         parts.append(message(f"profile_{field}", lang, value=value))
-    elif not relevant and reading.intent == "recall" and last_call.get("summary"):
+    elif (
+        not relevant and not appointment and reading.intent == "recall" and last_call.get("summary")
+    ):
         parts.append(
             message(
                 "recalled",
@@ -142,6 +147,8 @@ def compose_reply(
                 fact=last_call["summary"],
             )
         )
+    if reading.intent == "quote" and "?" in text and not relevant and last_call:
+        parts.insert(0, message("not_discussed", lang))  # asked, never said: no figure invented
     if reading.intent in ("pending", "quote") and context:
         quote_due = [
             a["due"]
@@ -190,6 +197,8 @@ def _appointment(context: dict[str, Any], text: str) -> dict[str, Any] | None:
     folded = fold(text)
     if not (_ASKS_WHEN.search(folded) and _APPOINTMENT.search(folded)):
         return None
+    if answers.Question(text).kinds - {"day", "time"}:
+        return None  # it asks something else too (a price): the call answers that
     actions = [
         a
         for a in context.get("next_actions") or []
@@ -198,8 +207,11 @@ def _appointment(context: dict[str, Any], text: str) -> dict[str, Any] | None:
         and a.get("type") != "call"
         and _APPOINTMENT.search(fold(a.get("description", "")))
     ]
-    actions.sort(key=lambda a: a["due"])
-    return actions[0] if actions else None
+    now = datetime.now(UTC).isoformat()
+    # The next one still ahead; if all have passed, the latest.
+    ahead = sorted((a for a in actions if a["due"] >= now), key=lambda a: a["due"])
+    past = sorted((a for a in actions if a["due"] < now), key=lambda a: a["due"], reverse=True)
+    return (ahead + past)[0] if actions else None
 
 
 def _tidy(reply: str) -> str:

@@ -61,12 +61,22 @@ _INTENTS: list[tuple[str, list[str]]] = [
             r"|mal servicio|mala atencion|no (me )?ha llegado|no llego|nunca (llego|vino|vinieron)"
             r"|no vino|no vinieron|cobr\w+ (de mas|doble)|molest[oa]|dej\w+ de (funcionar|generar"
             r"|servir|prender)|no (genera|prende|enciende|carga)|no reconozco|decepcionad[oa]"
-            r"|insatisfech[oa]|retras\w*|demora\w*|mal instalad\w*|nadie me (atendio|contesto|llamo"
+            r"|insatisfech[oa]|retras\w*|demora\w*|mal instalad\w*|no me llego|cobr\w+ dos veces"
+            r"|nadie me (atendio|contesto|llamo"
             r"|escribio|da (una )?solucion)|no me atendieron|me toco esperar|no me han (escrito"
             r"|llamado|contestado|respondido)|no puede seguir asi|ya van \w+ dias)\b",
             r"\b(complain\w*|complaint|problem|broken|doesn'?t work|not working|stopped working"
             r"|charged twice|overcharged|never (arrived|came|showed up)|issue with|disappointed"
             r"|unhappy|not happy|delayed)\b",
+        ],
+    ),
+    (
+        "accept",
+        [
+            r"\b(s[ii],? )?(lo|la|los|las) (tomamos|tomo|contratamos|contrato|queremos|quiero)\b"
+            r"|\b(queremos|quiero|nos quedamos con|me quedo con) (el|la) (de|plan|paquete)\b"
+            r"|\b(acepto|aceptamos) (la|el) (oferta|plan|propuesta|cotizacion)\b"
+            r"|\b(we'?ll|i'?ll) take it\b|\bwe accept\b",
         ],
     ),
     (
@@ -152,6 +162,9 @@ _INTENTS: list[tuple[str, list[str]]] = [
     ),
 ]
 _COMPILED = [(name, [re.compile(p) for p in pats]) for name, pats in _INTENTS]
+_COMPILED_QUOTE = re.compile(
+    "|".join(p for name, pats in _INTENTS if name == "quote" for p in pats)
+)
 
 _RESCHEDULE = re.compile(
     r"\b(reagend\w*|reprogram\w*|cambiar (la|el) (fecha|hora|cita|reunion|visita|demo|llamada)"
@@ -165,6 +178,11 @@ _ASKS_EXISTING = re.compile(
     r" llama\w*|que (tengo|hay) que|me confirman?|sigue en pie|what time|which day|when is"
     r"|when was)\b|\b(era|eran|quedo|habia|estaba|was|were)\b[^.!]*\?|\?[^?]*\b(era|eran|quedo"
     r"|habia)\b)"
+)
+_TOLD_PAST = re.compile(
+    r"\bme (dijo|dijiste|dijeron|ofrecio|ofrecieron|ofreciste|dieron|daban|quedaba|salia)\b"
+    r"|\b(costaba|valia|era|eran|quedaba|salia|habian)\b|\b(you|they|he|she) (told|offered|quoted)"
+    r"|\bwhat was\b|\bagain\b"
 )
 _BOOKING = re.compile(
     r"\b(agend\w*|reagend\w*|reprogram\w*|reserv\w*|apart\w*|cambi\w*|mover|muev\w*|pasa(r|rla"
@@ -256,6 +274,10 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         intent, fallback = "recall", False
     if intent == "unknown" and index is not None:
         intent = index.intent(text) or "unknown"
+    if intent in ("quote", "accept") and _TOLD_PAST.search(folded):
+        intent = "recall"  # "¿cuánto me dijo que costaba?": what was said, not a new quote
+    if intent == "accept" and re.match(r"\W*(y |and )?(si|if)\b", folded):
+        intent = "quote" if _COMPILED_QUOTE.search(folded) else "recall"  # "si lo tomamos…, ¿?"
     # A number on its own ("mi número es …") is the customer's; sending to one is not allowed.
     other = bool(_OTHER_PARTY.search(folded) or _THIRD_PARTY.search(folded)) or bool(
         phones and _SEND_VERB.search(folded)

@@ -17,7 +17,10 @@ from agent.rules.intents import Reading, fold
 from prompts import message
 
 _CALL_MENTION = re.compile(r"\b(llamada|por telefono|on the call|phone call|when you called)\b")
-_APPOINTMENT = re.compile(r"\b(cita|visita|demo|reunion|meeting|appointment|visit|llam|call)")
+_APPOINTMENT = re.compile(
+    r"\b(cita|visita|demo|reunion|meeting|appointment|visit|llam|call|agend\w*|clase|prueba"
+    r"|valoracion|tecnico|survey|booked)"
+)
 _QUOTE = re.compile(r"\b(cotiza|quote)")
 Results = dict[str, list[dict[str, Any]]]
 
@@ -64,6 +67,14 @@ def first_step(reading: Reading, text: str, earlier: Sequence[Reading]) -> list[
                 {"description": f"Revisar queja: {text[:160]}", "priority": "high"},
             )
         )
+    elif intent == "accept":
+        calls.append(
+            _call(
+                "update_next_action",
+                {"description": f"El cliente aceptó; contratar/activar: {text[:160]}"},
+            )
+        )
+        calls.append(_call("get_customer_context", {}))
     elif intent == "callback" and when:
         calls.append(
             _call("schedule_callback", {"when": when, "reason": "El cliente pidió que lo llamen"})
@@ -95,7 +106,7 @@ def first_step(reading: Reading, text: str, earlier: Sequence[Reading]) -> list[
 
 
 def second_step(
-    reading: Reading, results: Results, channel: str, language: str
+    reading: Reading, results: Results, channel: str, language: str, text: str = ""
 ) -> list[dict[str, Any]]:
     """One more action that depends on what step one's tools returned (may be none)."""
     context = (results.get("get_customer_context") or [{}])[0]
@@ -113,7 +124,12 @@ def second_step(
             return [
                 _call(
                     "update_next_action",
-                    {"action_id": target["id"], "description": target["description"], "due": when},
+                    {
+                        "action_id": target["id"],
+                        # What the customer asked stays with it ("mover la visita técnica").
+                        "description": f"{target['description']} — reprogramada: {text[:120]}",
+                        "due": when,
+                    },
                 )
             ]
         return [
