@@ -310,7 +310,13 @@ def answer(
     rank, i, line = best
     chunk = [ln.strip() for ln in hits[rank]["text"].splitlines() if ln.strip()]
     j = chunk.index(line) if line in chunk else 0
-    if "?" in line and j + 1 < len(chunk) and is_customer(chunk[j + 1]) != is_customer(line):
+    own_words = question.theirs and is_customer(line)
+    if (
+        "?" in line
+        and not own_words
+        and j + 1 < len(chunk)
+        and is_customer(chunk[j + 1]) != is_customer(line)
+    ):
         line = chunk[j + 1]  # a question: the fact is in the other speaker's answer
     chosen = [line]
     found_terms, found_kinds = question.matched(line)

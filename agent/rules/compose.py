@@ -114,7 +114,7 @@ def compose_reply(
     hits = [h for r in results.get("recall_conversations", []) for h in r.get("results", [])]
     explicit = reading.intent in ("recall", "pending") or bool(_REFERS_BACK.search(fold(text)))
     relevant = answers.relevant(hits, text, explicit)
-    if reading.intent == "complaint" and "?" not in text:
+    if reading.intent == "complaint" and "?" not in text and not _PROMISED.search(fold(text)):
         relevant = []  # a complaint without a question: the apology, not a quote of the call
     appointment = _appointment(context, text) if reading.intent == "recall" else None
     if appointment:
@@ -182,6 +182,10 @@ def compose_reply(
     return message("unknown", lang)
 
 
+# A complaint about something promised: what was promised is worth repeating.
+_PROMISED = re.compile(
+    r"\b(me iba[ns]? a|iban a|quedaron en|quedaste en|me prometi\w+|you (were going|promised))\b"
+)
 _APPOINTMENT = re.compile(
     r"\b(cita|visita|demo|clase|prueba|reunion|valoracion|tecnico|appointment|visit|meeting"
     r"|survey|class|booked|agend\w*)"

@@ -100,6 +100,10 @@ def first_step(reading: Reading, text: str, earlier: Sequence[Reading]) -> list[
         if _CALL_MENTION.search(fold(text)):
             args["channel"] = "call"
         calls.append(_call("recall_conversations", args))
+        questions = [q.strip() for q in re.findall(r"[^?¿]+\?", text) if len(q.strip()) > 8]
+        if len(questions) >= 2:
+            # Two questions, two searches: the last one may be about another part of the call.
+            calls.append(_call("recall_conversations", {**args, "query": questions[-1]}))
         if intent == "recall":
             calls.append(_call("get_customer_context", {}))
     return calls
