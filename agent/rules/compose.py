@@ -116,6 +116,10 @@ def compose_reply(
     relevant = answers.relevant(hits, text, explicit)
     if reading.intent == "complaint" and "?" not in text and not _PROMISED.search(fold(text)):
         relevant = []  # a complaint without a question: the apology, not a quote of the call
+    told_us = _own_details(hits, text)
+    if told_us:
+        relevant = []  # "¿qué datos te di?": everything they told us, not one line of it
+        parts.append(message("your_details", lang, items="; ".join(f"«{x}»" for x in told_us)))
     appointment = _appointment(context, text) if reading.intent == "recall" else None
     if appointment:
         if text.count("?") < 2:
@@ -180,6 +184,31 @@ def compose_reply(
     if "recall_conversations" in results or reading.intent in ("recall", "pending", "quote"):
         return message("nothing_found", lang)
     return message("unknown", lang)
+
+
+_ASKS_MY_DETAILS = re.compile(
+    r"\b(que|cuales) (datos|informacion|detalles) (te|le|les) (di|he dado|pase|conte)"
+    r"|\bwhat (details|information|info|data) (did|have) i (give|given|send|sent)"
+)
+
+
+def _own_details(hits: list[dict[str, Any]], text: str) -> list[str]:
+    """The customer's own lines in the recalled conversations, oldest first, when they ask
+    what they have told us."""
+    if not _ASKS_MY_DETAILS.search(fold(text)):
+        return []
+    lines: list[tuple[str, int, str]] = []
+    for h in hits:
+        for offset, line in enumerate(h["text"].splitlines()):
+            if answers.is_customer(line.strip()):
+                said = line.split(":", 1)[1].strip()
+                key = (h.get("date") or "", (h.get("first_seq") or 0) + offset)
+                lines.append((key[0], key[1], said))
+    seen: list[str] = []
+    for _, _, said in sorted(lines):
+        if said not in seen and fold(said) != fold(text):
+            seen.append(said)
+    return seen[:5]
 
 
 # A complaint about something promised: what was promised is worth repeating.
