@@ -24,8 +24,9 @@ _KEYWORDS_OUT = {
 }
 _KEYWORDS_IN = {"start", "alta", "unstop", "subscribe", "reanudar", "volver a escribir"}
 _PHRASES_OUT = [
-    r"\bno (me|nos) (escrib|mand|envi|contact|llam)\w* (mas|nunca)\b",
-    r"\bno (me|nos) vuelva[ns]? a (escribir|contactar|llamar|mandar)\b",
+    # "No me llamen más" is about phone calls, not about WhatsApp messages.
+    r"\bno (me|nos) (escrib|mand|envi|contact)\w* (mas|nunca)\b",
+    r"\bno (me|nos) vuelva[ns]? a (escribir|contactar|mandar)\b",
     r"\bdej(e|en|a) de (escribir|mandar|enviar)me\b",
     r"\bdej(e|en|a)n? de (escribirme|contactarme|molestarme|mandarme)\b",
     r"\b(quiero|quisiera) darme de baja\b",

@@ -22,7 +22,7 @@ _CHECK_LATER = re.compile(
 _PROMISE = re.compile(
     r"\b((te|le|les) (envio|enviamos|mando|mandamos|llamo|llamamos|confirmo|agendo|escribo)"
     r"|(lo|la) (llamo|llamamos)|quedamos|agendamos|agendado|i'?ll (send|call)|we'?ll (send|call)"
-    r"|i will (send|call)|scheduled)\b"
+    r"|i will (send|call)|scheduled|booked)\b"
 )
 _CALL_PROMISE = re.compile(
     r"\b((te|le|lo|la|les) (llamo|llamamos)|i'?ll call|we'?ll call|call you)\b"
@@ -95,15 +95,17 @@ def read_call(call: CallRecord, now: datetime) -> CallReading:
             continue
         if not _PROMISE.search(folded):
             continue
-        due = parse_when(folded, now)
-        is_call = bool(_CALL_PROMISE.search(folded))
-        # "Le habla Laura, la llamo de Sol Andino" is a greeting; a call is a promise only
-        # with a time. A promise asked as a question counts once the customer agrees.
-        if is_call and due is None:
-            continue
+        # A promise asked as a question counts once the customer agrees.
         if "?" in text and not _AGREE.search(following):
             continue
-        reading.steps.append(AgreedStep(text, due, "call" if is_call else "follow_up"))
+        sentences = [x for x in _SENTENCE.split(text) if x.strip()]
+        promised = [x for x in sentences if _PROMISE.search(fold(x))]
+        # Two promises in one turn ("Queda agendado el viernes. Le envío la cotización
+        # mañana.") are two steps, each with its own date.
+        for part in promised if len(promised) >= 2 else [text]:
+            step = _step(part, now)
+            if step is not None:
+                reading.steps.append(step)
     reading.objections = [t for t in customer if _OBJECTION.search(fold(t))]
     everything = fold(" ".join(t.text for t in turns))
     reading.topics = [name for name, pattern in TOPICS.items() if re.search(pattern, everything)]
@@ -114,6 +116,26 @@ def read_call(call: CallRecord, now: datetime) -> CallReading:
     elif _POSITIVE.search(fold(" ".join(customer))):
         reading.sentiment = "positive"
     return reading
+
+
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+")
+# Clauses of one sentence: "le envío la cotización el jueves, y el sábado va el técnico".
+_CLAUSE = re.compile(r"[.!?;]\s+|,\s*(?:y|and|pero|but)\s+|\s+y\s+(?=(?:el|la|los|las|mañana)\b)")
+
+
+def _step(text: str, now: datetime) -> AgreedStep | None:
+    """A promise with the date of its own clause: the day named next to the promise, not one
+    said about something else in the same sentence (the whole text's when none is)."""
+    folded = fold(text)
+    clauses = [c for c in _CLAUSE.split(text) if c and c.strip()]
+    promise = next((c for c in clauses if _PROMISE.search(fold(c))), text)
+    due = parse_when(fold(promise), now) or parse_when(folded, now)
+    is_call = bool(_CALL_PROMISE.search(folded))
+    # "Le habla Laura, la llamo de Sol Andino" is a greeting; a call is a promise only
+    # with a time.
+    if is_call and due is None:
+        return None
+    return AgreedStep(text, due, "call" if is_call else "follow_up")
 
 
 def _question(text: str) -> str:

@@ -3,78 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from agent.rules import answers
 from agent.rules.intents import Reading, fold
 from agent.rules.policy import recap
 from prompts import message
 
-# A recalled chunk counts as an answer when its keywords match well or its meaning is close.
-MIN_KEYWORD_SCORE = 1.5
-MIN_SIMILARITY = 0.5
-MIN_COVERAGE = 0.6
-# Cross-lingual USE similarity of a right answer is often only ~0.3 (English question, Spanish call).
-EXPLICIT_SIMILARITY = 0.28
-_QUERY_NOISE = set(
-    [
-        "recuerdas",
-        "recuerdame",
-        "acuerdas",
-        "dije",
-        "dijiste",
-        "dijimos",
-        "hablamos",
-        "habiamos",
-        "llamada",
-        "cuanto",
-        "cual",
-        "cuales",
-        "cuando",
-        "donde",
-        "podiamos",
-        "podemos",
-        "puedo",
-        "puede",
-        "pueden",
-        "quiero",
-        "quieres",
-        "tengo",
-        "tiene",
-        "tienen",
-        "seria",
-        "estar",
-        "esta",
-        "este",
-        "esto",
-        "para",
-        "sobre",
-        "favor",
-        "hola",
-        "remind",
-        "told",
-        "talked",
-        "call",
-        "discussed",
-        "what",
-        "which",
-        "about",
-        "could",
-        "would",
-        "tell",
-        "please",
-    ]
-)
 _REFERS_BACK = re.compile(
     r"\b(me recuerdas|recuerdame|te acuerdas|lo que (hablamos|dijimos|te dije)|te dije|"
     r"remind me|i (said|told you)|we (discussed|talked|agreed))\b"
-)
-# "What did you / she / they tell me": the answer is in what we said, not in the customer's words.
-_TOLD_ME = re.compile(
-    r"\bme (dijo|dijiste|dijeron|comento|comentaste|comentaron|ofrecio|ofreciste|ofrecieron|"
-    r"prometio|prometiste|prometieron|explico|explicaste|explicaron|confirmo|confirmaron)\b|"
-    r"\byou (told|promised|offered)\b|\b(he|she|they) (said|told|promised|offered)\b"
 )
 _MONTHS_ES = [
     "enero",
@@ -90,112 +30,6 @@ _MONTHS_ES = [
     "noviembre",
     "diciembre",
 ]
-
-
-def _relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dict[str, Any]]:
-    """Hits that answer the query: most of its content words appear, or the meaning is close.
-
-    `explicit`: the customer refers to an earlier conversation ("me recuerdas…", "remind me"),
-    so a closer-than-usual semantic match (also across languages) is accepted.
-    """
-    terms = _terms(query)
-    min_similarity = EXPLICIT_SIMILARITY if explicit else MIN_SIMILARITY + 0.1
-    kept = []
-    for h in hits:
-        coverage = len(terms & _terms(h["text"])) / len(terms) if terms else 0.0
-        keyword = (h.get("keyword_score") or 0) >= MIN_KEYWORD_SCORE and coverage >= MIN_COVERAGE
-        if keyword or (h.get("similarity") or 0) >= min_similarity:
-            kept.append(h)
-    return kept
-
-
-# Forms of one word whose first five letters differ ("cuesta" / "costaba", "empieza" /
-# "empezaba"): read as one term, so a question in one tense finds the answer in another.
-_SAME_TERM = {
-    "cuest": "costo",
-    "costa": "costo",
-    "costo": "costo",
-    "cost": "costo",
-    "empie": "empez",
-    "valia": "valor",
-    "valen": "valor",
-}
-_WANTS_NUMBER = re.compile(
-    r"\b(cuant[oa]s?|que (precio|valor|costo|fecha|dia|hora)|a que hora|how (much|many)"
-    r"|what (price|time|date))\b"
-)
-
-
-def _terms(text: str) -> set[str]:
-    words = re.findall(r"\w+", fold(text))
-    return {_SAME_TERM.get(w[:5], w[:5]) for w in words if len(w) >= 4 and w not in _QUERY_NOISE}
-
-
-def _line_score(line: str, terms: set[str], wants_number: bool) -> float:
-    """Terms of the question in a line; a figure counts a little when the question asks one."""
-    score = float(len(terms & _terms(line)))
-    if wants_number and score and re.search(r"\d", _SPEAKER.sub("", line)):
-        score += 0.5
-    return score
-
-
-def _best_hit(hits: list[dict[str, Any]], query: str, ours: bool) -> dict[str, Any]:
-    """The hit holding the line that best answers the query (ties: the recall ranking)."""
-    terms, wants_number = _terms(query), bool(_WANTS_NUMBER.search(fold(query)))
-
-    def best(h: dict[str, Any]) -> float:
-        lines = [ln for ln in h["text"].splitlines() if ln.strip()]
-        if ours:
-            lines = [ln for ln in lines if not _is_customer(ln)] or lines
-        return max((_line_score(ln, terms, wants_number) for ln in lines), default=0.0)
-
-    return max(enumerate(hits), key=lambda ih: (best(ih[1]), -ih[0]))[1]
-
-
-_SPEAKER = re.compile(r"^(Cliente|Customer|Agente|Agent|Asesor|Advisor|Sistema|System):\s*")
-_CUSTOMER_LABELS = ("Cliente", "Customer")
-
-
-def best_lines(chunk_text: str, query: str, language: str = "es", *, ours: bool = False) -> str:
-    """The line of a chunk that best answers the query, as who said what: the answer when the
-    best line is the customer's question, the customer's own words when they said it. `ours`:
-    the customer asks what we told them, so our lines (agent, advisors) come first."""
-    lines = [ln.strip() for ln in chunk_text.splitlines() if ln.strip()]
-    if not lines:
-        return ""
-    terms, wants_number = _terms(query), bool(_WANTS_NUMBER.search(fold(query)))
-    scores = [_line_score(ln, terms, wants_number) for ln in lines]
-    if ours:
-        answer = max(range(len(lines)), key=lambda j: (not _is_customer(lines[j]), scores[j], -j))
-        if not _is_customer(lines[answer]) and scores[answer] > 0:
-            return _attributed(lines[answer], language)
-    i = max(range(len(lines)), key=lambda j: (scores[j], -j))
-    if (
-        "?" in lines[i]
-        and i + 1 < len(lines)
-        and _is_customer(lines[i + 1]) != _is_customer(lines[i])
-    ):
-        i += 1  # a question: the fact is in the other speaker's answer
-    return _attributed(lines[i], language)
-
-
-def _ours_on_subject(chunk_text: str, query: str) -> bool:
-    terms = _terms(query)
-    return any(
-        not _is_customer(ln) and terms & _terms(ln) for ln in chunk_text.splitlines() if ln.strip()
-    )
-
-
-def _is_customer(line: str) -> bool:
-    match = _SPEAKER.match(line)
-    return match is not None and match.group(1) in _CUSTOMER_LABELS
-
-
-def _attributed(line: str, language: str) -> str:
-    said = _SPEAKER.sub("", line)
-    if _is_customer(line):
-        return f"you said «{said}»" if language == "en" else f"tú dijiste «{said}»"
-    return f"we told you «{said}»" if language == "en" else f"te dijimos «{said}»"
 
 
 def format_when(
@@ -261,6 +95,8 @@ def compose_reply(
         updated = outcome.get("updated") or {}
         if reading.intent == "complaint":
             parts.append(message("complaint", lang))
+        elif reading.intent == "accept":
+            parts.append(message("accepted", lang))
         elif reading.intent == "quote":
             amount = f" ({reading.amounts[0]})" if reading.amounts else ""
             parts.append(message("quote_registered", lang, amount_part=amount))
@@ -277,19 +113,26 @@ def compose_reply(
         return recap(context, lang) or message("no_context", lang)
     hits = [h for r in results.get("recall_conversations", []) for h in r.get("results", [])]
     explicit = reading.intent in ("recall", "pending") or bool(_REFERS_BACK.search(fold(text)))
-    relevant = _relevant(hits, text, explicit)
-    told_me = bool(_TOLD_ME.search(fold(text)))
-    if relevant and told_me:
-        # Prefer a hit where one of us said something on the subject (stable otherwise).
-        relevant.sort(key=lambda h: not _ours_on_subject(h["text"], text))
+    relevant = answers.relevant(hits, text, explicit)
+    if reading.intent == "complaint" and "?" not in text and not _PROMISED.search(fold(text)):
+        relevant = []  # a complaint without a question: the apology, not a quote of the call
+    told_us = _own_details(hits, text)
+    if told_us:
+        relevant = []  # "¿qué datos te di?": everything they told us, not one line of it
+        parts.append(message("your_details", lang, items="; ".join(f"«{x}»" for x in told_us)))
+    appointment = _appointment(context, text) if reading.intent == "recall" else None
+    if appointment:
+        if text.count("?") < 2:
+            relevant = []  # the appointment as it stands now, not as the call first set it
+        parts.append(message("appointment_due", lang, when=when(appointment["due"])))
     if relevant:
-        top = _best_hit(relevant, text, told_me)
+        top, lines = answers.answer(relevant, text, hits)
         parts.append(
             message(
                 "recalled",
                 lang,
                 when=_date_phrase(top["date"], top["channel"], lang),
-                fact=best_lines(top["text"], text, lang, ours=told_me),
+                fact=answers.attributed(lines, lang),
             )
         )
     last_call = context.get("last_call") or {}
@@ -297,7 +140,9 @@ def compose_reply(
     if not relevant and profile_fact and reading.intent in ("recall", "pending", "unknown"):
         field, value = profile_fact
         parts.append(message(f"profile_{field}", lang, value=value))
-    elif not relevant and reading.intent == "recall" and last_call.get("summary"):
+    elif (
+        not relevant and not appointment and reading.intent == "recall" and last_call.get("summary")
+    ):
         parts.append(
             message(
                 "recalled",
@@ -306,6 +151,8 @@ def compose_reply(
                 fact=last_call["summary"],
             )
         )
+    if reading.intent == "quote" and "?" in text and not relevant and last_call:
+        parts.insert(0, message("not_discussed", lang))  # asked, never said: no figure invented
     if reading.intent in ("pending", "quote") and context:
         quote_due = [
             a["due"]
@@ -337,6 +184,67 @@ def compose_reply(
     if "recall_conversations" in results or reading.intent in ("recall", "pending", "quote"):
         return message("nothing_found", lang)
     return message("unknown", lang)
+
+
+_ASKS_MY_DETAILS = re.compile(
+    r"\b(que|cuales) (datos|informacion|detalles) (te|le|les) (di|he dado|pase|conte)"
+    r"|\bwhat (details|information|info|data) (did|have) i (give|given|send|sent)"
+)
+
+
+def _own_details(hits: list[dict[str, Any]], text: str) -> list[str]:
+    """The customer's own lines in the recalled conversations, oldest first, when they ask
+    what they have told us."""
+    if not _ASKS_MY_DETAILS.search(fold(text)):
+        return []
+    lines: list[tuple[str, int, str]] = []
+    for h in hits:
+        for offset, line in enumerate(h["text"].splitlines()):
+            if answers.is_customer(line.strip()):
+                said = line.split(":", 1)[1].strip()
+                key = (h.get("date") or "", (h.get("first_seq") or 0) + offset)
+                lines.append((key[0], key[1], said))
+    seen: list[str] = []
+    for _, _, said in sorted(lines):
+        if said not in seen and fold(said) != fold(text):
+            seen.append(said)
+    return seen[:5]
+
+
+# A complaint about something promised: what was promised is worth repeating.
+_PROMISED = re.compile(
+    r"\b(me iba[ns]? a|iban a|quedaron en|quedaste en|me prometi\w+|you (were going|promised))\b"
+)
+_APPOINTMENT = re.compile(
+    r"\b(cita|visita|demo|clase|prueba|reunion|valoracion|tecnico|appointment|visit|meeting"
+    r"|survey|class|booked|agend\w*)"
+)
+_ASKS_WHEN = re.compile(
+    r"\b(cuando|a que hora|que dia|que hora|para que dia|when|what time|what day|sigue en pie)\b"
+    r"|\b(era|quedo|queda) (el|la|para)\b"
+)
+
+
+def _appointment(context: dict[str, Any], text: str) -> dict[str, Any] | None:
+    """The open appointment a "¿para cuándo quedó la cita?" asks about (the soonest due)."""
+    folded = fold(text)
+    if not (_ASKS_WHEN.search(folded) and _APPOINTMENT.search(folded)):
+        return None
+    if answers.Question(text).kinds - {"day", "time"}:
+        return None  # it asks something else too (a price): the call answers that
+    actions = [
+        a
+        for a in context.get("next_actions") or []
+        if a.get("status") == "open"
+        and a.get("due")
+        and a.get("type") != "call"
+        and _APPOINTMENT.search(fold(a.get("description", "")))
+    ]
+    now = datetime.now(UTC).isoformat()
+    # The next one still ahead; if all have passed, the latest.
+    ahead = sorted((a for a in actions if a["due"] >= now), key=lambda a: a["due"])
+    past = sorted((a for a in actions if a["due"] < now), key=lambda a: a["due"], reverse=True)
+    return (ahead + past)[0] if actions else None
 
 
 def _tidy(reply: str) -> str:

@@ -61,10 +61,22 @@ _INTENTS: list[tuple[str, list[str]]] = [
             r"|mal servicio|mala atencion|no (me )?ha llegado|no llego|nunca (llego|vino|vinieron)"
             r"|no vino|no vinieron|cobr\w+ (de mas|doble)|molest[oa]|dej\w+ de (funcionar|generar"
             r"|servir|prender)|no (genera|prende|enciende|carga)|no reconozco|decepcionad[oa]"
-            r"|insatisfech[oa]|retras\w*|demora\w*|mal instalad\w*)\b",
+            r"|insatisfech[oa]|retras\w*|demora\w*|mal instalad\w*|no me llego|cobr\w+ dos veces"
+            r"|nadie me (atendio|contesto|llamo"
+            r"|escribio|da (una )?solucion)|no me atendieron|me toco esperar|no me han (escrito"
+            r"|llamado|contestado|respondido)|no puede seguir asi|ya van \w+ dias)\b",
             r"\b(complain\w*|complaint|problem|broken|doesn'?t work|not working|stopped working"
             r"|charged twice|overcharged|never (arrived|came|showed up)|issue with|disappointed"
             r"|unhappy|not happy|delayed)\b",
+        ],
+    ),
+    (
+        "accept",
+        [
+            r"\b(s[ii],? )?(lo|la|los|las) (tomamos|tomo|contratamos|contrato|queremos|quiero)\b"
+            r"|\b(queremos|quiero|nos quedamos con|me quedo con) (el|la) (de|plan|paquete)\b"
+            r"|\b(acepto|aceptamos) (la|el) (oferta|plan|propuesta|cotizacion)\b"
+            r"|\b(we'?ll|i'?ll) take it\b|\bwe accept\b",
         ],
     ),
     (
@@ -90,7 +102,8 @@ _INTENTS: list[tuple[str, list[str]]] = [
         [
             r"\b(agend\w*|reagend\w*|reprogram\w*|program(ar|emos|amos)|reserv\w*|apart\w* (una|la)"
             r" (cita|visita|demo)|cambiar (la|el) (fecha|hora|cita|reunion|visita|demo|llamada)"
-            r"|mover (la|el) (cita|reunion|demo|visita|llamada)|posponer|aplazar)\b",
+            r"|mover (la|el) (cita|reunion|demo|visita|llamada)|posponer|aplazar"
+            r"|muev[ae]\w*(la|lo)|pasa(rla|rlo|mela|melo)|cambia(rla|rlo|mela|melo))\b",
             r"\b(schedule|reschedule|book|set up a (meeting|call|demo)|move the (meeting|call|demo"
             r"|appointment)|postpone)\b",
         ],
@@ -112,7 +125,7 @@ _INTENTS: list[tuple[str, list[str]]] = [
             r"\b(lo que (hablamos|dijimos|te dije|me dijiste|conversamos|acordamos)|me recuerdas"
             r"|recuerdame|recuerdas|te acuerdas|no me acuerdo|no recuerdo|en la llamada"
             r"|por telefono|me dijiste|me dijeron|te dije|que habiamos|habiamos hablado"
-            r"|que quedamos)\b",
+            r"|que quedamos|como quedamos)\b",
             r"\b(remind me|what we (talked|discussed|agreed)|on the call|you told me|i told you"
             r"|do you remember|we discussed|what did (we|you) (agree|say|tell)|last time we)\b",
         ],
@@ -149,10 +162,32 @@ _INTENTS: list[tuple[str, list[str]]] = [
     ),
 ]
 _COMPILED = [(name, [re.compile(p) for p in pats]) for name, pats in _INTENTS]
+_COMPILED_QUOTE = re.compile(
+    "|".join(p for name, pats in _INTENTS if name == "quote" for p in pats)
+)
 
 _RESCHEDULE = re.compile(
     r"\b(reagend\w*|reprogram\w*|cambiar (la|el) (fecha|hora|cita|reunion|visita|demo|llamada)"
-    r"|mover (la|el)|posponer|aplazar|reschedule|move (the|our)|postpone)\b"
+    r"|mover (la|el)|posponer|aplazar|reschedule|move (the|our)|postpone|muev[ae]\w*(la|lo)"
+    r"|pasa(rla|rlo|mela|melo)|cambia(rla|rlo|mela|melo)|(la|lo) (podemos|puedes|pueden) (pasar"
+    r"|mover|cambiar))\b"
+)
+# A question about something that exists (an appointment, a detail), not a request to book.
+_ASKS_EXISTING = re.compile(
+    r"(\b(a que hora|que dias?|que colores?|para (que dia|cuando)|cuando|hasta que hora|como se"
+    r" llama\w*|que (tengo|hay) que|me confirman?|sigue en pie|what time|which day|when is"
+    r"|when was)\b|\b(era|eran|quedo|habia|estaba|was|were)\b[^.!]*\?|\?[^?]*\b(era|eran|quedo"
+    r"|habia)\b)"
+)
+_TOLD_PAST = re.compile(
+    r"\bme (dijo|dijiste|dijeron|ofrecio|ofrecieron|ofreciste|dieron|daban|quedaba|salia)\b"
+    r"|\b(costaba|valia|era|eran|quedaba|salia|habian)\b|\b(you|they|he|she) (told|offered|quoted)"
+    r"|\bwhat was\b|\bagain\b"
+)
+_BOOKING = re.compile(
+    r"\b(agend\w*|reagend\w*|reprogram\w*|reserv\w*|apart\w*|cambi\w*|mover|muev\w*|pasa(r|rla"
+    r"|rlo)|posponer|aplazar|puede ser|podemos|podria|me sirve|schedule|reschedule|book|move|can we"
+    r"|could we)\b"
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\d)\+?\d[\d\s().-]{7,}\d")
@@ -170,6 +205,23 @@ _OTHER_PARTY = re.compile(
     r"|ignora (las|tus|todas) (instrucciones|reglas)|ignore (all|your|previous) (instructions"
     r"|rules)|system prompt|prompt del sistema)\b"
 )
+# Questions about other people's dealings with us, identity claims from someone else's phone,
+# conversation ids and our own instructions: refused without reading memory.
+_THIRD_PARTY = re.compile(
+    r"\b(vecin[oa]s?|companer[oa]s?|amig[oa]s?|prim[oa]s?|conocid[oa]s?|cunad[oa]s?|jefe"
+    r"|el de mi oficina|la de mi oficina)\b.{0,80}\b(tambien|igual)\b.{0,40}"
+    r"\b(cotiz|inscri|compr|contrat|llamar|hablo|pregunt|pidi|afili|matricul)\w*"
+    r"|\b(neighbou?r|friend|coworker|colleague|cousin|brother|sister)\b.{0,60}\b(also|too)\b"
+    r"|\bquien(es)? mas\b.{0,60}\b(les|con ustedes|cliente|compr|contrat|cotiz|inscri)\w*"
+    r"|\bwho else\b|\b(lista|listado|datos|nombres|telefonos|numeros) de (todos )?(los |sus )?"
+    r"(otros )?clientes\b|\b(list|names|numbers) of (all )?(your |the )?(other )?customers\b"
+    r"|\bconv_\w+|\b(id|identificador) de (la|otra) conversacion\b|\bconversation id\b"
+    r"|\btus instrucciones\b|\binstrucciones (del sistema|internas)\b"
+    r"|\byour (system )?instructions\b|\bsystem instructions\b|\b(lista|nombres) de (las )?herramientas\b"
+    r"|\b(te|le|les) escribo desde el (celular|telefono|numero|whatsapp) de\b"
+    r"|\b(writing|texting|messaging) (you )?from (my )?\w+'?s (phone|number)\b"
+    r"|\b(ella|el|ellos|she|he|they)\b.{0,30}\b(also|tambien)\b.{0,20}\b(cotiz|quote)\w*"
+)
 
 
 @dataclass
@@ -183,6 +235,7 @@ class Reading:
     phones: list[str] = field(default_factory=list)
     other_party: bool = False  # asks to act on another number/customer, or to drop the rules
     reschedule: bool = False
+    bare_time: bool = False  # only a day or time ("mañana a las 4"): read with the last message
 
 
 def classify(text: str, now: datetime | None = None, index: IntentIndex | None = None) -> Reading:
@@ -209,12 +262,26 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
     when = parse_when(folded, now)
     if intent == "unknown" and (emails or amounts):
         intent = "provide_info"
+    fallback = False
     if intent == "unknown" and when is not None:
-        intent = "schedule"
+        intent, fallback = "schedule", True
+    # "¿A qué hora era la prueba del sábado?" asks about what exists; it books nothing.
+    asks_existing = _ASKS_EXISTING.search(folded) and not _BOOKING.search(folded)
+    bare_word = intent == "schedule" and when is None and "?" in text
+    if bare_word and not _BOOKING.search(folded):
+        asks_existing = True  # "¿Me cobran la visita del técnico?" books nothing either
+    if intent in ("schedule", "thanks", "bye", "greeting", "unknown") and asks_existing:
+        intent, fallback = "recall", False
     if intent == "unknown" and index is not None:
         intent = index.intent(text) or "unknown"
+    if intent in ("quote", "accept") and _TOLD_PAST.search(folded):
+        intent = "recall"  # "¿cuánto me dijo que costaba?": what was said, not a new quote
+    if intent == "accept" and re.match(r"\W*(y |and )?(si|if)\b", folded):
+        intent = "quote" if _COMPILED_QUOTE.search(folded) else "recall"  # "si lo tomamos…, ¿?"
     # A number on its own ("mi número es …") is the customer's; sending to one is not allowed.
-    other = bool(_OTHER_PARTY.search(folded)) or bool(phones and _SEND_VERB.search(folded))
+    other = bool(_OTHER_PARTY.search(folded) or _THIRD_PARTY.search(folded)) or bool(
+        phones and _SEND_VERB.search(folded)
+    )
     return Reading(
         intent=intent,
         when=when,
@@ -223,6 +290,7 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         phones=phones,
         other_party=other,
         reschedule=intent == "schedule" and bool(_RESCHEDULE.search(folded)),
+        bare_time=fallback,
     )
 
 

@@ -99,7 +99,7 @@ class RulesChatModel(BaseChatModel):
             ]
             calls = first_step(reading, text, earlier)
         elif steps_taken == 1:
-            calls = second_step(reading, results, channel, language)
+            calls = second_step(reading, results, channel, language, text)
         if calls:
             return AIMessage(
                 content="",

@@ -17,7 +17,10 @@ from agent.rules.intents import Reading, fold
 from prompts import message
 
 _CALL_MENTION = re.compile(r"\b(llamada|por telefono|on the call|phone call|when you called)\b")
-_APPOINTMENT = re.compile(r"\b(cita|visita|demo|reunion|meeting|appointment|visit|llam|call)")
+_APPOINTMENT = re.compile(
+    r"\b(cita|visita|demo|reunion|meeting|appointment|visit|llam|call|agend\w*|clase|prueba"
+    r"|valoracion|tecnico|survey|booked)"
+)
 _QUOTE = re.compile(r"\b(cotiza|quote)")
 Results = dict[str, list[dict[str, Any]]]
 
@@ -53,14 +56,25 @@ def first_step(reading: Reading, text: str, earlier: Sequence[Reading]) -> list[
     if reading.amounts and intent in ("quote", "provide_info"):
         calls.append(_call("update_customer_profile", {"budget": reading.amounts[0]}))
     when = reading.when.isoformat() if reading.when else None
+    if intent == "schedule" and reading.bare_time and earlier and earlier[-1].intent == "callback":
+        intent = "callback"  # "¿Me pueden llamar?" … "Mañana a las 4": the time of that call
     if intent == "complaint":
-        # The customer's words go to the team (stored), never back into a reply.
+        # What the call said may answer it (a refund's timing); the words go to the team.
+        calls.append(_call("recall_conversations", {"query": text}))
         calls.append(
             _call(
                 "update_next_action",
                 {"description": f"Revisar queja: {text[:160]}", "priority": "high"},
             )
         )
+    elif intent == "accept":
+        calls.append(
+            _call(
+                "update_next_action",
+                {"description": f"El cliente aceptó; contratar/activar: {text[:160]}"},
+            )
+        )
+        calls.append(_call("get_customer_context", {}))
     elif intent == "callback" and when:
         calls.append(
             _call("schedule_callback", {"when": when, "reason": "El cliente pidió que lo llamen"})
@@ -86,13 +100,17 @@ def first_step(reading: Reading, text: str, earlier: Sequence[Reading]) -> list[
         if _CALL_MENTION.search(fold(text)):
             args["channel"] = "call"
         calls.append(_call("recall_conversations", args))
+        questions = [q.strip() for q in re.findall(r"[^?¿]+\?", text) if len(q.strip()) > 8]
+        if len(questions) >= 2:
+            # Two questions, two searches: the last one may be about another part of the call.
+            calls.append(_call("recall_conversations", {**args, "query": questions[-1]}))
         if intent == "recall":
             calls.append(_call("get_customer_context", {}))
     return calls
 
 
 def second_step(
-    reading: Reading, results: Results, channel: str, language: str
+    reading: Reading, results: Results, channel: str, language: str, text: str = ""
 ) -> list[dict[str, Any]]:
     """One more action that depends on what step one's tools returned (may be none)."""
     context = (results.get("get_customer_context") or [{}])[0]
@@ -110,7 +128,12 @@ def second_step(
             return [
                 _call(
                     "update_next_action",
-                    {"action_id": target["id"], "description": target["description"], "due": when},
+                    {
+                        "action_id": target["id"],
+                        # What the customer asked stays with it ("mover la visita técnica").
+                        "description": f"{target['description']} — reprogramada: {text[:120]}",
+                        "due": when,
+                    },
                 )
             ]
         return [

@@ -56,9 +56,6 @@ _MONTHS = {
     "december": 12,
 }
 _WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b")
-_TARGET = re.compile(
-    r"\b(para el|para|al|a el|hasta el|to|until|for|on)\s+(" + "|".join(_WEEKDAYS) + r")\b"
-)
 _TIME = re.compile(
     r"\b(?:a las|a la|at|las|@)\s*(\d{1,2})(?::(\d{2}))?\s*"
     r"(am|pm|a\.m\.|p\.m\.|de la manana|de la tarde|de la noche|hrs|h)?\b"
@@ -94,11 +91,10 @@ def _day(folded: str, now: datetime) -> datetime | None:
         return now + timedelta(days=1)
     if re.search(r"\b(hoy|today|esta tarde|this afternoon|tonight|esta noche)\b", folded):
         return now
-    weekday_match = _TARGET.search(folded)
-    name = weekday_match.group(2) if weekday_match else None
-    if name is None:
-        found = _WEEKDAY.findall(folded)
-        name = found[-1] if found else None
+    # The last weekday named is the one meant: "no puedo el sábado, ¿lo pasamos para el lunes?",
+    # "cambiar la cita del jueves para el viernes", "Friday is bad; can we move it to Monday?".
+    found = _WEEKDAY.findall(folded)
+    name = found[-1] if found else None
     if name is not None:
         if re.search(r"\b(proxima semana|semana que viene|next week)\b", folded):
             # That weekday of next calendar week (weeks start on Monday).
@@ -131,7 +127,11 @@ def parse_when(folded: str, now: datetime | None = None) -> datetime | None:
     if hours:
         return (now + timedelta(hours=int(hours.group(1)))).replace(second=0, microsecond=0)
     day = _day(folded, now)
-    time_match = _TIME.search(folded)
+    # The time that goes with the last weekday named, when one follows it ("el viernes a las 5
+    # no puedo; mejor el sábado a las 10"); otherwise the first time in the text.
+    weekdays = list(_WEEKDAY.finditer(folded))
+    after = _TIME.search(folded, weekdays[-1].end()) if weekdays else None
+    time_match = after or _TIME.search(folded)
     part = _PART_OF_DAY.search(folded)
     if day is None and time_match is None and part is None:
         return None

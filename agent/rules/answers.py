@@ -1,0 +1,348 @@
+"""Finding the answer to a customer's question in recalled conversation chunks.
+
+A question has content words ("garantía", "inversor") and asks for a kind of fact: a time, a
+day, an amount. A chunk answers it when most of both are there: the content words (compared on
+their first five letters, so "cuesta" meets "costaba") and a fact of the kind asked for (a
+weekday for "¿qué días?", a figure for "¿cuánto?"). The answer is the line that holds them, as
+who said what; the customer's own words when they ask what they told us, ours when they ask
+what we told them; a second line when the question asks two things the first line lacks.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agent.rules.intents import fold
+
+MIN_COVERAGE = 0.6
+MIN_SIMILARITY = 0.6
+# Cross-lingual USE similarity of a right answer is often only ~0.3 (English question,
+# Spanish call).
+EXPLICIT_SIMILARITY = 0.28
+
+# Words that say how a question is asked, not what it is about.
+_QUERY_NOISE = {
+    "recue",
+    "acuer",
+    "dije",
+    "dijis",
+    "dijim",
+    "dijo",
+    "dijer",
+    "diero",
+    "dieron",
+    "hablam",
+    "habla",
+    "habia",
+    "llama",
+    "cual",
+    "cuale",
+    "donde",
+    "podia",
+    "podem",
+    "puedo",
+    "puede",
+    "quier",
+    "tengo",
+    "tiene",
+    "tenia",
+    "tenga",
+    "seria",
+    "estar",
+    "esta",
+    "este",
+    "esto",
+    "para",
+    "sobre",
+    "favor",
+    "hola",
+    "buena",
+    "pregu",
+    "entonces",
+    "enton",
+    "eran",
+    "fueron",
+    "ofrec",
+    "comen",
+    "menci",
+    "quedo",
+    "queda",
+    "final",
+    "exact",
+    "ustedes",
+    "usted",
+    "beno",
+    "bueno",
+    "listo",
+    "perfe",
+    "porfa",
+    "again",
+    "remin",
+    "told",
+    "talke",
+    "call",
+    "discu",
+    "what",
+    "which",
+    "about",
+    "could",
+    "would",
+    "tell",
+    "pleas",
+    "give",
+    "gave",
+    "said",
+    "that",
+    "this",
+    "there",
+    "were",
+    "does",
+    "have",
+    "with",
+    "from",
+    "your",
+    "mention",
+    "menti",
+    "you'r",
+    "they",
+    "them",
+    "when",
+    "where",
+    "much",
+    "many",
+    "long",
+    "also",
+    "verda",
+    "cierto",
+    "cierta",
+    "ciert",
+    "nuevo",
+    "recor",
+    "decir",
+    "dime",
+    "digame",
+    "confi",
+    "mamá",
+    "pasa",
+    "sigue",
+    "otra",
+    "otro",
+    "cosa",
+    "algo",
+}
+# Forms of one word whose first five letters differ: read as one term.
+_SAME_TERM = {
+    "cuest": "costo",
+    "costa": "costo",
+    "costo": "costo",
+    "cost": "costo",
+    "empie": "empez",
+    "valia": "valor",
+    "valen": "valor",
+    "vale": "valor",
+    "month": "mes",
+    "meses": "mes",
+    "mensu": "mes",
+    "devue": "reemb",
+    "devol": "reemb",
+    "years": "año",
+    "anos": "año",
+    "year": "año",
+    "warra": "garan",
+}
+# Kinds of fact a question asks for, and how a line shows one.
+_KINDS = {
+    "time": (
+        re.compile(r"\b(hora|horas|horario|a que hora|what time|hours)\b"),
+        re.compile(
+            r"\b\d{1,2}(:\d{2})?\s*(am|pm|a\.\s?m|p\.\s?m|de la (manana|tarde|noche))"
+            r"|\b(a las|a la|at|from) \d{1,2}(:\d{2})?\b|\b\d{1,2}:\d{2}\b|\bmediodia\b|\bnoon\b"
+        ),
+    ),
+    "day": (
+        re.compile(
+            r"\b(que dias?|cuando|para cuando|fecha|what day|which day|when|que fecha|dias)\b"
+        ),
+        re.compile(
+            r"\b(lunes|martes|miercoles|jueves|viernes|sabados?|domingos?|manana|hoy|enero"
+            r"|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre"
+            r"|diciembre|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow"
+            r"|today|semana|week)\b|\b\d{1,2} de [a-z]+\b"
+        ),
+    ),
+    "duration": (
+        re.compile(r"\b(cuanto tiempo|cuantos (dias|meses|anos|semanas)|how long)\b"),
+        re.compile(
+            r"\b(\d+|un[oa]?|dos|tres|cuatro|cinco|seis|siete|ocho|diez|doce|quince|treinta)"
+            r" (dias|horas|semanas|meses|anos|days|hours|weeks|months|years)\b"
+        ),
+    ),
+    "amount": (
+        re.compile(
+            r"\b(cuant[oa]s?|precio|costo|cuesta|costaba|valor|vale|valia|numero|how much"
+            r"|how many|price|cost|number|total|descuento|discount|deducible)\b"
+        ),
+        re.compile(
+            r"\d|\b(dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|quince"
+            r"|veinte|treinta|cuarenta|cincuenta|cien|mil|millon\w*|gratis|one|two|three|four"
+            r"|five|six|seven|eight|nine|ten|twelve|free)\b"
+        ),
+    ),
+}
+_KIND_WORDS = re.compile(
+    r"\b(horas?|horario|dias?|fecha|cuando|cuant[oa]s?|precio|costo|cuesta|costaba|valor"
+    r"|numero|price|cost|number|time|hours|when|date|day)\b"
+)
+_VOCATIVE = re.compile(r"^\W*((hola|buenas|buenos dias|hi|hello)\W+)?[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+\s*,")
+_SPEAKER = re.compile(r"^(Cliente|Customer|Agente|Agent|Asesor|Advisor|Sistema|System):\s*")
+_CUSTOMER_LABELS = ("Cliente", "Customer")
+# "What did you / she / they tell me": the answer is in what we said.
+TOLD_ME = re.compile(
+    r"\bme (dijo|dijiste|dijeron|comento|comentaste|comentaron|ofrecio|ofreciste|ofrecieron|"
+    r"prometio|prometiste|prometieron|explico|explicaste|explicaron|confirmo|confirmaron|dieron"
+    r"|dio|diste)\b|\byou (told|promised|offered|gave)\b|\b(he|she|they) (said|told|promised"
+    r"|offered)\b"
+)
+# "What did I tell you": the answer is in the customer's own words.
+I_SAID = re.compile(
+    r"\b(te|le|les) (di|dije|comente|conte|mencione|pase)\b|\b(que|cuales|cual) (datos|dato)\b"
+    r"|\b(did|have) i (give|tell|say|mention|send)\b|\bi (gave|told|said|mentioned)\b"
+)
+
+
+class Question:
+    """The content terms of a question and the kinds of fact it asks for."""
+
+    def __init__(self, text: str):
+        text = _VOCATIVE.sub(" ", text)
+        folded = fold(text)
+        self.kinds = {k for k, (asks, _) in _KINDS.items() if asks.search(folded)}
+        content = _KIND_WORDS.sub(" ", folded) if self.kinds else folded
+        self.terms = terms(content)
+        self.ours = bool(TOLD_ME.search(folded))
+        self.theirs = bool(I_SAID.search(folded)) and not self.ours
+
+    def matched(self, text: str) -> tuple[set[str], set[str]]:
+        plain = fold(_unlabelled(text))
+        found_terms = self.terms & terms(plain)
+        found_kinds = {k for k in self.kinds if _KINDS[k][1].search(plain)}
+        return found_terms, found_kinds
+
+    def coverage(self, text: str) -> float:
+        found_terms, found_kinds = self.matched(text)
+        if self.terms and not found_terms:
+            return 0.0
+        total = len(self.terms) + len(self.kinds)
+        return (len(found_terms) + len(found_kinds)) / total if total else 0.0
+
+
+def terms(text: str) -> set[str]:
+    words = re.findall(r"\w+", fold(text))
+    found = set()
+    for w in words:
+        if len(w) < 4:
+            continue
+        stem = _SAME_TERM.get(w[:5], _SAME_TERM.get(w, w[:5]))
+        if stem not in _QUERY_NOISE and w not in _QUERY_NOISE:
+            found.add(stem)
+    return found
+
+
+def _unlabelled(text: str) -> str:
+    return "\n".join(_SPEAKER.sub("", ln) for ln in text.splitlines())
+
+
+def relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dict[str, Any]]:
+    """Hits that answer the query: most of its terms and kinds are there, or the meaning is
+    close. `explicit`: the customer refers to an earlier conversation, so a closer-than-usual
+    semantic match (also across languages) is accepted."""
+    question = Question(query)
+    min_similarity = EXPLICIT_SIMILARITY if explicit else MIN_SIMILARITY
+    kept = []
+    for h in hits:
+        found_terms, _ = question.matched(h["text"])
+        coverage = question.coverage(h["text"])
+        # Two or more of its words together also point at the place, whatever else it says.
+        lexical = coverage >= MIN_COVERAGE or (len(found_terms) >= 2 and coverage >= 0.4)
+        if lexical or (h.get("similarity") or 0) >= min_similarity:
+            kept.append(h)
+    return kept
+
+
+def is_customer(line: str) -> bool:
+    match = _SPEAKER.match(line)
+    return match is not None and match.group(1) in _CUSTOMER_LABELS
+
+
+def _score(question: Question, line: str) -> float:
+    found_terms, found_kinds = question.matched(line)
+    return len(found_terms) + len(found_kinds)
+
+
+def _lines(hits: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
+    """(hit rank, line index, line) of every line of the hits."""
+    return [
+        (rank, i, ln.strip())
+        for rank, h in enumerate(hits)
+        for i, ln in enumerate(h["text"].splitlines())
+        if ln.strip()
+    ]
+
+
+def answer(
+    hits: list[dict[str, Any]], query: str, others: list[dict[str, Any]] | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """The hit that best answers the query and the line(s) of it (or of another relevant hit)
+    that hold the answer, speaker labels kept."""
+    question = Question(query)
+    lines = _lines(hits)
+
+    def preference(item: tuple[int, int, str]) -> tuple[float, ...]:
+        rank, i, line = item
+        score = _score(question, line)
+        mine = is_customer(line)
+        speaker = 1.5 if (question.ours and not mine) or (question.theirs and mine) else 0.0
+        asked = "?" in line and not question.theirs
+        return (score + (speaker if score else 0) - (0.4 if asked and score else 0), -rank, -i)
+
+    best = max(lines, key=preference)
+    rank, i, line = best
+    chunk = [ln.strip() for ln in hits[rank]["text"].splitlines() if ln.strip()]
+    j = chunk.index(line) if line in chunk else 0
+    own_words = question.theirs and is_customer(line)
+    if (
+        "?" in line
+        and not own_words
+        and j + 1 < len(chunk)
+        and is_customer(chunk[j + 1]) != is_customer(line)
+    ):
+        line = chunk[j + 1]  # a question: the fact is in the other speaker's answer
+    chosen = [line]
+    found_terms, found_kinds = question.matched(line)
+    missing_terms = question.terms - found_terms
+    missing_kinds = question.kinds - found_kinds
+    if missing_terms:
+
+        def gain(item: tuple[int, int, str]) -> tuple[int, int, int]:
+            t, k = question.matched(item[2])
+            return (len(t & missing_terms), len(k & missing_kinds), -item[0])
+
+        extra = max(lines + _lines(others or []), key=gain)
+        t, _ = question.matched(extra[2])
+        if t & missing_terms and extra[2] not in chosen and "?" not in extra[2]:
+            chosen.append(extra[2])
+    return hits[rank], chosen
+
+
+def attributed(lines: list[str], language: str) -> str:
+    """Lines as who said what: «…» after "te dijimos" / "tú dijiste"."""
+    parts = []
+    for line in lines:
+        said = _SPEAKER.sub("", line)
+        if is_customer(line):
+            parts.append(f"you said «{said}»" if language == "en" else f"tú dijiste «{said}»")
+        else:
+            parts.append(f"we told you «{said}»" if language == "en" else f"te dijimos «{said}»")
+    joiner = " and " if language == "en" else " y "
+    return joiner.join(parts)
