@@ -110,6 +110,11 @@ async def _open_interaction(
     return int(row["id"])
 
 
+def restates_call(meta: dict[str, Any] | None) -> bool:
+    """Whether a message is the automated post-call follow-up (it restates a stored call)."""
+    return bool((meta or {}).get("followup_for"))
+
+
 async def save_message(
     memory: Memory,
     customer_id: int,
@@ -142,7 +147,7 @@ async def save_message(
                 return Message.from_row(existing), False
         previous = await (
             await conn.execute(
-                """SELECT id, role, text FROM messages
+                """SELECT id, role, text, meta ? 'followup_for' AS restates_call FROM messages
                    WHERE customer_id = %s AND channel = %s AND text <> ''
                    ORDER BY created_at DESC, id DESC LIMIT 1""",
                 (customer_id, channel),
@@ -150,12 +155,18 @@ async def save_message(
         ).fetchone()
 
     clean_text = (text or "").replace("\x00", "").strip()  # PostgreSQL text has no NUL
+    # The post-call follow-up only restates its call (summary, pending questions, agreed
+    # steps), and the call is indexed from its own transcript: indexing the restatement too
+    # made it the top hit for most questions about the call, pushing out the transcript turns
+    # that hold the answer (and it is a model's summary, not what was said). So it is not
+    # indexed, nor joined to the reply after it; the context tool still lists what it states.
     window: list[ChunkTurn] = []
-    if previous is not None:
+    if previous is not None and not previous["restates_call"]:
         window.append(ChunkTurn(0, previous["role"], previous["text"], previous["id"]))
     if clean_text:
         window.append(ChunkTurn(1, role, clean_text))
-    chunk = window_chunks(window, language or memory.default_language)[0] if clean_text else None
+    indexed = bool(clean_text) and not restates_call(meta)
+    chunk = window_chunks(window, language or memory.default_language)[0] if indexed else None
     vectors = await memory.embeddings.aembed_documents([chunk.text]) if chunk else []
 
     async with memory.pool.connection() as conn, conn.transaction():

@@ -74,6 +74,7 @@ docs AS (
     FROM memory_chunks
     WHERE customer_id = %(customer)s AND embedding_model = %(model)s
       AND (%(channel)s::text IS NULL OR channel = %(channel)s)
+      AND (%(before)s::timestamptz IS NULL OR occurred_at < %(before)s::timestamptz)
 ),
 corpus AS (
     SELECT count(*)::float8 AS n, greatest(avg(token_count), 1)::float8 AS avgdl FROM docs
@@ -85,6 +86,7 @@ matching AS (
     FROM memory_chunks
     WHERE %(use_text)s AND customer_id = %(customer)s AND embedding_model = %(model)s
       AND (%(channel)s::text IS NULL OR channel = %(channel)s)
+      AND (%(before)s::timestamptz IS NULL OR occurred_at < %(before)s::timestamptz)
       AND tsv @@ (SELECT string_agg(
                       '''' || replace(replace(term, '\', '\\'), '''', '''''') || '''',
                       ' | ')::tsquery
@@ -148,11 +150,15 @@ async def recall(
     channel: str | None = None,
     *,
     mode: Mode = "hybrid",
+    before: datetime | None = None,
 ) -> list[RecallHit]:
     """The `k` chunks of this customer's conversations most relevant to `query`.
 
     Only this customer's chunks are ever searched (the filter is in SQL). `channel` limits the
-    search to `call`, `whatsapp`, … `mode` isolates one side, for measurement.
+    search to `call`, `whatsapp`, … `mode` isolates one side, for measurement. `before` leaves
+    out chunks from that moment on — the agent passes its turn's start, so the customer's own
+    message (already stored and indexed) is neither a result nor the best keyword match that
+    the others are cut against, and the corpus statistics are those of what came before.
     """
     query = (query or "").replace("\x00", "").strip()  # PostgreSQL text has no NUL
     if not query or k <= 0:
@@ -168,6 +174,7 @@ async def recall(
         "customer": customer_id,
         "model": memory.embeddings.model_name,
         "channel": channel,
+        "before": before,
         "folded": fold_accents(query),
         "vector": "[" + ",".join(f"{x:.6g}" for x in vector) + "]",
         "use_text": use_text,

@@ -108,9 +108,16 @@ def local_time(value: datetime | None, deps: ToolDeps) -> datetime | None:
 async def recall_conversations(deps: ToolDeps, args: RecallArgs) -> dict[str, Any]:
     """Search this customer's past calls and messages for what was said. Use it before
     answering about anything discussed earlier."""
-    hits = await recall(deps.memory, deps.customer_id, args.query, k=6, channel=args.channel)
-    if deps.turn_started_at is not None:
-        hits = [h for h in hits if h.occurred_at < deps.turn_started_at]
+    # Only what was said before this turn, bounded in SQL: the message being answered is
+    # already indexed and would otherwise take a place and set the keyword cutoff.
+    hits = await recall(
+        deps.memory,
+        deps.customer_id,
+        args.query,
+        k=6,
+        channel=args.channel,
+        before=deps.turn_started_at,
+    )
     return {
         "results": [
             {

@@ -161,3 +161,23 @@ async def test_a_message_with_nul_characters_is_stored_without_them(memory, cust
     message = await inbound(memory, customer, "Hola\x00 Sofía")
 
     assert message.text == "Hola Sofía"
+
+
+async def test_the_post_call_follow_up_is_not_indexed_nor_joined_to_the_reply(memory, customer):
+    """It only restates its call, whose own turns are indexed (and are the better evidence)."""
+    await whatsapp(
+        memory,
+        customer,
+        "Hablamos de: paneles solares por 18.500.000 pesos. Lo acordado: visita el sábado.",
+        outbound=True,
+        meta={"followup_for": "conv_1"},
+    )
+    reply = await inbound(memory, customer, "Perfecto, el sábado los espero")
+
+    async with memory.pool.connection() as conn:
+        rows = await (
+            await conn.execute("SELECT text, first_message_id, last_message_id FROM memory_chunks")
+        ).fetchall()
+    assert len(rows) == 1
+    assert rows[0]["first_message_id"] == rows[0]["last_message_id"] == reply.id
+    assert "Hablamos de" not in rows[0]["text"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from memory import recall, save_call
+from memory import recall, save_call, save_message
 from tests.memory.conftest import make_call
 
 ODD_QUERIES = [
@@ -60,3 +62,24 @@ async def test_exact_tokens_are_found_by_the_keyword_side(memory, customer_id, q
 
 async def test_an_empty_query_recalls_nothing(memory, customer_id):
     assert await recall(memory, customer_id, "   ", k=3) == []
+
+
+async def test_before_leaves_out_later_chunks_in_sql(memory, customer_id):
+    """The agent's own turn (already indexed) must not take a place or set the keyword cutoff."""
+    message, _ = await save_message(
+        memory,
+        customer_id,
+        channel="whatsapp",
+        direction="inbound",
+        role="customer",
+        text="¿A qué correo me envían la cotización?",
+    )
+    everything = await recall(memory, customer_id, "correo cotización", k=5)
+    assert any(h.channel == "whatsapp" for h in everything)
+    earlier = await recall(memory, customer_id, "correo cotización", k=5, before=message.created_at)
+    assert earlier and all(h.channel == "call" for h in earlier)
+    assert all(h.occurred_at < message.created_at for h in earlier)
+    nothing = await recall(
+        memory, customer_id, "correo cotización", k=5, before=datetime(2000, 1, 1, tzinfo=UTC)
+    )
+    assert nothing == []
