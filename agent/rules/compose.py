@@ -105,9 +105,13 @@ def compose_reply(
         elif created.get("due"):
             parts.append(message("scheduled", lang, when=when(created["due"])))
     for outcome in results.get("update_customer_profile", []):
-        email = (outcome.get("profile") or {}).get("email")
-        if email and reading.emails:
-            parts.append(message("email_saved", lang, email=email))
+        profile = outcome.get("profile") or {}
+        if profile.get("email") and reading.emails:
+            parts.append(message("email_saved", lang, email=profile["email"]))
+        if profile.get("calls") == "declined" and reading.declines_calls:
+            parts.append(message("calls_declined", lang))
+    if reading.intent == "no_calls":
+        return " ".join(parts) or message("calls_declined", lang)
     if reading.intent == "send_whatsapp":
         # Already on WhatsApp (or in the console): the recap is the answer itself.
         return recap(context, lang) or message("no_context", lang)

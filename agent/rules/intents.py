@@ -173,6 +173,13 @@ _RESCHEDULE = re.compile(
     r"|mover|cambiar))\b"
 )
 # A question about something that exists (an appointment, a detail), not a request to book.
+# "No me llamen más, escríbanme por aquí": about phone calls, not an opt-out of WhatsApp.
+# ("No me llamaron" is a complaint: only the present/subjunctive forms are a request.)
+_DECLINES_CALLS = re.compile(
+    r"\bno (me|nos) (vuelva[ns]? a )?(llam(e|en|es|ar)|llamarme|llamarnos|timbr\w+)\b"
+    r"|\bdej\w* de llamar(me|nos)?\b|\bsin llamadas\b|\bno (quiero|deseo) (mas )?llamadas\b"
+    r"|\b(stop|quit|don'?t|do not|never) (call|phon|ring)\w* (me|us)\b|\bno (more )?calls\b"
+)
 _ASKS_EXISTING = re.compile(
     r"(\b(a que hora|que dias?|que colores?|para (que dia|cuando)|cuando|hasta que hora|como se"
     r" llama\w*|que (tengo|hay) que|me confirman?|sigue en pie|what time|which day|when is"
@@ -236,6 +243,7 @@ class Reading:
     other_party: bool = False  # asks to act on another number/customer, or to drop the rules
     reschedule: bool = False
     bare_time: bool = False  # only a day or time ("mañana a las 4"): read with the last message
+    declines_calls: bool = False  # "no me llamen más": no phone calls; WhatsApp goes on
 
 
 def classify(text: str, now: datetime | None = None, index: IntentIndex | None = None) -> Reading:
@@ -278,6 +286,9 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         intent = "recall"  # "¿cuánto me dijo que costaba?": what was said, not a new quote
     if intent == "accept" and re.match(r"\W*(y |and )?(si|if)\b", folded):
         intent = "quote" if _COMPILED_QUOTE.search(folded) else "recall"  # "si lo tomamos…, ¿?"
+    declines_calls = bool(_DECLINES_CALLS.search(folded))
+    if declines_calls and intent in ("unknown", "callback", "schedule", "thanks", "bye", "recall"):
+        intent = "no_calls"
     # A number on its own ("mi número es …") is the customer's; sending to one is not allowed.
     other = bool(_OTHER_PARTY.search(folded) or _THIRD_PARTY.search(folded)) or bool(
         phones and _SEND_VERB.search(folded)
@@ -291,6 +302,7 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         other_party=other,
         reschedule=intent == "schedule" and bool(_RESCHEDULE.search(folded)),
         bare_time=fallback,
+        declines_calls=declines_calls,
     )
 
 

@@ -33,12 +33,17 @@ def first_step(reading: Reading, text: str, earlier: Sequence[Reading]) -> list[
     """The tool calls for a customer message (may be none). `earlier`: the previous customer
     messages of the thread, most recent last (repeated frustration escalates)."""
     intent = reading.intent
+    # "No me llamen más" is recorded whatever else the message does (even when it escalates).
+    declines = (
+        [_call("update_customer_profile", {"calls": "declined"})] if reading.declines_calls else []
+    )
     if intent == "human":
         return [
             _call(
                 "escalate_to_human",
                 {"reason": "El cliente pidió hablar con una persona", "priority": "normal"},
-            )
+            ),
+            *declines,
         ]
     frustrated = sum(r.intent in ("complaint", "anger") for r in earlier[-3:])
     if intent == "anger" or (intent == "complaint" and frustrated >= 1):
@@ -46,11 +51,14 @@ def first_step(reading: Reading, text: str, earlier: Sequence[Reading]) -> list[
             _call(
                 "escalate_to_human",
                 {"reason": f"Cliente molesto: {text[:160]}", "priority": "high"},
-            )
+            ),
+            *declines,
         ]
     if reading.other_party:
         return []  # never act on other numbers or other customers; the reply says so
-    calls: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = list(declines)
+    if intent == "no_calls":
+        return calls
     if reading.emails:
         calls.append(_call("update_customer_profile", {"email": reading.emails[0]}))
     if reading.amounts and intent in ("quote", "provide_info"):

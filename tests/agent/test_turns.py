@@ -177,3 +177,20 @@ async def test_the_checkpointed_window_stays_bounded(agent, call_customer):
     said = [str(m.content) for m in state.values["messages"]]
     assert len(said) <= WINDOW
     assert any(t.endswith("? 11") for t in said) and not any(t.endswith("? 0") for t in said)
+
+
+async def test_no_more_calls_is_recorded_and_whatsapp_goes_on(agent, call_customer):
+    result = await run_turn(
+        agent,
+        call_customer.id,
+        "whatsapp",
+        "No me llamen más, por favor, que en el trabajo no puedo contestar. Escríbanme por aquí.",
+    )
+    assert tool_names(result) == ["update_customer_profile"]
+    assert "no te volveremos a llamar" in (result.reply or "")
+    customer = await get_customer(agent.memory, call_customer.id)
+    assert customer.profile["calls"] == "declined" and not customer.opted_out
+    later = await run_turn(
+        agent, call_customer.id, "whatsapp", "¿Cuánto te dije que podíamos pagar?"
+    )
+    assert "500 mil" in (later.reply or "")  # still answered on WhatsApp
