@@ -79,6 +79,11 @@ async def get_or_create_customer(
     memory: Memory, phone: str, *, name: str | None = None, language: str | None = None
 ) -> Customer:
     """The customer for `phone`, created if new (`InvalidPhone` for a bad number)."""
+    # Read first: on the voice path every live tool request looks its caller up, and an upsert
+    # would write (and lock) the row each time, so concurrent tools of one caller queued on it.
+    known = await find_customer_by_phone(memory, phone)
+    if known is not None and (name is None or known.name is not None):
+        return known
     async with memory.pool.connection() as conn:
         return await upsert_customer(
             conn,
