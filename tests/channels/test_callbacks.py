@@ -124,10 +124,6 @@ async def test_calls_submit_leaves_out_who_declined_calls_and_a_bad_line_writes_
 async def test_calls_submit_sends_recipients_with_variables_from_memory(
     twilio_settings, fake_elevenlabs, memory, tmp_path
 ):
-    import os
-    import subprocess
-    import sys
-
     from memory import CallRecord, CallTurn, save_call
 
     await save_call(
@@ -142,22 +138,7 @@ async def test_calls_submit_sends_recipients_with_variables_from_memory(
     )
     csv_file = tmp_path / "recipients.csv"
     csv_file.write_text("phone,name,plan\n+57 300 111 2233,Ana,premium\n3009998877,Luis,\n")
-    env = {
-        **os.environ,
-        "DATABASE_URL": memory.url,
-        "HILO_DATA_DIR": str(tmp_path),
-        "ELEVENLABS_API_KEY": "xi-test",
-        "ELEVENLABS_AGENT_ID": "agent_x",
-        "ELEVENLABS_PHONE_NUMBER_ID": "pn_x",
-        "ELEVENLABS_BASE_URL": fake_elevenlabs.base_url,
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "server.cli", "calls", "submit", str(csv_file)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _submit(csv_file, memory, fake_elevenlabs, tmp_path)
     assert result.returncode == 0, result.stderr
     [(kind, body)] = fake_elevenlabs.requests
     assert kind == "batch" and body["agent_id"] == "agent_x"
