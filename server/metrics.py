@@ -16,7 +16,13 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -127,18 +133,16 @@ def state_gauges(stats: OperationalStats) -> list[GaugeMetricFamily]:
     ]
 
 
-@router.get("/metrics", include_in_schema=True, response_class=Response)
+@router.get("/metrics", response_class=Response)
 async def metrics(services: Services = Depends(get_services)) -> Response:
     """Prometheus text format: request latencies, and the deployment's state from the database."""
     stats = await operational_stats(services.memory)
-    registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
         MultiProcessCollector(registry)
-        body = generate_latest(registry)
     else:
-        from prometheus_client import REGISTRY
-
-        body = generate_latest(REGISTRY)
+        registry = REGISTRY
+    body = generate_latest(registry)
     state = CollectorRegistry()
     state.register(_Snapshot(state_gauges(stats)))
     return Response(body + generate_latest(state), media_type=CONTENT_TYPE_LATEST)
