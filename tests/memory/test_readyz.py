@@ -6,49 +6,20 @@ The test stops and restarts a PostgreSQL of its own, so the session's server is 
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from config import Settings
-from memory.database import start_embedded_postgres
 from server.app import create_app
 from server.services import start_services
-
-
-class OwnPostgres:
-    """A PostgreSQL server of this test's own, which it may stop and start again."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.url = start_embedded_postgres(data_dir)
-        import pgserver  # after start_embedded_postgres, which prepares its runtime dir
-
-        self._server: Any = pgserver.get_server(data_dir / "postgres")  # the one just started
-
-    async def stop(self) -> None:
-        from pgserver._commands import pg_ctl
-
-        server = self._server
-        await asyncio.to_thread(
-            pg_ctl, ["-w", "stop"], pgdata=server.pgdata, user=server.system_user
-        )
-
-    async def start(self) -> None:
-        await asyncio.to_thread(self._server.ensure_postgres_running)
-
-    def close(self) -> None:
-        self._server.cleanup()  # stops it and forgets this process's handle
+from tests.pg_control import OwnPostgres
 
 
 @pytest.fixture
 def own_postgres() -> Iterator[OwnPostgres]:
-    # Not pytest's tmp_path: the server runs as the `pgserver` user, and pytest resets its
-    # base temp folder to 0700 whenever another pytest session starts on the machine.
-    postgres = OwnPostgres(Path(tempfile.mkdtemp(prefix="hilo-readyz-")))
+    postgres = OwnPostgres()
     yield postgres
     postgres.close()
 
