@@ -50,8 +50,10 @@ class OwnPostgres:
 
         PostgreSQL then resets every connection and runs crash recovery. Returns the pid.
         """
-        query = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' " \
+        query = (
+            "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' "
             "AND pid <> pg_backend_pid()"
+        )
         with psycopg.connect(self.url, autocommit=True) as conn:
             rows = conn.execute(query).fetchall()
         if not rows:
