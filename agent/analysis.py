@@ -35,6 +35,7 @@ from memory import (
     update_profile,
 )
 from memory.customers import PROFILE_FIELDS
+from memory.dates import in_range
 
 log = logging.getLogger(__name__)
 Sentiment = Literal["positive", "neutral", "negative"]
@@ -201,4 +202,5 @@ async def analyze_and_store_call(
 
 
 def _future_or_none(due: datetime | None, start: datetime) -> datetime | None:
-    return due if due is None or due >= start else None
+    """A step's due date if it is after the call and in the stored range (else undated)."""
+    return due if due is not None and due >= start and in_range(due) else None

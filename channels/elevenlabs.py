@@ -15,9 +15,11 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from memory import CallRecord, CallTurn
+from memory import CallRecord, CallTurn, InvalidDate
+from memory.dates import check_moment
 
 TOLERANCE_SECS = 30 * 60
+MAX_CALL_SECS = 7 * 24 * 3600  # a turn's offset or a call's length beyond this is not a call
 
 
 class InvalidSignature(Exception):
@@ -55,14 +57,23 @@ def verify_elevenlabs_signature(
         raise InvalidSignature("signature does not match")
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object of the payload, or an empty one where the payload has something else."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def customer_phone(data: dict[str, Any]) -> str | None:
     """The customer's number: the telephony `external_number`, else the dynamic variables."""
-    phone_call = (data.get("metadata") or {}).get("phone_call") or {}
+    phone_call = _object(_object(data.get("metadata")).get("phone_call"))
     if phone_call.get("external_number"):
         return str(phone_call["external_number"])
-    variables = (data.get("conversation_initiation_client_data") or {}).get(
-        "dynamic_variables"
-    ) or {}
+    variables = _object(
+        _object(data.get("conversation_initiation_client_data")).get("dynamic_variables")
+    )
     direction = phone_call.get("direction")
     for key in (("system__called_number",) if direction == "outbound" else ()) + (
         "system__caller_id",
@@ -75,11 +86,15 @@ def customer_phone(data: dict[str, Any]) -> str | None:
 
 
 def call_record(payload: dict[str, Any]) -> CallRecord:
-    """A `post_call_transcription` webhook (or GET conversation answer) as a `CallRecord`."""
+    """A `post_call_transcription` webhook (or GET conversation answer) as a `CallRecord`.
+
+    `InvalidPayload` for what cannot be a call: no conversation id, no transcript list, a start
+    time outside the stored range (`memory.dates`), offsets or a length that are not seconds of
+    a call. Fields of the wrong JSON type that Hilo only reads are taken as absent."""
     data = payload.get("data", payload)
     if not isinstance(data, dict) or not data.get("conversation_id"):
         raise InvalidPayload("data.conversation_id is required")
-    metadata = data.get("metadata") or {}
+    metadata = _object(data.get("metadata"))
     transcript = data.get("transcript")
     if not isinstance(transcript, list):
         raise InvalidPayload("data.transcript must be a list")
@@ -87,31 +102,60 @@ def call_record(payload: dict[str, Any]) -> CallRecord:
     for item in transcript:
         if not isinstance(item, dict) or item.get("role") not in ("user", "agent"):
             continue
+        tool_calls = item.get("tool_calls")
         turns.append(
             CallTurn(
                 role="customer" if item["role"] == "user" else "agent",
-                text=item.get("message") or "",
-                time_in_call_secs=float(item.get("time_in_call_secs") or 0),
-                tool_calls=item.get("tool_calls") or [],
+                text=_text(item.get("message")) or "",
+                time_in_call_secs=_seconds(item.get("time_in_call_secs"), "time_in_call_secs"),
+                tool_calls=tool_calls if isinstance(tool_calls, list) else [],
             )
         )
-    analysis = data.get("analysis") or {}
-    variables = (data.get("conversation_initiation_client_data") or {}).get(
-        "dynamic_variables"
-    ) or {}
-    start = metadata.get("start_time_unix_secs")
+    analysis = _object(data.get("analysis"))
+    variables = _object(
+        _object(data.get("conversation_initiation_client_data")).get("dynamic_variables")
+    )
+    duration = metadata.get("call_duration_secs")
+    direction = _object(metadata.get("phone_call")).get("direction")
     return CallRecord(
         conversation_id=str(data["conversation_id"]),
         phone=customer_phone(data),
         turns=turns,
-        started_at=datetime.fromtimestamp(int(start), UTC) if start else datetime.now(UTC),
-        customer_name=variables.get("customer_name") or variables.get("name"),
+        started_at=_started_at(metadata.get("start_time_unix_secs")),
+        customer_name=_text(variables.get("customer_name")) or _text(variables.get("name")),
         language=metadata.get("main_language")
         if metadata.get("main_language") in ("es", "en")
         else None,
-        direction=((metadata.get("phone_call") or {}).get("direction") or None),
-        duration_secs=metadata.get("call_duration_secs"),
-        status=str(data.get("status") or "done"),
-        summary=analysis.get("transcript_summary") or None,
+        direction=direction if direction in ("inbound", "outbound") else None,
+        duration_secs=None if duration is None else int(_seconds(duration, "call_duration_secs")),
+        status=str(data.get("status") or "done")[:50],
+        summary=_text(analysis.get("transcript_summary")),
         analysis={"elevenlabs": analysis},
     )
+
+
+def _seconds(value: Any, field: str) -> float:
+    """A number of seconds within a call (0 when absent); `InvalidPayload` otherwise."""
+    if value is None or value == "":
+        return 0.0
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise InvalidPayload(f"{field} is not a number of seconds") from None
+    if not 0 <= seconds <= MAX_CALL_SECS:  # also refuses NaN
+        raise InvalidPayload(f"{field} {value!r} is not within a call")
+    return seconds
+
+
+def _started_at(value: Any) -> datetime:
+    """`metadata.start_time_unix_secs` as a moment in the stored range (now when absent)."""
+    if value is None or value == "" or value == 0:  # absent (0: never set)
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromtimestamp(float(value), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise InvalidPayload("metadata.start_time_unix_secs is not a Unix time") from None
+    try:
+        return check_moment(moment, "metadata.start_time_unix_secs")
+    except InvalidDate as exc:
+        raise InvalidPayload(str(exc)) from None

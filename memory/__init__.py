@@ -5,6 +5,7 @@ recall, insights, next actions, escalations and raw webhook events. Everything t
 handle (pool + embeddings) made by `open_memory(settings)`.
 """
 
+import memory.dates  # noqa: F401  (registers the clamping timestamp loaders on import)
 from memory.actions import (
     Insight,
     NextAction,
@@ -14,6 +15,7 @@ from memory.actions import (
     list_insights,
     list_next_actions,
     resolve_insight,
+    schedule_call,
     update_next_action,
 )
 from memory.calls import CallRecord, CallTurn, SavedCall, record_call_analysis, save_call
@@ -27,7 +29,14 @@ from memory.customers import (
     set_opted_out,
     update_profile,
 )
-from memory.errors import DatabaseUnavailable, InvalidCall, InvalidPhone, UnknownCustomer
+from memory.errors import (
+    DatabaseUnavailable,
+    InvalidCall,
+    InvalidDate,
+    InvalidInput,
+    InvalidPhone,
+    UnknownCustomer,
+)
 from memory.escalations import (
     Escalation,
     assign_escalation,
@@ -59,6 +68,8 @@ __all__ = [
     "Escalation",
     "Insight",
     "InvalidCall",
+    "InvalidDate",
+    "InvalidInput",
     "InvalidEmail",
     "InvalidPhone",
     "Memory",
@@ -95,6 +106,7 @@ __all__ = [
     "resolve_insight",
     "save_call",
     "save_message",
+    "schedule_call",
     "set_language",
     "set_opted_out",
     "timeline",

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from psycopg import AsyncConnection
+
+from memory.dates import check_moment
+from memory.errors import InvalidInput
 from memory.store import Memory
 
 InsightKind = Literal["topic", "pending_question", "next_step", "objection"]
@@ -122,27 +126,90 @@ async def create_next_action(
 ) -> NextAction:
     description = " ".join((description or "").split())
     if not description:
-        raise ValueError("a next action needs a description")
+        raise InvalidInput("a next action needs a description")
     if priority not in PRIORITIES:
-        raise ValueError(f"priority must be one of {PRIORITIES}")
+        raise InvalidInput(f"priority must be one of {PRIORITIES}")
+    if due_at is not None:
+        check_moment(due_at, "due_at")
     async with memory.pool.connection() as conn:
-        row = await (
-            await conn.execute(
-                f"""INSERT INTO next_actions (customer_id, type, description, priority, due_at,
-                                              created_by, source_interaction_id, meta)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING {_ACTION_COLS}""",
-                (
-                    customer_id,
-                    type,
-                    description[:500],
-                    priority,
-                    due_at,
-                    created_by,
-                    source_interaction_id,
-                    json.dumps(meta or {}),
-                ),
-            )
-        ).fetchone()
+        return await _insert_action(
+            conn,
+            customer_id,
+            description,
+            type=type,
+            priority=priority,
+            due_at=due_at,
+            created_by=created_by,
+            source_interaction_id=source_interaction_id,
+            meta=meta,
+        )
+
+
+async def schedule_call(
+    memory: Memory,
+    customer_id: int,
+    description: str,
+    *,
+    due_at: datetime,
+    priority: Priority = "high",
+    created_by: str = "agent",
+) -> NextAction:
+    """A `call` next action, and the customer's consent to calls (profile `calls=allowed`):
+    asking for a call back overrides an earlier "no me llamen". One transaction, after the date
+    is checked: a refused date writes neither."""
+    description = " ".join((description or "").split())
+    if not description:
+        raise InvalidInput("a call back needs a reason")
+    check_moment(due_at, "when")
+    async with memory.pool.connection() as conn, conn.transaction():
+        await conn.execute(
+            """UPDATE customers SET profile = profile || '{"calls": "allowed"}'::jsonb,
+                      updated_at = now()
+               WHERE id = %s""",
+            (customer_id,),
+        )
+        return await _insert_action(
+            conn,
+            customer_id,
+            description,
+            type="call",
+            priority=priority,
+            due_at=due_at,
+            created_by=created_by,
+            source_interaction_id=None,
+            meta=None,
+        )
+
+
+async def _insert_action(
+    conn: AsyncConnection[Any],
+    customer_id: int,
+    description: str,
+    *,
+    type: str,
+    priority: str,
+    due_at: datetime | None,
+    created_by: str,
+    source_interaction_id: int | None,
+    meta: dict[str, Any] | None,
+) -> NextAction:
+    row = await (
+        await conn.execute(
+            f"""INSERT INTO next_actions (customer_id, type, description, priority, due_at,
+                                          created_by, source_interaction_id, meta)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING {_ACTION_COLS}""",
+            (
+                customer_id,
+                type,
+                description[:500],
+                priority,
+                due_at,
+                created_by,
+                source_interaction_id,
+                json.dumps(meta or {}),
+            ),
+        )
+    ).fetchone()
     assert row is not None
     return NextAction(**row)
 
@@ -159,9 +226,11 @@ async def update_next_action(
 ) -> NextAction | None:
     """Change one of the customer's next actions; None if it is not theirs (or does not exist)."""
     if status is not None and status not in ACTION_STATUSES:
-        raise ValueError(f"status must be one of {ACTION_STATUSES}")
+        raise InvalidInput(f"status must be one of {ACTION_STATUSES}")
     if priority is not None and priority not in PRIORITIES:
-        raise ValueError(f"priority must be one of {PRIORITIES}")
+        raise InvalidInput(f"priority must be one of {PRIORITIES}")
+    if due_at is not None:
+        check_moment(due_at, "due_at")
     async with memory.pool.connection() as conn:
         row = await (
             await conn.execute(

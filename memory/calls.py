@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from memory.chunks import ChunkTurn, insert_chunks, window_chunks
 from memory.customers import Customer, upsert_customer
+from memory.dates import check_moment
 from memory.errors import InvalidCall, InvalidPhone
 from memory.phones import normalize_phone
 from memory.store import Memory
@@ -81,11 +82,13 @@ async def save_call(memory: Memory, call: CallRecord) -> SavedCall:
     """Store a finished call once: customer, interaction, turns and embedded chunks.
 
     Raises `InvalidCall` (empty transcript, no or invalid phone; an invalid phone's
-    `InvalidPhone` is its `__cause__`) before writing anything.
+    `InvalidPhone` is its `__cause__`) or `InvalidDate` (a start outside the stored range)
+    before writing anything.
     """
     spoken = _validate(call, memory.default_region)
     language = call.language or memory.default_language
     started = call.started_at if call.started_at.tzinfo else call.started_at.replace(tzinfo=UTC)
+    check_moment(started, "started_at")
     chunk_turns = [ChunkTurn(seq=i, role=t.role, text=t.text) for i, t in spoken]
     chunks = window_chunks(chunk_turns, language)
     # Embed before the transaction: CPU work should not hold locks or a connection.

@@ -25,3 +25,11 @@ class InvalidCall(MemoryError_, ValueError):
 
 class DatabaseUnavailable(MemoryError_, RuntimeError):
     """The database cannot be reached or lacks something Hilo needs (such as pgvector)."""
+
+
+class InvalidInput(MemoryError_, ValueError):
+    """A value the memory store refuses to write (the web edge answers 422 with the message)."""
+
+
+class InvalidDate(InvalidInput):
+    """A moment without a UTC offset or outside the range Hilo stores (`memory.dates`)."""

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from config import Settings
+from memory import InvalidInput
 from server import handoff
 from server.auth import NotSignedIn, login_url
 from server.logging_setup import configure_logging
@@ -72,6 +73,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     @app.exception_handler(handoff.HandoffError)
     async def handoff_refused(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(InvalidInput)
+    async def invalid_input(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
 
     @app.exception_handler(NotSignedIn)
     async def sign_in_first(request: Request, exc: NotSignedIn) -> RedirectResponse:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from memory import (
     create_next_action,
@@ -17,9 +17,11 @@ from memory import (
     list_next_actions,
     open_escalation,
     recall,
+    schedule_call,
     update_next_action,
     update_profile,
 )
+from memory.dates import check_naive_moment
 from tools.ports import OptedOut, ToolDeps
 
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -66,6 +68,11 @@ class NextActionArgs(ToolArgs):
         "complete or reschedule; omit to create a new one.",
     )
 
+    @field_validator("due")
+    @classmethod
+    def _due_in_range(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else check_naive_moment(value, "due")
+
 
 class ProfileArgs(ToolArgs):
     product_interest: str | None = Field(None, max_length=200)
@@ -96,6 +103,11 @@ class CallbackArgs(ToolArgs):
         ..., description="When to call back (ISO 8601; without an offset: the business's time)."
     )
     reason: str = Field(..., min_length=1, max_length=300)
+
+    @field_validator("when")
+    @classmethod
+    def _when_in_range(cls, value: datetime) -> datetime:
+        return check_naive_moment(value, "when")
 
 
 def local_time(value: datetime | None, deps: ToolDeps) -> datetime | None:
@@ -235,14 +247,7 @@ async def schedule_callback(deps: ToolDeps, args: CallbackArgs) -> dict[str, Any
     if when < datetime.now(when.tzinfo):
         return {"error": f"{when.isoformat()} has already passed; ask for a future time"}
     # Asking for a call now overrides an earlier "no me llamen": the latest request wins.
-    await update_profile(deps.memory, deps.customer_id, {"calls": "allowed"})
-    action = await create_next_action(
-        deps.memory,
-        deps.customer_id,
-        f"Llamar: {args.reason}",
-        type="call",
-        due_at=when,
-        priority="high",
-        created_by="agent",
+    action = await schedule_call(
+        deps.memory, deps.customer_id, f"Llamar: {args.reason}", due_at=when
     )
     return {"scheduled": {"id": action.id, "when": when.isoformat()}}

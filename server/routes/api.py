@@ -51,12 +51,16 @@ class NextActionIn(BaseModel):
     description: str = Field(min_length=1, max_length=500)
     type: str = Field("follow_up", pattern=r"^[a-z_]{1,30}$")
     priority: Priority = "normal"
-    due_at: datetime | None = None
+    due_at: datetime | None = Field(
+        None, description="ISO 8601 with a UTC offset, between 2000 and 2099."
+    )
 
 
 class NextActionPatch(BaseModel):
     status: Literal["open", "in_progress", "done", "cancelled"] | None = None
-    due_at: datetime | None = Field(None, description="Reschedule (ISO 8601 with offset).")
+    due_at: datetime | None = Field(
+        None, description="Reschedule (ISO 8601 with a UTC offset, between 2000 and 2099)."
+    )
     priority: Priority | None = None
     description: str | None = Field(None, min_length=1, max_length=500)
 
@@ -183,8 +187,6 @@ async def change_action(
     body: NextActionPatch,
     services: Services = Depends(get_services),
 ) -> dict[str, Any]:
-    if body.due_at is not None and body.due_at.tzinfo is None:
-        raise HTTPException(422, "due_at needs a UTC offset, e.g. 2026-11-26T15:00:00-05:00")
     action = await update_next_action(
         services.memory,
         customer_id,

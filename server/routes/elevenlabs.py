@@ -10,7 +10,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from channels.elevenlabs import InvalidSignature, verify_elevenlabs_signature
+from channels.elevenlabs import (
+    InvalidPayload,
+    InvalidSignature,
+    call_record,
+    verify_elevenlabs_signature,
+)
 from memory import InvalidPhone, customer_context, get_or_create_customer
 from memory.events import record_event
 from server.deps import get_services
@@ -54,8 +59,11 @@ async def post_call(request: Request, services: Services = Depends(get_services)
     conversation_id = data.get("conversation_id")
     if not conversation_id:
         raise HTTPException(422, "data.conversation_id is required")
-    if event_type == "post_call_transcription" and not isinstance(data.get("transcript"), list):
-        raise HTTPException(422, "data.transcript must be a list")
+    if event_type == "post_call_transcription":
+        try:  # what the ingest job will read: refused here, not failed there
+            call_record(payload)
+        except InvalidPayload as exc:
+            raise HTTPException(422, str(exc)) from exc
     async with services.memory.pool.connection() as conn, conn.transaction():
         event_id = await record_event(
             conn, "elevenlabs", event_type, f"{event_type}:{conversation_id}", payload

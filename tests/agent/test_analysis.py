@@ -119,3 +119,12 @@ async def test_a_recall_question_after_the_call_is_answered_from_it(settings, me
         agent, saved.customer.id, "whatsapp", "¿Me recuerdas cuánta garantía tienen los paneles?"
     )
     assert "25 años" in (result.reply or "")
+
+
+async def test_a_promise_dated_past_the_stored_range_is_kept_undated(memory):
+    call = realistic_call()
+    call.started_at = call.started_at.replace(year=2099, month=12, day=31)
+    saved, analysis = await analysed(memory, call)
+    actions = await list_next_actions(memory, saved.customer.id)
+    assert len(actions) == len(analysis.next_steps) >= 2  # every promise kept …
+    assert all(a.due_at is None or a.due_at.year == 2099 for a in actions)  # … none past 2099
