@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 import prompts
+from agent.context import READ_CHARS
 from agent.prompt import spoken_now
 from agent.rules.calls import AgreedStep, CallReading, read_call
 from agent.rules.intents import fold
@@ -81,7 +83,7 @@ def analyze_with_rules(
     call: CallRecord, timezone: str = "America/Bogota"
 ) -> tuple[CallAnalysis, CallReading]:
     """The rules' analysis, and their reading (promises with due dates, the email)."""
-    reading = read_call(call, call.started_at.astimezone(ZoneInfo(timezone)))
+    reading = read_call(_as_read(call), call.started_at.astimezone(ZoneInfo(timezone)))
     summary = call.summary or _summary(call, reading)
     analysis = CallAnalysis(
         summary=summary,
@@ -94,6 +96,14 @@ def analyze_with_rules(
         budget=reading.budget,
     )
     return analysis, reading
+
+
+def _as_read(call: CallRecord) -> CallRecord:
+    """The call as the analysis reads it: each turn's first `READ_CHARS` characters (what the
+    agent reads of a message), so a runaway turn costs the rules and the LLM prompt little."""
+    if all(len(t.text) <= READ_CHARS for t in call.turns):
+        return call
+    return replace(call, turns=[replace(t, text=t.text[:READ_CHARS]) for t in call.turns])
 
 
 def _summary(call: CallRecord, reading: CallReading) -> str:
@@ -124,7 +134,7 @@ async def analyze_with_llm(
         platform=json.dumps(
             {k: platform[k] for k in _PLATFORM_KEYS if platform.get(k)}, ensure_ascii=False
         ),
-        transcript="\n".join(f"{t.role}: {t.text}" for t in call.turns if t.text),
+        transcript="\n".join(f"{t.role}: {t.text}" for t in _as_read(call).turns if t.text),
     )
     result = await model.with_structured_output(CallAnalysis).ainvoke(prompt)
     assert isinstance(result, CallAnalysis)

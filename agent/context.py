@@ -10,6 +10,12 @@ from dataclasses import dataclass
 
 from tools.ports import ToolDeps
 
+# What the agent reads of one message or call turn: its first 4,096 characters, WhatsApp's
+# limit for a text message on Meta's side. A longer one (pasted text, a hostile 64 KB body, a
+# runaway transcription) is stored whole, but the model, the rules, the intent embedding and
+# the call analysis see its beginning: their work, and an LLM's prompt, stay bounded.
+READ_CHARS = 4096
+
 
 @dataclass
 class TurnContext:

@@ -17,7 +17,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 import prompts
-from agent.context import TurnContext
+from agent.context import READ_CHARS, TurnContext
 from agent.graph import build_graph
 from agent.language import detect_language
 from agent.models import build_model
@@ -115,6 +115,7 @@ async def run_turn(
     started = time.perf_counter()
     memory = agent.memory
     customer = await get_customer(memory, customer_id)
+    stored, text = text, text[:READ_CHARS]
     language = (
         detect_language(text, default=customer.language) if text.strip() else customer.language
     )
@@ -129,7 +130,7 @@ async def run_turn(
             channel="console" if channel == "console" else "whatsapp",
             direction="inbound",
             role="customer",
-            text=text,
+            text=stored,
             external_id=external_id,
             media=media,
             language=language,

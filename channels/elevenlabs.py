@@ -45,7 +45,9 @@ def verify_elevenlabs_signature(
         raise InvalidSignature("missing ElevenLabs-Signature header")
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
     stamp, given = parts.get("t"), parts.get("v0")
-    if not stamp or not given or not stamp.isdigit():
+    # ASCII digits only ("²".isdigit() is true, int() refuses it), and few of them: a Unix time
+    # has 10; hundreds of digits would overflow the float comparison below.
+    if not stamp or not given or not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12:
         raise InvalidSignature("malformed ElevenLabs-Signature header")
     now = time.time() if now is None else now
     if abs(now - int(stamp)) > TOLERANCE_SECS:
@@ -53,7 +55,7 @@ def verify_elevenlabs_signature(
     expected = hmac.new(
         secret.encode(), stamp.encode() + b"." + raw_body, hashlib.sha256
     ).hexdigest()
-    if not hmac.compare_digest(expected, given):
+    if not hmac.compare_digest(expected.encode(), given.encode()):  # bytes: any header value
         raise InvalidSignature("signature does not match")
 
 

@@ -15,6 +15,7 @@ from memory.chunks import ChunkTurn, insert_chunks, window_chunks
 from memory.customers import Customer, upsert_customer
 from memory.dates import check_moment
 from memory.errors import InvalidCall, InvalidPhone
+from memory.messages import MAX_MESSAGE_CHARS
 from memory.phones import normalize_phone
 from memory.store import Memory
 
@@ -67,8 +68,11 @@ def _validate(call: CallRecord, default_region: str) -> list[tuple[int, CallTurn
         normalize_phone(call.phone, default_region)
     except InvalidPhone as exc:
         raise InvalidCall(f"call {call.conversation_id}: {exc}") from exc
-    # PostgreSQL text cannot hold NUL characters; a transcript is stored without them.
-    turns = [replace(t, text=(t.text or "").replace("\x00", "")) for t in call.turns]
+    # PostgreSQL text cannot hold NUL characters; a transcript is stored without them, and a
+    # turn longer than a message may be (a runaway transcription) is stored cut to that length.
+    turns = [
+        replace(t, text=(t.text or "").replace("\x00", "")[:MAX_MESSAGE_CHARS]) for t in call.turns
+    ]
     spoken = [(i, t) for i, t in enumerate(turns) if t.text.strip()]
     if not spoken:
         raise InvalidCall(f"call {call.conversation_id}: the transcript is empty")

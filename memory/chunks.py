@@ -20,6 +20,11 @@ from memory.store import Memory
 # better at recall@k only because each chunk carries more turns.
 WINDOW_TURNS = 3
 WINDOW_STRIDE = 2
+# What a chunk keeps of one turn: its first characters. A turn is a few sentences; a longer
+# one (a pasted document, a 64 KB WhatsApp message, a 1 MB transcript turn) is stored whole as
+# a message but indexed by its beginning, so a chunk stays a few KB: cheap to embed (USE's
+# tokenizer grows faster than linearly with length) and far below tsvector's 1 MB limit.
+CHUNK_TURN_CHARS = 1000
 
 ROLE_LABELS = {
     "es": {"customer": "Cliente", "agent": "Agente", "human": "Asesor", "system": "Sistema"},
@@ -57,7 +62,10 @@ class Chunk:
 
 def label_turn(turn: ChunkTurn, language: str) -> str:
     labels = ROLE_LABELS.get(language, ROLE_LABELS["es"])
-    return f"{labels.get(turn.role, turn.role)}: {turn.text.strip()}"
+    text = turn.text.strip()
+    if len(text) > CHUNK_TURN_CHARS:
+        text = text[:CHUNK_TURN_CHARS].rstrip() + "…"
+    return f"{labels.get(turn.role, turn.role)}: {text}"
 
 
 def window_chunks(turns: Sequence[ChunkTurn], language: str = "es") -> list[Chunk]:

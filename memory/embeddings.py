@@ -15,6 +15,14 @@ from typing import Any, Protocol
 
 from langchain_core.embeddings import Embeddings
 
+# The longest text embedded: its first characters. Hilo's chunks stay below it
+# (memory.chunks.CHUNK_TURN_CHARS) and tool queries are a sentence; it bounds what anything
+# else could ask of the model (USE's pure-Python tokenizer: ~10 ms per 1,000 characters of
+# prose, up to ~600 ms for 16,000 characters of one long word).
+MAX_EMBED_CHARS = 4000
+# Texts up to this long are embedded on the event loop (~1–6 ms); longer ones in a thread.
+INLINE_CHARS = 500
+
 
 class NamedEmbeddings(Protocol):
     """An `Embeddings` that knows its model name and output dimension."""
@@ -57,8 +65,8 @@ class LocalEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
-        # One message's chunk is ~1 ms of numpy: cheaper here than a thread hop (as below).
-        if len(texts) == 1 and self._lock.acquire(blocking=False):
+        # One short chunk is ~1 ms of numpy: cheaper here than a thread hop (as below).
+        if len(texts) == 1 and len(texts[0]) <= INLINE_CHARS and self._lock.acquire(blocking=False):
             try:
                 return self._encode(texts)
             finally:
@@ -69,8 +77,9 @@ class LocalEmbeddings(Embeddings):
     async def aembed_query(self, text: str) -> list[float]:
         # One short text is ~1 ms of numpy. Handing it to a worker thread cost more than that:
         # on a 2-vCPU VM the thread's wake-up made recall's p95 15 ms instead of 3 ms
-        # (evals/bench/memory_bench.py). So it runs here, unless a batch holds the model.
-        if self._lock.acquire(blocking=False):
+        # (evals/bench/memory_bench.py). So a short one runs here, unless a batch holds the
+        # model; a long one (up to MAX_EMBED_CHARS of tokenizing) would stall every request.
+        if len(text) <= INLINE_CHARS and self._lock.acquire(blocking=False):
             try:
                 return self._encode([text])[0]
             finally:
@@ -78,7 +87,9 @@ class LocalEmbeddings(Embeddings):
         return (await self.aembed_documents([text]))[0]
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
-        vectors = self._model.encode([_clean(t) for t in texts])
+        vectors = self._model.encode(
+            [_clean(t[: MAX_EMBED_CHARS * 2])[:MAX_EMBED_CHARS] for t in texts]
+        )
         return [row.tolist() for row in vectors]
 
 
@@ -96,16 +107,16 @@ class OpenAIEmbeddingsNamed(Embeddings):
         """Nothing to load; the first request reaches the API."""
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._inner.embed_documents(texts)
+        return self._inner.embed_documents([t[:MAX_EMBED_CHARS] for t in texts])
 
     def embed_query(self, text: str) -> list[float]:
-        return self._inner.embed_query(text)
+        return self._inner.embed_query(text[:MAX_EMBED_CHARS])
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
-        return await self._inner.aembed_documents(texts)
+        return await self._inner.aembed_documents([t[:MAX_EMBED_CHARS] for t in texts])
 
     async def aembed_query(self, text: str) -> list[float]:
-        return await self._inner.aembed_query(text)
+        return await self._inner.aembed_query(text[:MAX_EMBED_CHARS])
 
 
 _WS = re.compile(r"\s+")

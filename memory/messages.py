@@ -15,6 +15,7 @@ from typing import Any, Literal
 from psycopg import AsyncConnection
 
 from memory.chunks import ChunkTurn, insert_chunks, window_chunks
+from memory.errors import InvalidInput
 from memory.store import Memory
 
 Channel = Literal["whatsapp", "human", "console", "call"]
@@ -22,6 +23,9 @@ Direction = Literal["inbound", "outbound"]
 MessageRole = Literal["customer", "agent", "human", "system"]
 
 CONVERSATION_GAP = timedelta(hours=24)
+# The longest message text stored: 64 K characters, WhatsApp's own bound for a message. The
+# webhook refuses longer bodies (413); a longer call turn is stored cut (memory.calls).
+MAX_MESSAGE_CHARS = 65_536
 
 # Delivery states in the order they happen; a later callback never moves a message backwards.
 DELIVERY_ORDER = {
@@ -155,6 +159,8 @@ async def save_message(
         ).fetchone()
 
     clean_text = (text or "").replace("\x00", "").strip()  # PostgreSQL text has no NUL
+    if len(clean_text) > MAX_MESSAGE_CHARS:
+        raise InvalidInput(f"a message holds at most {MAX_MESSAGE_CHARS} characters")
     # The post-call follow-up only restates its call (summary, pending questions, agreed
     # steps), and the call is indexed from its own transcript: indexing the restatement too
     # made it the top hit for most questions about the call, pushing out the transcript turns

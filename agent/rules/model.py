@@ -8,6 +8,7 @@ results and the reply catalogue, so every fact in a reply comes from memory.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -29,6 +30,7 @@ from agent.language import detect_language
 from agent.rules.compose import compose_reply
 from agent.rules.intents import classify
 from agent.rules.policy import first_step, second_step
+from memory.embeddings import INLINE_CHARS
 
 
 class RulesChatModel(BaseChatModel):
@@ -60,7 +62,12 @@ class RulesChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        # No I/O and about a millisecond of work: a thread hop would cost more than it saves.
+        # No I/O and about a millisecond of work for a message of a few lines: a thread hop
+        # would cost more than it saves. A long one (the rules and the intent embedding over
+        # thousands of characters) goes to a thread, so it does not stall other requests.
+        last = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
+        if last is not None and len(str(last.content)) > INLINE_CHARS:
+            return await asyncio.to_thread(self._generate, messages, stop, None, **kwargs)
         return self._generate(messages, stop, None, **kwargs)
 
     def respond(self, messages: list[BaseMessage]) -> AIMessage:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from typing import Any
@@ -18,6 +17,8 @@ from channels.elevenlabs import (
 )
 from memory import InvalidPhone, customer_context, get_or_create_customer
 from memory.events import record_event
+from server.auth import same_secret
+from server.bodies import json_object, parse_form, parse_json, read_body, without_nul
 from server.deps import get_services
 from server.jobs.ingest import INGEST
 from server.jobs.queue import enqueue
@@ -32,24 +33,39 @@ EVENT_TYPES = {"post_call_transcription", "post_call_audio", "call_initiation_fa
 # Values ElevenLabs fills from the call (system__caller_id…); they pick the customer and are
 # never passed to a tool as arguments.
 BINDING_KEYS = {"caller_id", "called_number", "conversation_id", "direction", "call_sid"}
+MAX_POST_CALL_BYTES = 16 * 1024 * 1024  # a long call with tool results and analysis fits
+MAX_CALL_BODY_BYTES = 64 * 1024  # call start and live tools: a few fields
+SHARED_SECRET_REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Not strict JSON, or a form that cannot be read"},
+    401: {"description": "Missing or wrong X-Hilo-Secret"},
+    413: {"description": "The body is larger than 64 KiB"},
+    422: {"description": "No caller_id, an invalid phone, or arguments the tool refuses"},
+    503: {"description": "HILO_TOOLS_SECRET is not set"},
+}
 
 
-@router.post("/webhooks/elevenlabs/post-call")
+@router.post(
+    "/webhooks/elevenlabs/post-call",
+    responses={
+        400: {"description": "Not strict JSON (NaN, a lone surrogate, nesting past 64)"},
+        401: {"description": "Missing, malformed, stale or wrong ElevenLabs-Signature"},
+        413: {"description": "The body is larger than 16 MiB"},
+        422: {"description": "Not a post-call event Hilo can store"},
+        503: {"description": "ELEVENLABS_WEBHOOK_SECRET is not set"},
+    },
+)
 async def post_call(request: Request, services: Services = Depends(get_services)) -> Any:
     secret = services.settings.elevenlabs_webhook_secret
     if secret is None:
         raise HTTPException(503, "set ELEVENLABS_WEBHOOK_SECRET to receive post-call webhooks")
-    raw = await request.body()
+    raw = await read_body(request, MAX_POST_CALL_BYTES)
     try:
         verify_elevenlabs_signature(
             raw, request.headers.get("ElevenLabs-Signature"), secret.get_secret_value()
         )
     except InvalidSignature as exc:
         raise HTTPException(401, f"invalid ElevenLabs signature: {exc}") from exc
-    try:
-        payload = json.loads(raw)
-    except ValueError as exc:
-        raise HTTPException(400, "the body is not JSON") from exc
+    payload = parse_json(raw)
     event_type = payload.get("type") if isinstance(payload, dict) else None
     data = payload.get("data") if isinstance(payload, dict) else None
     if event_type not in EVENT_TYPES or not isinstance(data, dict):
@@ -81,30 +97,24 @@ def check_shared_secret(request: Request, services: Services) -> None:
         request.headers.get("X-Hilo-Secret")
         or request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     )
-    if not given or not hmac.compare_digest(given, secret.get_secret_value()):
+    if not same_secret(given, secret.get_secret_value()):  # bytes: any header value compares
         raise HTTPException(401, "missing or wrong shared secret")
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise HTTPException(400, "the body is not JSON") from exc
-    if not isinstance(body, dict):
-        raise HTTPException(422, "the body must be a JSON object")
-    return body
-
-
-@router.post("/webhooks/elevenlabs/conversation-init")
-async def conversation_init(request: Request, services: Services = Depends(get_services)) -> Any:
-    check_shared_secret(request, services)
-    # ElevenLabs documents the fields (caller_id, agent_id, called_number, call_sid) but not
-    # the encoding: JSON is expected, a form-encoded body is read too rather than refused.
+async def _request_fields(request: Request) -> dict[str, Any]:
+    """The body as fields. ElevenLabs documents the fields (caller_id, agent_id,
+    called_number, call_sid) but not the encoding: JSON is expected, a form-encoded body is
+    read too rather than refused. Bounded, strict, without NULs (`server.bodies`)."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/x-www-form-urlencoded"):
-        body: dict[str, Any] = {k: str(v) for k, v in (await request.form()).items()}
-    else:
-        body = await _json_body(request)
+        return without_nul(parse_form(await read_body(request, MAX_CALL_BODY_BYTES)))
+    return await json_object(request, MAX_CALL_BODY_BYTES)
+
+
+@router.post("/webhooks/elevenlabs/conversation-init", responses=SHARED_SECRET_REFUSALS)
+async def conversation_init(request: Request, services: Services = Depends(get_services)) -> Any:
+    check_shared_secret(request, services)
+    body = await _request_fields(request)
     caller = body.get("caller_id")
     if not caller:
         raise HTTPException(422, "caller_id is required")
@@ -149,16 +159,13 @@ async def conversation_init(request: Request, services: Services = Depends(get_s
     )
 
 
-@router.post("/elevenlabs/tools/{tool}")
+@router.post(
+    "/elevenlabs/tools/{tool}",
+    responses={**SHARED_SECRET_REFUSALS, 404: {"description": "No tool has this name"}},
+)
 async def live_tool(tool: str, request: Request, services: Services = Depends(get_services)) -> Any:
     check_shared_secret(request, services)
-    # ElevenLabs documents the fields (caller_id, agent_id, called_number, call_sid) but not
-    # the encoding: JSON is expected, a form-encoded body is read too rather than refused.
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        body: dict[str, Any] = {k: str(v) for k, v in (await request.form()).items()}
-    else:
-        body = await _json_body(request)
+    body = await _request_fields(request)
     caller = body.get("caller_id") or body.get("called_number")
     if body.get("direction") == "outbound" and body.get("called_number"):
         caller = body["called_number"]

@@ -8,6 +8,7 @@ acknowledged and ignored.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
@@ -15,6 +16,8 @@ from channels.delivery import status_event_key
 from channels.twilio import public_request_url, verify_twilio_signature
 from memory import InvalidPhone, normalize_phone, update_delivery
 from memory.events import record_event
+from memory.messages import MAX_MESSAGE_CHARS
+from server.bodies import parse_form, read_body, without_nul
 from server.deps import get_services
 from server.jobs.queue import enqueue
 from server.jobs.whatsapp import AGENT_TURN
@@ -23,22 +26,31 @@ from server.services import Services
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+# A form holding a 64 K-character Body, percent-encoded (up to 12 bytes a character), fits.
+MAX_BODY_BYTES = 1024 * 1024
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Required fields missing, or a form that cannot be read"},
+    403: {"description": "Invalid X-Twilio-Signature"},
+    413: {"description": "The request or its Body is too large"},
+    503: {"description": "TWILIO_AUTH_TOKEN is not set"},
+}
 
 
 async def verified_form(request: Request, services: Services) -> dict[str, str]:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    """The signed form, NULs removed once the signature (which covers them) is checked."""
     token = services.settings.twilio_auth_token
     if token is None:
         raise HTTPException(503, "Twilio webhooks need TWILIO_AUTH_TOKEN to verify signatures")
+    form = parse_form(await read_body(request, MAX_BODY_BYTES))
     url = public_request_url(str(request.url), services.settings.public_url)
     if not verify_twilio_signature(
         token.get_secret_value(), url, form, request.headers.get("X-Twilio-Signature")
     ):
         raise HTTPException(403, "invalid Twilio signature")
-    return form
+    return without_nul(form)
 
 
-@router.post("/whatsapp")
+@router.post("/whatsapp", responses=REFUSALS)
 async def inbound_whatsapp(
     request: Request, services: Services = Depends(get_services)
 ) -> Response:
@@ -46,6 +58,8 @@ async def inbound_whatsapp(
     sid, sender = form.get("MessageSid"), form.get("From")
     if not sid or not sender:
         raise HTTPException(400, "MessageSid and From are required")
+    if len(form.get("Body", "")) > MAX_MESSAGE_CHARS:
+        raise HTTPException(413, f"Body is longer than {MAX_MESSAGE_CHARS} characters")
     try:
         phone = normalize_phone(sender, services.memory.default_region)
     except InvalidPhone as exc:
@@ -59,7 +73,7 @@ async def inbound_whatsapp(
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
-@router.post("/status")
+@router.post("/status", responses={**REFUSALS, 422: {"description": "Unknown MessageStatus"}})
 async def status_callback(request: Request, services: Services = Depends(get_services)) -> Response:
     form = await verified_form(request, services)
     sid, status = form.get("MessageSid"), form.get("MessageStatus")
