@@ -54,12 +54,6 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def _failure_key(email: str) -> str:
-    # Failures are counted under the normalised email, cut to a bounded length (it is
-    # attacker-supplied text), the same way when recorded and when counted.
-    return normalize_email(email)[:200]
-
-
 async def create_operator(
     memory: Memory, email: str, password_hash: str, *, name: str | None = None
 ) -> OperatorRecord:
@@ -82,6 +76,8 @@ async def create_operator(
 
 
 async def get_operator_by_email(memory: Memory, email: str) -> OperatorRecord | None:
+    if "\x00" in email:  # no stored email holds one (and PostgreSQL text cannot)
+        return None
     async with memory.pool.connection() as conn:
         row = await (
             await conn.execute(
@@ -124,23 +120,64 @@ async def set_password_hash(memory: Memory, operator_id: int, password_hash: str
         )
 
 
-async def recent_login_failures(memory: Memory, email: str, within: timedelta) -> int:
-    async with memory.pool.connection() as conn:
-        row = await (
+@dataclass
+class SignInAttempt:
+    """The count of sign-in attempts of one key (an email, a client address) in its window."""
+
+    key: str
+    attempts: int
+    window_start: datetime
+
+
+def email_key(email: str) -> str:
+    # Counted under the normalised email, cut to a bounded length (it is attacker-supplied
+    # text), the same way when reserved and when refunded.
+    return "email:" + normalize_email(email).replace("\x00", "")[:200]
+
+
+def address_key(address: str) -> str:
+    return "address:" + address.replace("\x00", "")[:100]
+
+
+async def count_sign_in_attempt(
+    memory: Memory, keys: list[str], window: timedelta
+) -> list[SignInAttempt]:
+    """Count one more attempt under each key, atomically, and return the counts.
+
+    A key's window starts at its first attempt and lasts `window`; the next attempt after it
+    starts a new one. The increment and the read are one statement per key (the row lock of
+    ON CONFLICT DO UPDATE orders concurrent attempts), so N parallel attempts see 1 … N.
+    """
+    async with memory.pool.connection() as conn, conn.transaction():
+        rows = await (
             await conn.execute(
-                """SELECT count(*) AS n FROM login_failures
-                   WHERE email = %s AND failed_at > now() - %s""",
-                (_failure_key(email), within),
+                """INSERT INTO sign_in_attempts AS a (key, window_start, attempts)
+                   SELECT k, now(), 1 FROM unnest(%s::text[]) WITH ORDINALITY AS t (k, i)
+                   ORDER BY i
+                   ON CONFLICT (key) DO UPDATE SET
+                       attempts = CASE WHEN a.window_start <= now() - %s THEN 1
+                                       ELSE a.attempts + 1 END,
+                       window_start = CASE WHEN a.window_start <= now() - %s THEN now()
+                                           ELSE a.window_start END
+                   RETURNING a.key, a.attempts, a.window_start""",
+                (keys, window, window),
             )
-        ).fetchone()
-    return int(row["n"]) if row else 0
+        ).fetchall()
+        # Keep the table small: keys whose window ended long ago count for nothing.
+        await conn.execute(
+            "DELETE FROM sign_in_attempts WHERE window_start < now() - interval '1 day'"
+        )
+    return [SignInAttempt(**r) for r in rows]
 
 
-async def record_login_failure(memory: Memory, email: str) -> None:
+async def refund_sign_in_attempt(memory: Memory, keys: list[str]) -> None:
+    """Take back one counted attempt under each key (a sign-in that succeeded is no guess)."""
     async with memory.pool.connection() as conn:
-        await conn.execute("INSERT INTO login_failures (email) VALUES (%s)", (_failure_key(email),))
-        # Keep the table small: old failures no longer count.
-        await conn.execute("DELETE FROM login_failures WHERE failed_at < now() - interval '1 day'")
+        await conn.execute(
+            """UPDATE sign_in_attempts SET attempts = greatest(attempts - 1, 0)
+               WHERE key = ANY(%s::text[])""",
+            (keys,),
+        )
 
 
 async def create_session(

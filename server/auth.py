@@ -11,6 +11,7 @@ or `HILO_PUBLIC_URL`). Session ids and tokens are stored as sha256 hashes only.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -27,12 +28,14 @@ from memory import Memory
 from memory.operators import (
     OperatorRecord,
     SessionRecord,
+    address_key,
+    count_sign_in_attempt,
     create_session,
+    email_key,
     get_operator_by_email,
     get_session,
     operator_for_token,
-    recent_login_failures,
-    record_login_failure,
+    refund_sign_in_attempt,
     set_password_hash,
 )
 
@@ -40,7 +43,8 @@ SESSION_COOKIE = "hilo_session"
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD = 10
 MAX_FAILURES = 5  # failed sign-ins per email …
-FAILURE_WINDOW = timedelta(minutes=15)  # … within this window, then 429
+MAX_ADDRESS_FAILURES = 20  # … and per client address (an office shares one) …
+FAILURE_WINDOW = timedelta(minutes=15)  # … within a window from the first, then 429
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _hasher = PasswordHasher()
 # Verified when the email is unknown, so a missing account takes as long as a wrong password.
@@ -64,7 +68,7 @@ class NotSignedIn(Exception):
 
 
 class TooManyAttempts(Exception):
-    """Too many failed sign-ins for this email lately."""
+    """Too many failed sign-ins for this email, or from this client address, lately."""
 
 
 def hash_password(password: str) -> str:
@@ -87,19 +91,30 @@ def new_token() -> str:
     return "hilo_" + secrets.token_urlsafe(32)
 
 
-async def authenticate(memory: Memory, email: str, password: str) -> OperatorRecord | None:
-    """The operator if the password is right (None otherwise); TooManyAttempts when throttled."""
-    if await recent_login_failures(memory, email, FAILURE_WINDOW) >= MAX_FAILURES:
+async def authenticate(
+    memory: Memory, email: str, password: str, address: str
+) -> OperatorRecord | None:
+    """The operator if the password is right (None otherwise); TooManyAttempts when throttled.
+
+    The attempt is counted (per email and per client address, atomically in PostgreSQL)
+    before the password is checked, and given back if it succeeds: however many guesses
+    arrive at once, at most `MAX_FAILURES` per email are ever checked in a window.
+    """
+    keys = [email_key(email), address_key(address)]
+    counts = {c.key: c.attempts for c in await count_sign_in_attempt(memory, keys, FAILURE_WINDOW)}
+    if counts[keys[0]] > MAX_FAILURES or counts[keys[1]] > MAX_ADDRESS_FAILURES:
         raise TooManyAttempts(email)
     operator = await get_operator_by_email(memory, email)
     try:
-        _hasher.verify(operator.password_hash if operator else _DUMMY_HASH, password)
+        # argon2 takes tens of milliseconds of CPU: in a thread, not on the event loop.
+        await asyncio.to_thread(
+            _hasher.verify, operator.password_hash if operator else _DUMMY_HASH, password
+        )
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        await record_login_failure(memory, email)
         return None
     if operator is None or not operator.active:
-        await record_login_failure(memory, email)
         return None
+    await refund_sign_in_attempt(memory, keys)
     if _hasher.check_needs_rehash(operator.password_hash):
         await set_password_hash(memory, operator.id, _hasher.hash(password))
     return operator

@@ -76,7 +76,8 @@ async def login(
     if not same_secret(login_token, expected):
         return _login_page(request, target, "El formulario caducó; vuelve a intentarlo.", 403)
     try:
-        operator = await authenticate(services.memory, email, password)
+        address = request.client.host if request.client else "unknown"
+        operator = await authenticate(services.memory, email, password, address)
     except TooManyAttempts:
         throttled = _login_page(
             request, target, "Demasiados intentos. Espera unos minutos e inténtalo de nuevo.", 429
