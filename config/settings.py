@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         "auto", validation_alias=_env("HILO_LOG_FORMAT")
     )
     run_worker: bool = Field(True, validation_alias=_env("HILO_RUN_WORKER"))
+    # Seconds a job worker keeps trying to reach an unreachable database before it gives up
+    # (`hilo worker` then exits non-zero; `hilo serve` answers 503 on /readyz).
+    worker_retry_budget: float = Field(
+        120.0, gt=0, le=86400, validation_alias=_env("HILO_WORKER_RETRY_BUDGET")
+    )
 
     # Twilio (unset: console channel)
     twilio_account_sid: str | None = Field(None, validation_alias=_env("TWILIO_ACCOUNT_SID"))

@@ -195,6 +195,17 @@ async def check_vector_support(conn: psycopg.AsyncConnection[Any]) -> None:
         raise DatabaseUnavailable(VECTOR_CRASH_HELP.format(error=f"wrong result {values!r}"))
 
 
+PROBE_SECONDS = 2.0
+POOL_WAIT_SECONDS = 5.0
+
+
+async def check_pool(pool: AsyncConnectionPool) -> None:
+    """The readiness probe's database check: a pooled connection runs the vector self-check."""
+    async with asyncio.timeout(PROBE_SECONDS):
+        async with pool.connection(timeout=PROBE_SECONDS) as conn:
+            await check_vector_support(conn)
+
+
 async def preflight(settings: Any) -> str:
     """Start or reach the database and check pgvector on it; the URL to use. For the CLI."""
     url = database_url(settings)
@@ -216,6 +227,9 @@ async def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Async
         kwargs={"row_factory": dict_row, "autocommit": True, "prepare_threshold": None},
         configure=_configure,
         check=AsyncConnectionPool.check_connection,
+        # A request waits at most this long for a connection: during an outage webhooks get
+        # their 503 well within Twilio's 15 s, and the pool reconnects in the background.
+        timeout=POOL_WAIT_SECONDS,
         open=False,
         name="hilo",
     )

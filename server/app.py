@@ -17,6 +17,7 @@ from server.logging_setup import configure_logging
 from server.metrics import RequestMetrics
 from server.metrics import router as metrics_router
 from server.routes import api, auth, dashboard, elevenlabs, health, twilio
+from server.security_headers import SecurityHeaders
 from server.services import Services, start_services
 from server.templating import STATIC_DIR
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(RequestMetrics)
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(handoff.UnknownEscalation)
     async def unknown_escalation(request: Request, exc: Exception) -> JSONResponse:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +13,13 @@ from config import Settings
 from memory import Memory, open_memory
 from server.jobs import runtime
 from server.jobs.alerts import AlertNotifier
-from server.jobs.app import create_job_app, ensure_job_schema, start_worker, stop_worker
+from server.jobs.app import (
+    RunningWorker,
+    create_job_app,
+    ensure_job_schema,
+    start_worker,
+    stop_worker,
+)
 from server.jobs.whatsapp import QueuedSender
 
 
@@ -25,12 +30,18 @@ class Services:
     agent: Agent
     whatsapp: TwilioChannel | ConsoleChannel
     jobs: procrastinate.App
-    worker: asyncio.Task[None] | None = None
+    worker: RunningWorker | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
-    async def start_worker(self, concurrency: int = 4) -> None:
+    async def start_worker(self, concurrency: int = 4) -> RunningWorker:
         if self.worker is None:
-            self.worker = start_worker(self.jobs, concurrency=concurrency)
+            self.worker = start_worker(
+                self.jobs,
+                self.memory.url,
+                concurrency=concurrency,
+                retry_budget=self.settings.worker_retry_budget,
+            )
+        return self.worker
 
     async def stop_worker(self) -> None:
         if self.worker is not None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 
 import procrastinate
 import psycopg
 
-from memory.database import SCHEMA_LOCK_KEY, acquire_schema_lock
+from memory.database import POOL_WAIT_SECONDS, SCHEMA_LOCK_KEY, acquire_schema_lock
 from server.jobs import actions, alerts, ingest, whatsapp
+from server.jobs.supervisor import SupervisedWorker, WorkerFailed
 
 log = logging.getLogger(__name__)
 STALLED_AFTER = 60.0  # seconds without a heartbeat before a worker's jobs are requeued
@@ -26,7 +28,11 @@ REQUEUE_STALLED = "jobs:requeue_stalled"
 
 
 def create_job_app(url: str) -> procrastinate.App:
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=url))
+    # procrastinate's pool checks each connection it hands out: after a database restart the
+    # broken ones are replaced instead of failing the next job fetch. A short wait for a
+    # connection lets a worker whose database is gone notice it in seconds, not in 30.
+    connector = procrastinate.PsycopgConnector(conninfo=url, timeout=POOL_WAIT_SECONDS)
+    app = procrastinate.App(connector=connector)
     whatsapp.register(app)
     ingest.register(app)
     actions.register(app)
@@ -69,22 +75,40 @@ async def requeue_stalled_jobs(
     return len(stalled)
 
 
-def start_worker(app: procrastinate.App, *, concurrency: int = 4) -> asyncio.Task[None]:
-    """Run a worker in this process's event loop (stop it by cancelling the task)."""
-    return asyncio.create_task(
-        app.run_worker_async(
-            concurrency=concurrency,
-            install_signal_handlers=False,
-            wait=True,
-            delete_jobs="successful",
-            shutdown_graceful_timeout=GRACEFUL_SHUTDOWN,
-            name="hilo-worker",
-        ),
-        name="hilo-worker",
+@dataclass
+class RunningWorker:
+    """A supervised worker running in this process's event loop."""
+
+    supervisor: SupervisedWorker
+    task: asyncio.Task[None]
+
+    @property
+    def alive(self) -> bool:
+        return not self.task.done() and self.supervisor.state != "failed"
+
+
+def start_worker(
+    app: procrastinate.App, url: str, *, concurrency: int = 4, retry_budget: float = 120.0
+) -> RunningWorker:
+    """Run a supervised worker in this process's event loop (see server.jobs.supervisor)."""
+    supervisor = SupervisedWorker(
+        app,
+        url,
+        concurrency=concurrency,
+        retry_budget=retry_budget,
+        worker_options={
+            "install_signal_handlers": False,
+            "wait": True,
+            "delete_jobs": "successful",
+            "shutdown_graceful_timeout": GRACEFUL_SHUTDOWN,
+            "name": "hilo-worker",
+        },
     )
+    return RunningWorker(supervisor, asyncio.create_task(supervisor.run(), name="hilo-worker"))
 
 
-async def stop_worker(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-        await asyncio.wait_for(task, timeout=GRACEFUL_SHUTDOWN + 7)
+async def stop_worker(worker: RunningWorker) -> None:
+    worker.supervisor.stop()
+    worker.task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError, WorkerFailed):
+        await asyncio.wait_for(worker.task, timeout=GRACEFUL_SHUTDOWN + 7)

@@ -1,14 +1,15 @@
-"""Probes: `/healthz` (the process answers) and `/readyz` (database and embeddings work)."""
+"""Probes: `/healthz` (the process answers) and `/readyz` (database, embeddings, worker)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
+from memory.database import check_pool
+from memory.errors import DatabaseUnavailable
 from server.deps import get_services
 from server.services import Services
 
@@ -23,26 +24,31 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(services: Services = Depends(get_services)) -> JSONResponse:
+    """Ready when the database answers a vector query, the embeddings embed, and (where this
+    process runs one) the job worker is alive. A part that is not ready is named."""
     checks: dict[str, Any] = {}
-    ok = True
     try:
-        async with asyncio.timeout(2):
-            async with services.memory.pool.connection(timeout=2) as conn:
-                await conn.execute("SELECT 1")
+        await check_pool(services.memory.pool)
         checks["database"] = "ok"
     except Exception as exc:  # any failure means not ready; say which
-        ok = False
-        checks["database"] = f"unavailable: {type(exc).__name__}"
+        checks["database"] = (
+            f"unavailable: {exc if isinstance(exc, DatabaseUnavailable) else type(exc).__name__}"
+        )
         log.warning("readiness: database unavailable", extra={"error": type(exc).__name__})
     try:
         vector = await services.memory.embeddings.aembed_query("hola")
-        checks["embeddings"] = (
-            "ok" if len(vector) == services.memory.embeddings.dimensions else "wrong dimension"
-        )
-        ok = ok and checks["embeddings"] == "ok"
+        dims = services.memory.embeddings.dimensions
+        checks["embeddings"] = "ok" if len(vector) == dims else "wrong dimension"
     except Exception as exc:
-        ok = False
         checks["embeddings"] = f"unavailable: {type(exc).__name__}"
+    worker = services.worker
+    if worker is not None:
+        state = worker.supervisor.state
+        if worker.alive:
+            checks["worker"] = "ok" if state == "running" else state
+        else:
+            checks["worker"] = f"failed: {worker.supervisor.last_error or 'stopped'}"
+    ok = all(value == "ok" for value in checks.values())
     return JSONResponse(
         {"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503
     )

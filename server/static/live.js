@@ -33,7 +33,9 @@
           var doc = new DOMParser().parseFromString(html, "text/html");
           document.querySelectorAll("[data-live]").forEach(function (el) {
             var fresh = doc.getElementById(el.id);
-            if (fresh) el.innerHTML = fresh.innerHTML;
+            // The parsed nodes themselves, not their markup re-parsed: what the server
+            // escaped is what the page gets (no serialise/re-parse round trip).
+            if (fresh) el.replaceChildren.apply(el, Array.from(fresh.childNodes));
           });
           tick();
           var bottom = document.getElementById("bottom");
