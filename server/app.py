@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from psycopg_pool import PoolTimeout
 
 from config import Settings
 from memory import InvalidInput
+from memory.errors import DatabaseUnavailable
 from server import handoff
 from server.auth import NotSignedIn, login_url
 from server.logging_setup import configure_logging
@@ -20,6 +24,8 @@ from server.routes import api, auth, dashboard, elevenlabs, health, twilio
 from server.security_headers import SecurityHeaders
 from server.services import Services, start_services
 from server.templating import STATIC_DIR
+
+log = logging.getLogger(__name__)
 
 
 def app_from_environment() -> FastAPI:
@@ -79,6 +85,22 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     @app.exception_handler(InvalidInput)
     async def invalid_input(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(DatabaseUnavailable)
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        # Nothing was stored: 503 asks Twilio and ElevenLabs to deliver again later, and the
+        # event's idempotency key makes that later delivery count once.
+        log.warning(
+            "database unavailable; answered 503",
+            extra={"path": request.url.path, "error": type(exc).__name__},
+        )
+        return JSONResponse(
+            {"detail": "the database is unavailable; try again shortly"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(NotSignedIn)
     async def sign_in_first(request: Request, exc: NotSignedIn) -> RedirectResponse:
