@@ -84,3 +84,38 @@ async def get_events_by_keys(memory: Memory, source: str, keys: list[str]) -> li
             )
         ).fetchall()
     return [WebhookEvent(**row) for row in rows]
+
+
+async def list_events(
+    memory: Memory, *, status: str = "failed", limit: int = 50, before_id: int | None = None
+) -> list[WebhookEvent]:
+    """Stored events in `status`, newest first (operators read the failed ones and why)."""
+    async with memory.pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                f"""SELECT {_COLS} FROM webhook_events
+                    WHERE status = %s AND (%s::bigint IS NULL OR id < %s)
+                    ORDER BY id DESC LIMIT %s""",
+                (status, before_id, before_id, limit),
+            )
+        ).fetchall()
+    return [WebhookEvent(**row) for row in rows]
+
+
+class EventNotRetryable(LookupError):
+    """No failed event with that id (unknown, or not failed: nothing to retry)."""
+
+
+async def reopen_failed_event(conn: AsyncConnection[Any], event_id: int) -> WebhookEvent:
+    """Put a failed event back to `received` (inside the caller's transaction, which queues
+    its job). The error stays readable until the event is processed again."""
+    row = await (
+        await conn.execute(
+            f"""UPDATE webhook_events SET status = 'received', processed_at = NULL
+                 WHERE id = %s AND status = 'failed' RETURNING {_COLS}""",
+            (event_id,),
+        )
+    ).fetchone()
+    if row is None:
+        raise EventNotRetryable(f"no failed event {event_id}")
+    return WebhookEvent(**row)

@@ -20,7 +20,7 @@ from server.auth import NotSignedIn, login_url
 from server.logging_setup import configure_logging
 from server.metrics import RequestMetrics
 from server.metrics import router as metrics_router
-from server.routes import api, auth, dashboard, elevenlabs, health, twilio
+from server.routes import api, auth, dashboard, elevenlabs, events, health, twilio
 from server.security_headers import SecurityHeaders
 from server.services import Services, start_services
 from server.templating import STATIC_DIR
@@ -70,6 +70,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(auth.router)
     app.include_router(api.router)
     app.include_router(dashboard.router)
+    app.include_router(events.api)
+    app.include_router(events.pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(RequestMetrics)
     app.add_middleware(SecurityHeaders)

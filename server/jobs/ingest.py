@@ -15,8 +15,10 @@ from agent.ingest import ingest_call as ingest_call_record
 from channels.elevenlabs import call_record, customer_phone
 from memory import Memory, create_next_action
 from memory.calls import record_failed_call
-from memory.events import get_event, mark_event
+from memory.events import WebhookEvent
 from server.jobs import runtime
+from server.jobs.events import run_event_job
+from server.jobs.retry import ShutdownSafeRetry
 from server.jobs.whatsapp import QueuedSender
 
 log = logging.getLogger(__name__)
@@ -24,13 +26,18 @@ NAMESPACE = "calls"
 INGEST = f"{NAMESPACE}:ingest_call"
 
 
-async def ingest_call(event_id: int) -> str:
+INGEST_RETRY = ShutdownSafeRetry(max_attempts=3, wait=5)
+
+
+async def ingest_call(context: procrastinate.JobContext, event_id: int) -> str:
+    memory: Memory = runtime.services().memory
+    assert context.job is not None
+    return await run_event_job(memory, event_id, context.job, INGEST_RETRY, ingest_event)
+
+
+async def ingest_event(event: WebhookEvent) -> str:
     services = runtime.services()
     memory: Memory = services.memory
-    event = await get_event(memory, event_id)
-    if event is None or event.status == "done":
-        return "nothing to do"
-    await mark_event(memory, event_id, "processing")
     payload = event.payload
     if event.event_type == "call_initiation_failure":
         data = payload.get("data") or {}
@@ -54,7 +61,6 @@ async def ingest_call(event_id: int) -> str:
                     priority="normal",
                     created_by="elevenlabs",
                 )
-        await mark_event(memory, event_id, "done")
         return "failure recorded"
     settings = services.settings
     result = await ingest_call_record(
@@ -65,7 +71,6 @@ async def ingest_call(event_id: int) -> str:
         followup_content_sid=settings.twilio_followup_content_sid,
         timezone=settings.timezone,
     )
-    await mark_event(memory, event_id, "done")
     if result.analysis is None:
         return "duplicate call"
     saved = result.saved
@@ -75,4 +80,4 @@ async def ingest_call(event_id: int) -> str:
 
 def register(app: procrastinate.App) -> None:
     """Add the call jobs to a job app."""
-    app.task(name=INGEST, retry=procrastinate.RetryStrategy(max_attempts=3, wait=5))(ingest_call)
+    app.task(name=INGEST, pass_context=True, retry=INGEST_RETRY)(ingest_call)

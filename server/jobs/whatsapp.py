@@ -22,9 +22,10 @@ from psycopg import AsyncConnection
 from agent import run_turn
 from channels.delivery import deliver
 from memory import Memory, get_or_create_customer
-from memory.events import get_event, mark_event
+from memory.events import WebhookEvent
 from memory.messages import record_send_failure, unsent_outbound_whatsapp
 from server.jobs import runtime
+from server.jobs.events import run_event_job
 from server.jobs.queue import enqueue, queued_for
 from server.jobs.retry import ShutdownSafeRetry, is_last_attempt
 from tools.ports import store_outbound
@@ -58,14 +59,13 @@ async def queue_send(conn: AsyncConnection[Any], message_id: int) -> int:
 
 
 async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
-    services = runtime.services()
-    memory: Memory = services.memory
-    event = await get_event(memory, event_id)
-    if event is None or event.status == "done":
-        return "nothing to do"
-    await mark_event(memory, event_id, "processing")
-    form = event.payload
-    try:
+    memory: Memory = runtime.services().memory
+    assert context.job is not None
+    job_id = context.job.id
+
+    async def answer(event: WebhookEvent) -> str:
+        services = runtime.services()
+        form = event.payload
         customer = await get_or_create_customer(memory, form["From"], name=form.get("ProfileName"))
         result = await run_turn(
             services.agent,
@@ -78,21 +78,18 @@ async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
         if result.reply_message_id is not None:
             async with memory.pool.connection() as conn, conn.transaction():
                 await queue_send(conn, result.reply_message_id)
-    except Exception as exc:
-        if is_last_attempt(TURN_RETRY, context.job, exc):
-            await mark_event(memory, event_id, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    await mark_event(memory, event_id, "done")
-    log.info(
-        "agent turn",
-        extra={
-            "customer_id": customer.id,
-            "job_id": context.job.id,
-            "skipped": result.skipped,
-            "tools": len(result.tool_calls),
-        },
-    )
-    return result.skipped or "replied"
+        log.info(
+            "agent turn",
+            extra={
+                "customer_id": customer.id,
+                "job_id": job_id,
+                "skipped": result.skipped,
+                "tools": len(result.tool_calls),
+            },
+        )
+        return result.skipped or "replied"
+
+    return await run_event_job(memory, event_id, context.job, TURN_RETRY, answer)
 
 
 async def send_whatsapp(context: procrastinate.JobContext, message_id: int) -> str:

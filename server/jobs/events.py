@@ -1,0 +1,89 @@
+"""The bookkeeping every event job shares, in one place, and retrying a failed event.
+
+A job for a stored webhook event loads it, skips it when it is already done (or failed for
+good), marks it processing, runs one use case, and marks it done. Two kinds of failure:
+- permanent (the event itself is wrong: an invalid phone number, a call that cannot be stored,
+  a value memory refuses): retrying cannot help, so the event is marked failed at once with
+  the reason, and the job ends without a retry;
+- transient (the database, a service, a bug that may pass): raised, so procrastinate retries it;
+  on the last attempt the event is marked failed with the reason.
+Operators list failed events (what, when, why) and retry one after fixing the cause: the event
+goes back to `received` and its job is queued, in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import procrastinate
+
+from memory import InvalidCall, InvalidInput, InvalidPhone, Memory, UnknownCustomer
+from memory.events import WebhookEvent, get_event, mark_event, reopen_failed_event
+from memory.phones import normalize_phone
+from server.jobs.queue import enqueue
+from server.jobs.retry import is_last_attempt
+
+log = logging.getLogger(__name__)
+PERMANENT_ERRORS: tuple[type[Exception], ...] = (
+    InvalidPhone,
+    InvalidCall,
+    InvalidInput,
+    UnknownCustomer,
+)
+FINISHED = ("done", "failed", "ignored")
+
+UseCase = Callable[[WebhookEvent], Awaitable[str]]
+
+
+async def run_event_job(
+    memory: Memory,
+    event_id: int,
+    job: procrastinate.jobs.Job,
+    retry: procrastinate.RetryStrategy,
+    use_case: UseCase,
+) -> str:
+    """Run `use_case` on the stored event with the shared bookkeeping (module docstring)."""
+    event = await get_event(memory, event_id)
+    if event is None or event.status in FINISHED:
+        return "nothing to do"
+    await mark_event(memory, event_id, "processing")
+    try:
+        outcome = await use_case(event)
+    except PERMANENT_ERRORS as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        await mark_event(memory, event_id, "failed", error=reason)
+        log.warning(
+            "event failed for good (not retried)",
+            extra={"event_id": event_id, "event_type": event.event_type, "error": reason},
+        )
+        return "failed"
+    except Exception as exc:
+        if is_last_attempt(retry, job, exc):
+            await mark_event(memory, event_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    await mark_event(memory, event_id, "done")
+    return outcome
+
+
+def event_job(event: WebhookEvent, default_region: str) -> tuple[str, str | None]:
+    """The job (task name, per-customer lock) that processes `event`."""
+    from server.jobs.ingest import INGEST
+    from server.jobs.whatsapp import AGENT_TURN
+
+    if event.source == "twilio" and event.event_type == "whatsapp_inbound":
+        phone = normalize_phone(str(event.payload.get("From", "")), default_region)
+        return AGENT_TURN, f"customer:{phone}"
+    if event.source == "elevenlabs":
+        return INGEST, None
+    raise InvalidInput(f"events of type {event.source}/{event.event_type} are not retried")
+
+
+async def retry_failed_event(memory: Memory, event_id: int) -> WebhookEvent:
+    """Reopen a failed event and queue its job again (one transaction)."""
+    async with memory.pool.connection() as conn, conn.transaction():
+        event = await reopen_failed_event(conn, event_id)
+        task, lock = event_job(event, memory.default_region)
+        await enqueue(conn, task, lock=lock, event_id=event.id)
+    log.info("failed event queued again", extra={"event_id": event_id})
+    return event
