@@ -136,7 +136,24 @@ def build_embeddings(settings: Any) -> LocalEmbeddings | OpenAIEmbeddingsNamed:
             settings.openai_api_key.get_secret_value(),
             settings.openai_base_url,
         )
-    return LocalEmbeddings()
+    return shared_local_embeddings()
+
+
+_shared_lock = threading.Lock()
+_shared: LocalEmbeddings | None = None
+
+
+def shared_local_embeddings() -> LocalEmbeddings:
+    """One loaded USE model per process (its weights are read-only; calls are serialised).
+
+    Loading it takes ~3 s (a pure-Python tokenizer table and 300 MB of weights): every Hilo
+    started in the same process (the CLI's commands, each test's app) shares the first one.
+    """
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = LocalEmbeddings()
+        return _shared
 
 
 def index_name(model_name: str) -> str:

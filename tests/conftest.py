@@ -20,7 +20,7 @@ from psycopg.conninfo import make_conninfo
 
 from config import Settings
 from memory.database import open_pool, start_embedded_postgres
-from memory.embeddings import LocalEmbeddings
+from memory.embeddings import LocalEmbeddings, shared_local_embeddings
 from memory.migrate import migrate
 from memory.store import Memory, ensure_vector_index
 
@@ -56,7 +56,7 @@ def drop_database(admin_url: str, name: str) -> None:
 
 @pytest.fixture(scope="session")
 def embeddings() -> LocalEmbeddings:
-    model = LocalEmbeddings()
+    model = shared_local_embeddings()  # the one the app's services use too
     model.warm_up()
     return model
 
