@@ -6,6 +6,7 @@ handle (pool + embeddings) made by `open_memory(settings)`.
 """
 
 import memory.dates  # noqa: F401  (registers the clamping timestamp loaders on import)
+import memory.text  # noqa: F401  (registers the NUL-free text dumpers on import)
 from memory.actions import (
     Insight,
     NextAction,

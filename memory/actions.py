@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -12,6 +11,7 @@ from psycopg import AsyncConnection
 from memory.dates import check_moment
 from memory.errors import InvalidInput
 from memory.store import Memory
+from memory.text import jsonb
 
 InsightKind = Literal["topic", "pending_question", "next_step", "objection"]
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -206,7 +206,7 @@ async def _insert_action(
                 due_at,
                 created_by,
                 source_interaction_id,
-                json.dumps(meta or {}),
+                jsonb(meta or {}),
             ),
         )
     ).fetchone()

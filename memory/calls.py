@@ -6,7 +6,6 @@ opens, so the transaction is short. The same (platform, conversation id) twice s
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -18,6 +17,7 @@ from memory.errors import InvalidCall, InvalidPhone
 from memory.messages import MAX_MESSAGE_CHARS
 from memory.phones import normalize_phone
 from memory.store import Memory
+from memory.text import jsonb
 
 Role = Literal["customer", "agent"]
 
@@ -128,7 +128,7 @@ async def save_call(memory: Memory, call: CallRecord) -> SavedCall:
                     call.duration_secs,
                     call.summary,
                     call.status,
-                    json.dumps(call.analysis),
+                    jsonb(call.analysis),
                 ),
             )
         ).fetchone()
@@ -160,7 +160,7 @@ async def save_call(memory: Memory, call: CallRecord) -> SavedCall:
                         turn.role,
                         turn.text.strip(),
                         f"{call.platform}:{call.conversation_id}:{seq}",
-                        json.dumps({"tool_calls": turn.tool_calls} if turn.tool_calls else {}),
+                        jsonb({"tool_calls": turn.tool_calls} if turn.tool_calls else {}),
                         started + timedelta(seconds=float(turn.time_in_call_secs or 0)),
                     ),
                 )
@@ -203,7 +203,7 @@ async def record_call_analysis(
             """UPDATE interactions SET summary = coalesce(%s, summary), intent = %s,
                       sentiment = %s, analysis = analysis || %s::jsonb
                WHERE id = %s""",
-            (summary, intent, sentiment, json.dumps(analysis or {}), interaction_id),
+            (summary, intent, sentiment, jsonb(analysis or {}), interaction_id),
         )
 
 

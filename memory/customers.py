@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,6 +11,7 @@ from psycopg import AsyncConnection
 from memory.errors import UnknownCustomer
 from memory.phones import normalize_phone
 from memory.store import Memory
+from memory.text import jsonb
 
 PROFILE_FIELDS = ("product_interest", "budget", "urgency", "stage", "email", "calls")
 
@@ -125,7 +125,7 @@ async def update_profile(memory: Memory, customer_id: int, changes: dict[str, An
             await conn.execute(
                 f"""UPDATE customers SET profile = profile || %s::jsonb, updated_at = now()
                     WHERE id = %s RETURNING {_COLUMNS}""",
-                (json.dumps(clean), customer_id),
+                (jsonb(clean), customer_id),
             )
         ).fetchone()
     if row is None:

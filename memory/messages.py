@@ -17,6 +17,7 @@ from psycopg import AsyncConnection
 from memory.chunks import ChunkTurn, insert_chunks, window_chunks
 from memory.errors import InvalidInput
 from memory.store import Memory
+from memory.text import jsonb
 
 Channel = Literal["whatsapp", "human", "console", "call"]
 Direction = Literal["inbound", "outbound"]
@@ -192,9 +193,9 @@ async def save_message(
                     direction,
                     role,
                     clean_text,
-                    json.dumps(media or []),
+                    jsonb(media or []),
                     external_id,
-                    json.dumps(meta or {}),
+                    jsonb(meta or {}),
                     delivery_status,
                 ),
             )

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 
 import psycopg
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import PoolTimeout
@@ -15,6 +17,7 @@ from psycopg_pool import PoolTimeout
 from config import Settings
 from memory import InvalidInput
 from memory.errors import DatabaseUnavailable
+from memory.text import clean_value
 from server import handoff
 from server.auth import NotSignedIn, login_url
 from server.logging_setup import configure_logging
@@ -87,6 +90,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     @app.exception_handler(InvalidInput)
     async def invalid_input(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer, but its echo of the input cleaned: a lone surrogate in it made
+        # the 422 itself fail to encode (a 500).
+        detail = clean_value(jsonable_encoder(exc.errors()))
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(psycopg.OperationalError)
     @app.exception_handler(PoolTimeout)

@@ -24,11 +24,26 @@ from memory.actions import list_next_actions
 from memory.inbox import escalation_queue, get_escalation_row, list_customers, next_actions_board
 from server import handoff, views
 from server.auth import Operator, current_operator
-from server.deps import get_services
+from server.deps import MAX_ID, RowId, get_services
 from server.services import Services
 
-router = APIRouter(prefix="/api", tags=["operators"], dependencies=[Depends(current_operator)])
+# Every answer but the route's own and FastAPI's 422 (a field, path or query value refused, which
+# memory's InvalidInput, e.g. a date out of range, answers too).
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not JSON"},
+    401: {"description": "No valid bearer token, and no session cookie"},
+    403: {"description": "A write with the session cookie but without its X-CSRF-Token"},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such customer or item"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    409: {"description": "The escalation is not in a state that allows it"},
+}
+router = APIRouter(
+    prefix="/api", tags=["operators"], dependencies=[Depends(current_operator)], responses=REFUSALS
+)
 Priority = Literal["low", "normal", "high", "urgent"]
+MAX_OFFSET = 1_000_000  # deeper than any list an operator pages through
 
 
 class ReplyIn(BaseModel):
@@ -77,26 +92,32 @@ async def customers(
     q: str | None = Query(None, max_length=100, description="Phone digits or part of the name"),
     state: Literal["active", "escalated", "opted_out"] | None = None,
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     services: Services = Depends(get_services),
 ) -> dict[str, Any]:
     rows = await list_customers(services.memory, query=q, state=state, limit=limit, offset=offset)
     return {"customers": [views.customer_row(r) for r in rows]}
 
 
-@router.get("/customers/{customer_id}", summary="A customer's profile and thread state")
-async def customer(customer_id: int, services: Services = Depends(get_services)) -> dict[str, Any]:
+@router.get(
+    "/customers/{customer_id}", summary="A customer's profile and thread state", responses=NOT_FOUND
+)
+async def customer(customer_id: RowId, services: Services = Depends(get_services)) -> dict[str, Any]:
     try:
         return await views.customer_profile(services.memory, customer_id)
     except UnknownCustomer:
         raise HTTPException(404, f"no customer {customer_id}") from None
 
 
-@router.get("/customers/{customer_id}/timeline", summary="Every channel, oldest first")
+@router.get(
+    "/customers/{customer_id}/timeline", summary="Every channel, oldest first", responses=NOT_FOUND
+)
 async def customer_timeline(
-    customer_id: int,
+    customer_id: RowId,
     limit: int = Query(200, ge=1, le=1000),
-    before_id: int | None = Query(None, description="Page back: items older than this id"),
+    before_id: int | None = Query(
+        None, ge=1, le=MAX_ID, description="Page back: items older than this id"
+    ),
     services: Services = Depends(get_services),
 ) -> dict[str, Any]:
     await _customer_or_404(services, customer_id)
@@ -105,9 +126,14 @@ async def customer_timeline(
     )
 
 
-@router.post("/customers/{customer_id}/messages", status_code=201, summary="Reply as a person")
+@router.post(
+    "/customers/{customer_id}/messages",
+    status_code=201,
+    summary="Reply as a person",
+    responses=NOT_FOUND,
+)
 async def send_reply(
-    customer_id: int,
+    customer_id: RowId,
     body: ReplyIn,
     response: Response,
     operator: Operator = Depends(current_operator),
@@ -130,9 +156,14 @@ async def send_reply(
     return {"message": views.timeline_item(message), "created": created}
 
 
-@router.post("/customers/{customer_id}/escalations", status_code=201, summary="Hand to people")
+@router.post(
+    "/customers/{customer_id}/escalations",
+    status_code=201,
+    summary="Hand to people",
+    responses=NOT_FOUND,
+)
 async def escalate(
-    customer_id: int,
+    customer_id: RowId,
     body: EscalateIn,
     response: Response,
     operator: Operator = Depends(current_operator),
@@ -147,9 +178,13 @@ async def escalate(
     return {"escalation": _escalation(escalation), "created": created}
 
 
-@router.get("/customers/{customer_id}/next-actions", summary="A customer's open next actions")
+@router.get(
+    "/customers/{customer_id}/next-actions",
+    summary="A customer's open next actions",
+    responses=NOT_FOUND,
+)
 async def customer_actions(
-    customer_id: int,
+    customer_id: RowId,
     include_closed: bool = False,
     services: Services = Depends(get_services),
 ) -> dict[str, Any]:
@@ -158,9 +193,11 @@ async def customer_actions(
     return {"next_actions": [_action(a) for a in actions]}
 
 
-@router.post("/customers/{customer_id}/next-actions", status_code=201, summary="Add")
+@router.post(
+    "/customers/{customer_id}/next-actions", status_code=201, summary="Add", responses=NOT_FOUND
+)
 async def add_action(
-    customer_id: int,
+    customer_id: RowId,
     body: NextActionIn,
     operator: Operator = Depends(current_operator),
     services: Services = Depends(get_services),
@@ -179,11 +216,13 @@ async def add_action(
 
 
 @router.patch(
-    "/customers/{customer_id}/next-actions/{action_id}", summary="Complete, reschedule, edit"
+    "/customers/{customer_id}/next-actions/{action_id}",
+    summary="Complete, reschedule, edit",
+    responses=NOT_FOUND,
 )
 async def change_action(
-    customer_id: int,
-    action_id: int,
+    customer_id: RowId,
+    action_id: RowId,
     body: NextActionPatch,
     services: Services = Depends(get_services),
 ) -> dict[str, Any]:
@@ -216,18 +255,23 @@ async def escalations(
     return {"escalations": [views.queue_item(i) for i in queue]}
 
 
-@router.post("/escalations/{escalation_id}/take", summary="Take (assign to me)")
+@router.post("/escalations/{escalation_id}/take", summary="Take (assign to me)", responses=CONFLICT)
 async def take(
-    escalation_id: int,
+    escalation_id: RowId,
     operator: Operator = Depends(current_operator),
     services: Services = Depends(get_services),
 ) -> dict[str, Any]:
     return {"escalation": _escalation(await handoff.take(services, escalation_id, operator.email))}
 
 
-@router.post("/escalations/{escalation_id}/reply", status_code=201, summary="Reply as a person")
+@router.post(
+    "/escalations/{escalation_id}/reply",
+    status_code=201,
+    summary="Reply as a person",
+    responses=CONFLICT,
+)
 async def reply_to_escalation(
-    escalation_id: int,
+    escalation_id: RowId,
     body: ReplyIn,
     response: Response,
     operator: Operator = Depends(current_operator),
@@ -242,9 +286,13 @@ async def reply_to_escalation(
     return await send_reply(row["customer_id"], body, response, operator, idempotency_key, services)
 
 
-@router.post("/escalations/{escalation_id}/resolve", summary="Resolve: hand back to the AI")
+@router.post(
+    "/escalations/{escalation_id}/resolve",
+    summary="Resolve: hand back to the AI",
+    responses=CONFLICT,
+)
 async def resolve(
-    escalation_id: int,
+    escalation_id: RowId,
     body: ResolveIn | None = None,
     operator: Operator = Depends(current_operator),
     services: Services = Depends(get_services),

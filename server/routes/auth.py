@@ -28,7 +28,8 @@ from server.auth import (
     sha256,
     start_session,
 )
-from server.deps import get_services
+from server.deps import RowId, get_services
+from server.routes.api import REFUSALS
 from server.services import Services
 from server.templating import templates
 
@@ -114,12 +115,14 @@ class TokenIn(BaseModel):
     name: str = Field("api", min_length=1, max_length=100)
 
 
-@router.get("/api/me", tags=["operators"], summary="The signed-in operator")
+@router.get("/api/me", tags=["operators"], summary="The signed-in operator", responses=REFUSALS)
 async def me(operator: Operator = Depends(current_operator)) -> dict[str, Any]:
     return {"id": operator.id, "email": operator.email, "name": operator.name, "via": operator.via}
 
 
-@router.post("/api/tokens", status_code=201, tags=["operators"], summary="New API token")
+@router.post(
+    "/api/tokens", status_code=201, tags=["operators"], summary="New API token", responses=REFUSALS
+)
 async def make_token(
     body: TokenIn | None = None,
     operator: Operator = Depends(current_operator),
@@ -133,9 +136,15 @@ async def make_token(
     return {"id": token_id, "token": token}
 
 
-@router.delete("/api/tokens/{token_id}", status_code=204, tags=["operators"], summary="Revoke")
+@router.delete(
+    "/api/tokens/{token_id}",
+    status_code=204,
+    tags=["operators"],
+    summary="Revoke",
+    responses={**REFUSALS, 404: {"description": "You have no live token with this id"}},
+)
 async def delete_token(
-    token_id: int,
+    token_id: RowId,
     operator: Operator = Depends(current_operator),
     services: Services = Depends(get_services),
 ) -> Response:

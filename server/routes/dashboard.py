@@ -25,7 +25,7 @@ from memory import UnknownCustomer, create_next_action, update_next_action
 from memory.inbox import escalation_queue, list_customers, next_actions_board
 from server import handoff, views
 from server.auth import Operator, check_csrf_form, page_operator
-from server.deps import get_services
+from server.deps import RowId, get_services
 from server.live import LiveEvents
 from server.services import Services
 from server.templating import templates
@@ -97,7 +97,7 @@ async def escalations(
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
 async def customer_page(
     request: Request,
-    customer_id: int,
+    customer_id: RowId,
     operator: Operator = Depends(page_operator),
     services: Services = Depends(get_services),
 ) -> HTMLResponse:
@@ -142,7 +142,7 @@ async def actions_board(
 @router.post("/customers/{customer_id}/reply")
 async def reply_form(
     request: Request,
-    customer_id: int,
+    customer_id: RowId,
     text: str = Form(..., max_length=handoff.MAX_REPLY_CHARS),
     request_id: str = Form(..., max_length=100),
     csrf_token: str = Form(""),
@@ -162,7 +162,7 @@ async def reply_form(
 @router.post("/customers/{customer_id}/escalate")
 async def escalate_form(
     request: Request,
-    customer_id: int,
+    customer_id: RowId,
     reason: str = Form(..., min_length=1, max_length=500),
     priority: str = Form("normal", pattern="^(low|normal|high|urgent)$"),
     csrf_token: str = Form(""),
@@ -180,7 +180,7 @@ async def escalate_form(
 @router.post("/escalations/{escalation_id}/take")
 async def take_form(
     request: Request,
-    escalation_id: int,
+    escalation_id: RowId,
     csrf_token: str = Form(""),
     next: str = Form("/escalations"),
     operator: Operator = Depends(page_operator),
@@ -194,7 +194,7 @@ async def take_form(
 @router.post("/escalations/{escalation_id}/resolve")
 async def resolve_form(
     request: Request,
-    escalation_id: int,
+    escalation_id: RowId,
     resolution: str = Form("", max_length=1000),
     csrf_token: str = Form(""),
     next: str = Form("/escalations"),
@@ -209,7 +209,7 @@ async def resolve_form(
 @router.post("/customers/{customer_id}/actions")
 async def add_action_form(
     request: Request,
-    customer_id: int,
+    customer_id: RowId,
     description: str = Form(..., min_length=1, max_length=500),
     due_at: str = Form(""),
     priority: str = Form("normal", pattern="^(low|normal|high|urgent)$"),
@@ -236,8 +236,8 @@ async def add_action_form(
 @router.post("/customers/{customer_id}/actions/{action_id}")
 async def change_action_form(
     request: Request,
-    customer_id: int,
-    action_id: int,
+    customer_id: RowId,
+    action_id: RowId,
     status: str = Form("", pattern="^(|open|done|cancelled)$"),
     due_at: str = Form(""),
     csrf_token: str = Form(""),
