@@ -12,7 +12,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 # Twilio error codes that will fail the same way again (invalid number, not a WhatsApp user,
 # outside the 24 h window without a template, unsubscribed, blocked…): record, never retry.
 PERMANENT_CODES = {21211, 21408, 21610, 21614, 63003, 63016, 63018, 63024, 63032, 21606, 21612}
+# How long a send whose outcome is unknown (it timed out, or its worker died) stays in doubt,
+# in multiples of the client timeout: Twilio may still accept a request we stopped waiting
+# for, and its message log is looked up until then instead of sending again.
+SETTLE_TIMEOUTS = 4
 
 
 @dataclass
@@ -37,16 +41,24 @@ class Sent:
 
 
 class SendFailed(Exception):
-    """Twilio refused the message. `permanent` errors are recorded and never retried."""
+    """Twilio refused the message. `permanent` errors are recorded and never retried.
 
-    def __init__(self, message: str, *, code: str | None, permanent: bool) -> None:
+    `answered`: Twilio answered with a refusal below 500 (429 included), so no message was
+    created; after a 5xx the outcome is unknown, as after a timeout.
+    """
+
+    def __init__(
+        self, message: str, *, code: str | None, permanent: bool, answered: bool = False
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.permanent = permanent
+        self.answered = answered
 
 
 class WhatsAppChannel(Protocol):
     name: str
+    settle: timedelta  # how long a send of unknown outcome may still be accepted
 
     async def send(
         self,
@@ -106,10 +118,14 @@ class TwilioChannel:
         *,
         base_url: str | None = None,
         status_callback: str | None = None,
+        timeout: float = 15.0,
     ) -> None:
         http_client = (
-            _BaseUrlHttpClient(base_url, timeout=15) if base_url else TwilioHttpClient(timeout=15)
+            _BaseUrlHttpClient(base_url, timeout=timeout)
+            if base_url
+            else TwilioHttpClient(timeout=timeout)
         )
+        self.settle = timedelta(seconds=SETTLE_TIMEOUTS * timeout)
         self.client = Client(account_sid, auth_token, http_client=http_client)
         self.from_ = (
             from_number if from_number.startswith("whatsapp:") else f"whatsapp:{from_number}"
@@ -165,6 +181,7 @@ class ConsoleChannel:
     """The offline channel: messages are logged (phone masked) and stored, never sent."""
 
     name = "console"
+    settle = timedelta(0)  # nothing leaves the machine: never in doubt
 
     async def send(
         self,
@@ -189,6 +206,7 @@ def _send_failed(exc: TwilioRestException) -> SendFailed:
         exc.msg or f"Twilio answered {exc.status}",
         code=code or str(exc.status),
         permanent=not retriable or exc.code in PERMANENT_CODES,
+        answered=exc.status < 500,
     )
 
 
@@ -204,4 +222,5 @@ def build_whatsapp_channel(settings: Any) -> TwilioChannel | ConsoleChannel:
         settings.twilio_whatsapp_from,
         base_url=settings.twilio_api_base_url,
         status_callback=callback,
+        timeout=settings.twilio_timeout,
     )

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
         None, validation_alias=_env("TWILIO_FOLLOWUP_CONTENT_SID")
     )
     twilio_api_base_url: str | None = Field(None, validation_alias=_env("TWILIO_API_BASE_URL"))
+    # Seconds to wait for Twilio's answer to a send; a send that timed out stays in doubt for
+    # four times this (its message log is looked up, not sent again) before it is re-sent.
+    twilio_timeout: float = Field(15.0, gt=0, le=120, validation_alias=_env("HILO_TWILIO_TIMEOUT"))
 
     # ElevenLabs
     elevenlabs_api_key: SecretStr | None = Field(None, validation_alias=_env("ELEVENLABS_API_KEY"))

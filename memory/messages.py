@@ -340,6 +340,16 @@ async def mark_send_attempt(memory: Memory, message_id: int) -> datetime | None:
     return datetime.fromisoformat(previous) if previous else None
 
 
+async def clear_send_attempt(memory: Memory, message_id: int) -> None:
+    """Forget the started send of `message_id`: the provider answered that it created nothing."""
+    async with memory.pool.connection() as conn:
+        await conn.execute(
+            "UPDATE messages SET meta = meta - 'send_attempted_at', updated_at = now() "
+            "WHERE id = %s",
+            (message_id,),
+        )
+
+
 async def unsent_outbound_whatsapp(
     memory: Memory, *, older_than: timedelta, within: timedelta, limit: int = 200
 ) -> list[int]:
