@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
@@ -22,13 +21,13 @@ from server.auth import (
     login_redirect_target,
     new_token,
     page_operator,
-    same_secret,
     secure_cookies,
     set_session_cookie,
     sha256,
     start_session,
 )
 from server.deps import RowId, get_services
+from server.login_form import LIFETIME_SECONDS, issue_login_token, login_token_is_valid
 from server.routes.api import REFUSALS
 from server.services import Services
 from server.templating import templates
@@ -38,8 +37,8 @@ LOGIN_COOKIE = "hilo_login"  # double-submit token of the sign-in form (login CS
 BAD_LOGIN = "Correo o contraseña incorrectos."
 
 
-def _login_page(request: Request, next_path: str, error: str | None, status: int) -> Response:
-    token = secrets.token_urlsafe(24)
+async def _login_page(request: Request, next_path: str, error: str | None, status: int) -> Response:
+    token = await issue_login_token(request.app.state.services.memory)
     response = templates.TemplateResponse(
         request,
         "login.html",
@@ -49,7 +48,7 @@ def _login_page(request: Request, next_path: str, error: str | None, status: int
     response.set_cookie(
         LOGIN_COOKIE,
         token,
-        max_age=3600,
+        max_age=LIFETIME_SECONDS,
         httponly=True,
         samesite="lax",
         secure=secure_cookies(request),
@@ -60,7 +59,7 @@ def _login_page(request: Request, next_path: str, error: str | None, status: int
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
 async def login_form(request: Request, next: str = Query("/", max_length=500)) -> Response:
-    return _login_page(request, login_redirect_target(next), None, 200)
+    return await _login_page(request, login_redirect_target(next), None, 200)
 
 
 @router.post("/login", include_in_schema=False)
@@ -73,20 +72,21 @@ async def login(
     services: Services = Depends(get_services),
 ) -> Response:
     target = login_redirect_target(next)
-    expected = request.cookies.get(LOGIN_COOKIE, "")
-    if not same_secret(login_token, expected):
-        return _login_page(request, target, "El formulario caducó; vuelve a intentarlo.", 403)
+    cookie = request.cookies.get(LOGIN_COOKIE, "")
+    if not await login_token_is_valid(services.memory, login_token, cookie):
+        expired = "El formulario caducó; vuelve a intentarlo."
+        return await _login_page(request, target, expired, 403)
     try:
         address = request.client.host if request.client else "unknown"
         operator = await authenticate(services.memory, email, password, address)
     except TooManyAttempts:
-        throttled = _login_page(
+        throttled = await _login_page(
             request, target, "Demasiados intentos. Espera unos minutos e inténtalo de nuevo.", 429
         )
         throttled.headers["Retry-After"] = str(int(FAILURE_WINDOW.total_seconds()))
         return throttled
     if operator is None:
-        return _login_page(request, target, BAD_LOGIN, 401)
+        return await _login_page(request, target, BAD_LOGIN, 401)
     if previous := request.cookies.get(SESSION_COOKIE):
         # Signing in again replaces the session rather than leaving the old one alive.
         await delete_session(services.memory, sha256(previous))
