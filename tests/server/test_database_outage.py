@@ -182,7 +182,18 @@ async def test_a_database_outage_answers_503_and_loses_or_repeats_nothing(
             ).fetchone()[0]
         return done_turns == len(accepted)
 
-    await until(all_answered, 120, f"all {len(accepted)} accepted messages processed")
+    try:
+        await until(all_answered, 120, f"all {len(accepted)} accepted messages processed")
+    except AssertionError:
+        with psycopg.connect(url) as conn:
+            left = conn.execute(
+                "SELECT id, status, attempts, error FROM webhook_events WHERE status <> 'done'"
+            ).fetchall()
+            jobs = conn.execute(
+                "SELECT id, task_name, status, attempts, worker_id FROM procrastinate_jobs "
+                "WHERE status <> 'succeeded'"
+            ).fetchall()
+        raise AssertionError(f"events not done: {left}; jobs: {jobs}") from None
 
     async def all_replied() -> bool:
         return len(fake_twilio.messages) >= len(accepted)

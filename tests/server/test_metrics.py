@@ -4,6 +4,7 @@ template (never a phone number) and the deployment's state read from the databas
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -73,7 +74,13 @@ async def test_metrics_count_open_escalations_and_their_wait(services: Any) -> N
     await handoff.open_by_operator(services, customer.id, "laura@solandino.co", "cliente VIP")
     app = create_app(services=services)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
-        text = (await http.get("/metrics")).text
+        # The fixture's worker registers itself (its first heartbeat) once its task has run.
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:
+            text = (await http.get("/metrics")).text
+            if value(text, "hilo_job_workers") >= 1 or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.1)
     assert value(text, "hilo_escalations", status="open") == 1
     assert value(text, "hilo_escalations", status="assigned") == 0
     assert value(text, "hilo_escalation_oldest_open_seconds") > 0
