@@ -162,7 +162,11 @@ async def ensure_pgvector(url: str) -> None:
                 await conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
             await check_vector_support(conn)
     except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+        reason = " ".join(str(exc).split())  # psycopg's message spans lines: one line here
+        raise DatabaseUnavailable(
+            f"cannot connect to PostgreSQL ({reason}): check DATABASE_URL and that the server "
+            "is up, or unset DATABASE_URL to use the embedded database"
+        ) from exc
 
 
 # A 512-d vector goes through pgvector's SIMD loops (a 3-d one would not): the operation that a

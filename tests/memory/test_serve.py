@@ -80,3 +80,22 @@ def test_serve_starts_embedded_postgres_is_ready_and_stops_it_on_shutdown(tmp_pa
     while postgres_processes(data_dir) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert postgres_processes(data_dir) == [], "serve left its embedded PostgreSQL running"
+
+
+def test_serve_with_an_unreachable_database_says_so_in_one_line_and_exits_1(tmp_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgresql://hilo@127.0.0.1:{free_port()}/hilo",
+        "HILO_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in done.stderr, done.stderr
+    assert any("cannot connect to PostgreSQL" in line and "DATABASE_URL" in line for line in lines)
