@@ -19,6 +19,7 @@ from memory.messages import (
     DELIVERY_ORDER,
     get_message,
     mark_send_attempt,
+    recent_external_ids,
     record_send_failure,
     set_message_external_id,
 )
@@ -86,8 +87,13 @@ async def deliver(memory: Memory, channel: WhatsAppChannel, settings: Any, messa
         previous = await mark_send_attempt(memory, message_id)
         sent = None
         if previous is not None:
+            # A sid already recorded on another message (the same text sent to this customer
+            # a moment earlier) is that message's, never this one's.
             sent = await channel.find_sent(
-                customer.phone, since=previous - CLOCK_MARGIN, body=kwargs.get("body")
+                customer.phone,
+                since=previous - CLOCK_MARGIN,
+                body=kwargs.get("body"),
+                exclude=await recent_external_ids(memory, customer.id),
             )
             if sent is not None:
                 log.warning(

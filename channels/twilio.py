@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -69,7 +70,9 @@ class WhatsAppChannel(Protocol):
         content_variables: dict[str, str] | None = None,
     ) -> Sent: ...
 
-    async def find_sent(self, to: str, *, since: datetime, body: str | None) -> Sent | None: ...
+    async def find_sent(
+        self, to: str, *, since: datetime, body: str | None, exclude: Collection[str] = ()
+    ) -> Sent | None: ...
 
 
 def public_request_url(request_url: str, public_url: str | None) -> str:
@@ -139,7 +142,9 @@ class TwilioChannel:
             raise _send_failed(exc) from exc
         return Sent(sid=str(message.sid), status=str(message.status or "queued"))
 
-    def _find(self, to: str, since: datetime, body: str | None) -> Sent | None:
+    def _find(
+        self, to: str, since: datetime, body: str | None, exclude: Collection[str]
+    ) -> Sent | None:
         try:
             recent = self.client.messages.list(to=f"whatsapp:{to}", from_=self.from_, limit=20)
         except TwilioRestException as exc:
@@ -147,6 +152,8 @@ class TwilioChannel:
         for message in recent:  # newest first
             if message.date_created is not None and message.date_created < since:
                 break
+            if str(message.sid) in exclude:
+                continue  # another message's: the same text sent to this customer before
             if body is None or (message.body or "") == body:
                 return Sent(sid=str(message.sid), status=str(message.status or "queued"))
         return None
@@ -170,11 +177,14 @@ class TwilioChannel:
         # The SDK is synchronous (requests): keep it off the event loop.
         return await asyncio.to_thread(self._create, kwargs)
 
-    async def find_sent(self, to: str, *, since: datetime, body: str | None) -> Sent | None:
-        """A message to `to` that Twilio accepted since `since` (with this `body` when given):
-        what an interrupted earlier attempt may have sent. Templates are matched by time only
-        (Twilio stores the rendered text, not the ContentSid)."""
-        return await asyncio.to_thread(self._find, to, since, body)
+    async def find_sent(
+        self, to: str, *, since: datetime, body: str | None, exclude: Collection[str] = ()
+    ) -> Sent | None:
+        """A message to `to` that Twilio accepted since `since` (with this `body` when given),
+        other than those whose sids are in `exclude`: what an interrupted earlier attempt may
+        have sent. Templates are matched by time only (Twilio stores the rendered text, not the
+        ContentSid)."""
+        return await asyncio.to_thread(self._find, to, since, body, exclude)
 
 
 class ConsoleChannel:
@@ -195,7 +205,9 @@ class ConsoleChannel:
         log.info("console whatsapp", extra={"to": mask_phone(to), "chars": len(text or "")})
         return Sent(sid=f"CONSOLE{uuid.uuid4().hex[:26]}", status="console")
 
-    async def find_sent(self, to: str, *, since: datetime, body: str | None) -> Sent | None:
+    async def find_sent(
+        self, to: str, *, since: datetime, body: str | None, exclude: Collection[str] = ()
+    ) -> Sent | None:
         return None  # nothing leaves the machine, so nothing can have been sent half-way
 
 

@@ -383,3 +383,18 @@ async def find_reply(memory: Memory, customer_id: int, inbound_id: int) -> Messa
             )
         ).fetchone()
     return Message.from_row(row) if row else None
+
+
+async def recent_external_ids(memory: Memory, customer_id: int, *, limit: int = 50) -> set[str]:
+    """The provider ids (Twilio's SM… sids) recorded on the customer's latest outbound
+    messages: a message found in the provider's log with one of them is already accounted for."""
+    async with memory.pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                """SELECT external_id FROM messages
+                    WHERE customer_id = %s AND direction = 'outbound' AND external_id IS NOT NULL
+                    ORDER BY id DESC LIMIT %s""",
+                (customer_id, limit),
+            )
+        ).fetchall()
+    return {str(r["external_id"]) for r in rows}
