@@ -24,6 +24,7 @@ async def enqueue(
     lock: str | None = None,
     queueing_lock: str | None = None,
     queue: str = DEFAULT_QUEUE,
+    priority: int = 0,
     **task_kwargs: Any,
 ) -> int:
     """Queue `task_name(**task_kwargs)`; returns the job id.
@@ -31,11 +32,12 @@ async def enqueue(
     `lock`: jobs sharing it run one at a time, in the order they were queued.
     `queueing_lock`: at most one such job waiting; a second raises `AlreadyEnqueued` (inside
     a savepoint, so the caller's transaction goes on).
+    `priority`: higher runs first (also among jobs sharing a lock).
     """
     query = """SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[
-                   ROW(%s, %s, 0, %s, %s, %s::jsonb, NULL)::procrastinate_job_to_defer_v1
+                   ROW(%s, %s, %s, %s, %s, %s::jsonb, NULL)::procrastinate_job_to_defer_v1
                ])) AS id"""
-    params = (queue, task_name, lock, queueing_lock, json.dumps(task_kwargs))
+    params = (queue, task_name, priority, lock, queueing_lock, json.dumps(task_kwargs))
     if queueing_lock is None:
         row = await (await conn.execute(query, params)).fetchone()
     else:

@@ -3,8 +3,9 @@ outbox sweep.
 
 `agent_turn` runs under a procrastinate lock keyed by the customer's phone, so one customer's
 messages are answered one at a time in arrival order while other customers run in parallel.
-`send_whatsapp` runs under a lock keyed by the message (two jobs for one message never send
-side by side) and is retried with exponential backoff; a failure that outlives its retries is
+`send_whatsapp` runs under a lock keyed by the customer, so one customer's messages leave in
+the order they were stored (also across retries and a dead worker's requeue), ahead of waiting
+turns; it is retried with exponential backoff, and a failure that outlives its retries is
 recorded on the message. The sweep re-queues outbound messages stored but never queued (a
 process that died between storing a message and queueing its send).
 """
@@ -23,7 +24,7 @@ from agent import run_turn
 from channels.delivery import deliver
 from memory import Memory, get_or_create_customer
 from memory.events import WebhookEvent
-from memory.messages import record_send_failure, unsent_outbound_whatsapp
+from memory.messages import get_message, record_send_failure, unsent_outbound_whatsapp
 from server.jobs import runtime
 from server.jobs.events import run_event_job
 from server.jobs.queue import enqueue, queued_for
@@ -41,6 +42,7 @@ SWEEP = f"{NAMESPACE}:sweep_outbox"
 TURN_RETRY = ShutdownSafeRetry(max_attempts=4, exponential_wait=3)
 # Waits of 2, 4, 8, 16, 32, 64 s: about two minutes of Twilio trouble before giving up.
 SEND_RETRY = ShutdownSafeRetry(max_attempts=6, exponential_wait=2)
+SEND_PRIORITY = 1  # above turns (0): a step finished is delivered before new ones start
 SWEEP_AFTER = timedelta(minutes=1)  # a message this old without a send job was never queued
 SWEEP_WITHIN = timedelta(days=2)  # older ones are stale news: left for humans
 
@@ -53,9 +55,21 @@ def media_of(form: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
-async def queue_send(conn: AsyncConnection[Any], message_id: int) -> int:
-    """Queue the send of a stored outbound message (one send at a time per message)."""
-    return await enqueue(conn, SEND, lock=f"message:{message_id}", message_id=message_id)
+async def queue_send(conn: AsyncConnection[Any], message_id: int, customer_id: int) -> int:
+    """Queue the send of a stored outbound message.
+
+    One send at a time per customer, in the order the messages were stored: a send waiting for
+    its retry (or for a dead worker's requeue) holds back that customer's later ones, so
+    replies reach the phone in order. Sends go before waiting turns, so a reply is not held
+    back by other customers' queued messages.
+    """
+    return await enqueue(
+        conn,
+        SEND,
+        lock=f"whatsapp-send:{customer_id}",
+        priority=SEND_PRIORITY,
+        message_id=message_id,
+    )
 
 
 async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
@@ -77,7 +91,7 @@ async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
         )
         if result.reply_message_id is not None:
             async with memory.pool.connection() as conn, conn.transaction():
-                await queue_send(conn, result.reply_message_id)
+                await queue_send(conn, result.reply_message_id, customer.id)
         log.info(
             "agent turn",
             extra={
@@ -112,11 +126,12 @@ async def queue_unsent_sends(memory: Memory, *, older_than: timedelta = SWEEP_AF
     unsent = await unsent_outbound_whatsapp(memory, older_than=older_than, within=SWEEP_WITHIN)
     if not unsent:
         return 0
+    owners = {m.id: m.customer_id for m in [await get_message(memory, i) for i in unsent] if m}
     async with memory.pool.connection() as conn, conn.transaction():
         queued = await queued_for(conn, SEND, "message_id", unsent)
-        lost = [m for m in unsent if m not in queued]
+        lost = [m for m in unsent if m not in queued and m in owners]
         for message_id in lost:
-            await queue_send(conn, message_id)
+            await queue_send(conn, message_id, owners[message_id])
     if lost:
         log.warning("outbox: queued sends that were never queued", extra={"count": len(lost)})
     return len(lost)
@@ -160,5 +175,5 @@ class QueuedSender:
         if created:
             # A crash right here leaves the message `pending` without a job: the sweep sends it.
             async with self.memory.pool.connection() as conn, conn.transaction():
-                await queue_send(conn, message.id)
+                await queue_send(conn, message.id, customer_id)
         return message.id

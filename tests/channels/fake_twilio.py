@@ -25,6 +25,7 @@ class FakeTwilio(LocalServer):
         self.attempts = 0
         self.lists = 0
         self.delay = 0.0  # seconds before answering (a slow Twilio), message not yet accepted
+        self.delays: list[float] = []  # one per request, served first: only those are slow
         self.hang_after_accept = 0.0  # seconds to hang after accepting (the answer is lost)
         app = FastAPI()
 
@@ -43,8 +44,8 @@ class FakeTwilio(LocalServer):
                     },
                     status_code=status,
                 )
-            if self.delay:
-                await asyncio.sleep(self.delay)
+            if self.delays or self.delay:
+                await asyncio.sleep(self.delays.pop(0) if self.delays else self.delay)
                 if await request.is_disconnected():
                     return JSONResponse({}, status_code=499)  # the caller died: never completed
             resource = self._accept(account_sid, form)
