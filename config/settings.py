@@ -29,6 +29,9 @@ class Settings(BaseSettings):
         extra="ignore",
         populate_by_name=True,
         case_sensitive=False,
+        # An empty variable is an unset one: `HILO_TOOLS_SECRET=` in .env or compose's
+        # `${HILO_TOOLS_SECRET:-}` must not become an empty secret that everyone knows.
+        env_ignore_empty=True,
     )
 
     # Database and local state
