@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         "auto", validation_alias=_env("HILO_LOG_FORMAT")
     )
     run_worker: bool = Field(True, validation_alias=_env("HILO_RUN_WORKER"))
+    # Seconds without a heartbeat after which a job worker is taken for dead (killed, out of
+    # memory, machine lost) and its running jobs go back to the queue.
+    job_stalled_after: float = Field(
+        60.0, ge=2, le=3600, validation_alias=_env("HILO_JOB_STALLED_AFTER")
+    )
     # Seconds a job worker keeps trying to reach an unreachable database before it gives up
     # (`hilo worker` then exits non-zero; `hilo serve` answers 503 on /readyz).
     worker_retry_budget: float = Field(
