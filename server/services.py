@@ -40,6 +40,7 @@ class Services:
                 self.memory.url,
                 concurrency=concurrency,
                 retry_budget=self.settings.worker_retry_budget,
+                stalled_after=self.settings.job_stalled_after,
             )
         return self.worker
 
@@ -63,7 +64,7 @@ async def start_services(
     """Database (embedded or DATABASE_URL), migrations, job schema, pool, embeddings, agent."""
     memory = await open_memory(settings, url=url)
     await ensure_job_schema(memory.url)
-    jobs = create_job_app(memory.url)
+    jobs = create_job_app(memory.url, stalled_after=settings.job_stalled_after)
     await jobs.open_async()
     agent = await build_agent(
         settings, memory, sender=QueuedSender(memory), notifier=AlertNotifier(memory, settings)

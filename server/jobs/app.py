@@ -23,11 +23,13 @@ from server.jobs.supervisor import SupervisedWorker, WorkerFailed
 
 log = logging.getLogger(__name__)
 STALLED_AFTER = 60.0  # seconds without a heartbeat before a worker's jobs are requeued
+FETCH_POLL = 0.5  # seconds between an idle worker's looks for jobs no NOTIFY announced
+MAINTENANCE_PRIORITY = 10  # the stalled-job requeue runs ahead of a backlog of turns
 GRACEFUL_SHUTDOWN = 8.0  # seconds a stopping worker waits for its running jobs
 REQUEUE_STALLED = "jobs:requeue_stalled"
 
 
-def create_job_app(url: str) -> procrastinate.App:
+def create_job_app(url: str, *, stalled_after: float = STALLED_AFTER) -> procrastinate.App:
     # procrastinate's pool checks each connection it hands out: after a database restart the
     # broken ones are replaced instead of failing the next job fetch. A short wait for a
     # connection lets a worker whose database is gone notice it in seconds, not in 30.
@@ -39,12 +41,20 @@ def create_job_app(url: str) -> procrastinate.App:
     alerts.register(app)
 
     async def requeue_stalled(timestamp: int) -> int:
-        return await requeue_stalled_jobs(app)
+        return await requeue_stalled_jobs(app, seconds_since_heartbeat=stalled_after)
 
-    app.periodic(cron="* * * * *", periodic_id="requeue_stalled")(
-        app.task(name=REQUEUE_STALLED, queueing_lock="requeue_stalled")(requeue_stalled)
+    app.periodic(cron=requeue_cron(stalled_after), periodic_id="requeue_stalled")(
+        app.task(
+            name=REQUEUE_STALLED, queueing_lock="requeue_stalled", priority=MAINTENANCE_PRIORITY
+        )(requeue_stalled)
     )
     return app
+
+
+def requeue_cron(stalled_after: float) -> str:
+    """Look for stalled jobs every quarter of the threshold, and at least once a minute."""
+    step = int(stalled_after // 4)
+    return "* * * * *" if step >= 60 else f"* * * * * */{max(step, 1)}"  # 6th field: seconds
 
 
 async def ensure_job_schema(url: str) -> bool:
@@ -88,7 +98,12 @@ class RunningWorker:
 
 
 def start_worker(
-    app: procrastinate.App, url: str, *, concurrency: int = 4, retry_budget: float = 120.0
+    app: procrastinate.App,
+    url: str,
+    *,
+    concurrency: int = 4,
+    retry_budget: float = 120.0,
+    stalled_after: float = STALLED_AFTER,
 ) -> RunningWorker:
     """Run a supervised worker in this process's event loop (see server.jobs.supervisor)."""
     supervisor = SupervisedWorker(
@@ -102,6 +117,11 @@ def start_worker(
             "delete_jobs": "successful",
             "shutdown_graceful_timeout": GRACEFUL_SHUTDOWN,
             "name": "hilo-worker",
+            # A job its lock held back (the customer's previous turn or send) is not announced
+            # when the lock frees: the worker finds it at its next poll.
+            "fetch_job_polling_interval": FETCH_POLL,
+            "update_heartbeat_interval": stalled_after / 6,
+            "stalled_worker_timeout": stalled_after,
         },
     )
     return RunningWorker(supervisor, asyncio.create_task(supervisor.run(), name="hilo-worker"))

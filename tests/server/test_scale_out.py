@@ -12,7 +12,6 @@ than the production minute.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import signal
 import socket
@@ -28,16 +27,8 @@ import pytest
 from memory import Memory, find_customer_by_phone
 from memory.messages import timeline
 from memory.stats import operational_stats
-from server.jobs.app import create_job_app
 from tests.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, inbound_form, twilio_signature
 from tests.channels.fake_twilio import FakeTwilio
-
-# Until the job app reads HILO_JOB_STALLED_AFTER, a killed worker's jobs wait a minute or two
-# for the requeue and this test would time out: remove this guard with that change.
-pytestmark = pytest.mark.skipif(
-    "stalled_after" not in inspect.signature(create_job_app).parameters,
-    reason="server/jobs/app.py does not read HILO_JOB_STALLED_AFTER yet",
-)
 
 CUSTOMERS = 30
 MESSAGES_EACH = 10
