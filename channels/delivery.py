@@ -3,7 +3,8 @@ idempotency and error recording. The send job calls `deliver`; retries are the q
 
 At most once towards the customer: a message with a provider id is never sent again, a failed
 one is never retried, and an attempt that started but never recorded its outcome (the worker
-was killed, Twilio timed out) is looked up in Twilio's message log before sending again.
+was killed, Twilio timed out) is looked up in Twilio's message log before sending again, and
+looked up again, not re-sent, while Twilio could still accept it late (`_sent_earlier`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from channels.twilio import SendFailed, WhatsAppChannel
+from channels.twilio import SendFailed, Sent, WhatsAppChannel
 from memory import Memory, get_customer, mask_phone, update_delivery
 from memory.events import get_events_by_keys, mark_event
 from memory.messages import (
     DELIVERY_ORDER,
+    Message,
+    clear_send_attempt,
     get_message,
     mark_send_attempt,
     recent_external_ids,
@@ -84,31 +87,22 @@ async def deliver(memory: Memory, channel: WhatsAppChannel, settings: Any, messa
         }
         kwargs = {"content_sid": template, "content_variables": variables}
     try:
-        previous = await mark_send_attempt(memory, message_id)
-        sent = None
-        if previous is not None:
-            # A sid already recorded on another message (the same text sent to this customer
-            # a moment earlier) is that message's, never this one's.
-            sent = await channel.find_sent(
-                customer.phone,
-                since=previous - CLOCK_MARGIN,
-                body=kwargs.get("body"),
-                exclude=await recent_external_ids(memory, customer.id),
-            )
-            if sent is not None:
-                log.warning(
-                    "an interrupted attempt had been sent; not sending again",
-                    extra={"message_id": message_id},
-                )
+        sent = await _sent_earlier(memory, channel, message, customer.id, customer.phone, kwargs)
         if sent is None:
-            sent = await channel.send(customer.phone, **kwargs)
+            await mark_send_attempt(memory, message_id)
+            try:
+                sent = await channel.send(customer.phone, **kwargs)
+            except SendFailed as exc:
+                if exc.answered:  # refused: nothing was created, so nothing is in doubt
+                    await clear_send_attempt(memory, message_id)
+                raise
     except SendFailed as exc:
         if exc.permanent:
             await record_send_failure(memory, message_id, code=exc.code, error=str(exc))
             log.warning("whatsapp send failed", extra={"message_id": message_id, "code": exc.code})
             return "failed"
         raise RetryLater(f"{exc.code}: {exc}", code=exc.code) from exc
-    except OSError as exc:  # network trouble reaching Twilio
+    except OSError as exc:  # network trouble reaching Twilio, or no answer within the timeout
         raise RetryLater(f"{type(exc).__name__}: {exc}", code="network") from exc
     await set_message_external_id(memory, message_id, sent.sid, sent.status)
     await apply_early_statuses(memory, sent.sid)
@@ -117,6 +111,47 @@ async def deliver(memory: Memory, channel: WhatsAppChannel, settings: Any, messa
         extra={"message_id": message_id, "to": mask_phone(customer.phone), "channel": channel.name},
     )
     return "sent"
+
+
+async def _sent_earlier(
+    memory: Memory,
+    channel: WhatsAppChannel,
+    message: Message,
+    customer_id: int,
+    phone: str,
+    kwargs: dict[str, Any],
+) -> Sent | None:
+    """What an earlier send of unknown outcome delivered, from the provider's message log.
+
+    A send that started and recorded no answer (`meta.send_attempted_at`: its worker died, or
+    Twilio did not answer within the client timeout) may have been accepted, even after Hilo
+    stopped waiting. While it is younger than `channel.settle`, nothing in the log proves
+    nothing: `RetryLater`, and look again on the next attempt; after that, None (send again).
+    """
+    started = message.meta.get("send_attempted_at")
+    if not started:
+        return None
+    since = datetime.fromisoformat(started)
+    # A sid already recorded on another message (the same text sent to this customer a moment
+    # earlier) is that message's, never this one's.
+    sent = await channel.find_sent(
+        phone,
+        since=since - CLOCK_MARGIN,
+        body=kwargs.get("body"),
+        exclude=await recent_external_ids(memory, customer_id),
+    )
+    if sent is not None:
+        log.warning(
+            "an earlier attempt had been sent; not sending again",
+            extra={"message_id": message.id},
+        )
+        return sent
+    if datetime.now(UTC) - since < channel.settle:
+        raise RetryLater(
+            "an earlier send may still be accepted by Twilio; looking again later",
+            code="in_doubt",
+        )
+    return None
 
 
 def status_event_key(sid: str, status: str) -> str:

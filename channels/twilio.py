@@ -44,8 +44,9 @@ class Sent:
 class SendFailed(Exception):
     """Twilio refused the message. `permanent` errors are recorded and never retried.
 
-    `answered`: Twilio answered with a refusal below 500 (429 included), so no message was
-    created; after a 5xx the outcome is unknown, as after a timeout.
+    `answered`: Twilio's API answered with an error, so it created no message. Only a 504 (its
+    edge stopped waiting for a backend that may still finish) leaves the outcome unknown, as
+    a timeout of ours does.
     """
 
     def __init__(
@@ -218,7 +219,7 @@ def _send_failed(exc: TwilioRestException) -> SendFailed:
         exc.msg or f"Twilio answered {exc.status}",
         code=code or str(exc.status),
         permanent=not retriable or exc.code in PERMANENT_CODES,
-        answered=exc.status < 500,
+        answered=exc.status != 504,
     )
 
 

@@ -1,7 +1,8 @@
 """A local fake of Twilio's REST Messages API (real HTTP): records what the SDK posts and can
 fail on demand (a queue of scripted error answers served before the normal 201s), answer
-slowly, or accept a message and then hang (the caller never learns it was sent). Lists the
-messages it accepted, newest first, like `GET …/Messages.json`."""
+slowly, accept a message and then hang (the caller never learns it was sent), or accept it
+late, after the caller's timeout. Lists the messages it accepted, newest first, like
+`GET …/Messages.json`."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class FakeTwilio(LocalServer):
         self.delay = 0.0  # seconds before answering (a slow Twilio), message not yet accepted
         self.delays: list[float] = []  # one per request, served first: only those are slow
         self.hang_after_accept = 0.0  # seconds to hang after accepting (the answer is lost)
+        self.accept_after = 0.0  # seconds before accepting, caller still waiting or not
         app = FastAPI()
 
         @app.post("/2010-04-01/Accounts/{account_sid}/Messages.json")
@@ -44,6 +46,10 @@ class FakeTwilio(LocalServer):
                     },
                     status_code=status,
                 )
+            if self.accept_after:
+                # A slow Twilio that still takes the message after the caller stopped waiting.
+                await asyncio.sleep(self.accept_after)
+                return JSONResponse(self._accept(account_sid, form), status_code=201)
             if self.delays or self.delay:
                 await asyncio.sleep(self.delays.pop(0) if self.delays else self.delay)
                 if await request.is_disconnected():

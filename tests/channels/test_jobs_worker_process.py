@@ -17,6 +17,13 @@ from tests.channels.conftest import inbound_form, post_signed, wait_until
 
 
 @pytest.fixture
+def twilio_settings(twilio_settings):
+    # A short client timeout: a send cut off in flight is in doubt (looked up in Twilio's log,
+    # not sent again) for 4 × this, and these tests wait for the re-send.
+    return twilio_settings.model_copy(update={"twilio_timeout": 5.0})
+
+
+@pytest.fixture
 async def web_only(twilio_settings):
     svc = await start_services(twilio_settings)  # no worker in this process
     yield svc
@@ -33,6 +40,7 @@ def worker_process(settings) -> subprocess.Popen:
         "TWILIO_WHATSAPP_FROM": settings.twilio_whatsapp_from,
         "TWILIO_API_BASE_URL": settings.twilio_api_base_url,
         "HILO_LLM": "rules",
+        "HILO_TWILIO_TIMEOUT": str(settings.twilio_timeout),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "server.cli", "worker"],
