@@ -3,7 +3,7 @@ one 1 MB transcript turn are processed by a running `hilo serve`.
 
 Starts `hilo serve` on loopback (embedded PostgreSQL, console WhatsApp channel, rules model,
 the job worker in the web process: `hilo serve`'s default, where a long text's work shares the
-event loop with every request). A prober asks `/healthz` every 20 ms; each run posts, signed as
+event loop with every request). A prober asks `/healthz` every 5 ms; each run posts, signed as
 Twilio and ElevenLabs sign them, one 64 K-character WhatsApp message (until its reply is
 stored) and then one post-call whose second turn holds 1 MB of text (until the call is stored
 and analysed). Prints `/healthz` p50/p99/max per run and phase, then the medians over runs.
@@ -37,7 +37,7 @@ from evals.bench.webhook_bench import free_port, pct
 from memory.database import start_embedded_postgres
 
 WORDS = "Quiero saber de la garantía del inversor y del precio de la instalación. "
-PROBE_EVERY = 0.02
+PROBE_EVERY = 0.005
 PHASE_TIMEOUT = 300.0
 
 
