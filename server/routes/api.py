@@ -102,7 +102,9 @@ async def customers(
 @router.get(
     "/customers/{customer_id}", summary="A customer's profile and thread state", responses=NOT_FOUND
 )
-async def customer(customer_id: RowId, services: Services = Depends(get_services)) -> dict[str, Any]:
+async def customer(
+    customer_id: RowId, services: Services = Depends(get_services)
+) -> dict[str, Any]:
     try:
         return await views.customer_profile(services.memory, customer_id)
     except UnknownCustomer:

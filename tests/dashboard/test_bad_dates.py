@@ -138,7 +138,11 @@ async def stored_far_dates(services: Any) -> int:
 
 async def test_stored_far_dates_break_no_api_answer(api, stored_far_dates):
     cid = stored_far_dates
-    for path in ("/api/next-actions", f"/api/customers/{cid}", f"/api/customers/{cid}/next-actions"):
+    for path in (
+        "/api/next-actions",
+        f"/api/customers/{cid}",
+        f"/api/customers/{cid}/next-actions",
+    ):
         answer = await api.get(path)
         assert answer.status_code == 200, (path, answer.text)
 
