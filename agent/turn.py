@@ -31,7 +31,7 @@ from memory import (
     set_language,
     set_opted_out,
 )
-from memory.database import acquire_schema_lock
+from memory.database import schema_lock
 from memory.messages import find_reply
 from tools.ports import EscalationNotifier, NullNotifier, StoreOnlySender, ToolDeps, WhatsAppSender
 
@@ -78,14 +78,10 @@ async def build_agent(
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
         checkpointer = AsyncPostgresSaver(memory.pool)  # type: ignore[arg-type]
-        async with memory.pool.connection() as conn:
-            # setup() is not safe against a concurrent twin; the schema lock serialises it
-            # (taken by polling: setup's CREATE INDEX CONCURRENTLY waits for blocked queries).
-            await acquire_schema_lock(conn)
-            try:
-                await checkpointer.setup()
-            finally:
-                await conn.execute("SELECT pg_advisory_unlock(%s)", (0x68696C6F,))
+        # setup() is not safe against a concurrent twin; the schema lock serialises it
+        # (taken by polling: setup's CREATE INDEX CONCURRENTLY waits for blocked queries).
+        async with memory.pool.connection() as conn, schema_lock(conn):
+            await checkpointer.setup()
     model = model or build_model(settings, memory.embeddings)
     return Agent(
         settings=settings,

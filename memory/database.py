@@ -16,6 +16,8 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +89,8 @@ def _open_existing_data_dir(pgserver: Any, pgdata: Path) -> None:
         return
     if found == 16:
         log.warning(
-            "upgrading the embedded database from PostgreSQL 16 to %s", target,
+            "upgrading the embedded database from PostgreSQL 16 to %s",
+            target,
             extra={"pgdata": str(pgdata)},
         )
         pgserver.upgrade_db(pgdata)
@@ -123,7 +126,8 @@ async def acquire_schema_lock(
     `CREATE INDEX CONCURRENTLY` (LangGraph's checkpoint migrations use it) waits for every such
     snapshot: the lock holder would wait for the waiter forever. Polling holds no snapshot.
     Take it outside any transaction (autocommit): an open transaction, even idle, is waited for
-    by CREATE INDEX CONCURRENTLY too. Release it with `pg_advisory_unlock`.
+    by CREATE INDEX CONCURRENTLY too. Release it with `pg_advisory_unlock`, or
+    use `schema_lock`, which does both.
     """
     delay = 0.02
     while True:
@@ -134,6 +138,24 @@ async def acquire_schema_lock(
             return
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.5)
+
+
+@asynccontextmanager
+async def schema_lock(
+    conn: psycopg.AsyncConnection[Any], key: int = SCHEMA_LOCK_KEY
+) -> AsyncIterator[None]:
+    """Hold the session-level schema lock (see `acquire_schema_lock`) for the block.
+
+    Every schema change that a concurrent twin could race (extension, migrations, indexes, the
+    job queue's and the checkpointer's tables) runs inside it. The unlock is skipped when the
+    connection broke: the server has released the lock with the session.
+    """
+    await acquire_schema_lock(conn, key)
+    try:
+        yield
+    finally:
+        if not conn.closed:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 async def ensure_pgvector(url: str) -> None:
@@ -148,8 +170,7 @@ async def ensure_pgvector(url: str) -> None:
         # Autocommit and a session lock: an open transaction waiting here would stall another
         # process's CREATE INDEX CONCURRENTLY (see acquire_schema_lock).
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-            await acquire_schema_lock(conn)
-            try:
+            async with schema_lock(conn):
                 row = await (
                     await conn.execute(
                         "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'"
@@ -158,8 +179,6 @@ async def ensure_pgvector(url: str) -> None:
                 if row is None:
                     raise DatabaseUnavailable(PGVECTOR_HELP)
                 await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-            finally:
-                await conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
             await check_vector_support(conn)
     except psycopg.OperationalError as exc:
         reason = " ".join(str(exc).split())  # psycopg's message spans lines: one line here

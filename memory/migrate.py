@@ -16,7 +16,7 @@ from importlib import resources
 import psycopg
 
 from memory.database import SCHEMA_LOCK_KEY as MIGRATION_LOCK_KEY
-from memory.database import acquire_schema_lock, ensure_pgvector
+from memory.database import ensure_pgvector, schema_lock
 
 log = logging.getLogger(__name__)
 
@@ -51,38 +51,36 @@ async def migrate(url: str) -> list[str]:
     """Apply every pending migration; return the names applied (empty when up to date)."""
     applied: list[str] = []
     await ensure_pgvector(url)
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        await acquire_schema_lock(conn, MIGRATION_LOCK_KEY)
-        try:
-            await conn.execute(
-                """CREATE TABLE IF NOT EXISTS schema_migrations (
-                       version integer PRIMARY KEY,
-                       name text NOT NULL,
-                       checksum text NOT NULL,
-                       applied_at timestamptz NOT NULL DEFAULT now())"""
-            )
-            rows = await (
-                await conn.execute("SELECT version, checksum FROM schema_migrations")
-            ).fetchall()
-            done = {version: checksum for version, checksum in rows}
-            for migration in load_migrations():
-                if migration.version in done:
-                    if done[migration.version] != migration.checksum:
-                        log.warning(
-                            "migration %04d_%s changed after it was applied",
-                            migration.version,
-                            migration.name,
-                        )
-                    continue
-                async with conn.transaction():
-                    await conn.execute(migration.sql.encode())
-                    await conn.execute(
-                        "INSERT INTO schema_migrations (version, name, checksum) "
-                        "VALUES (%s, %s, %s)",
-                        (migration.version, migration.name, migration.checksum),
+    async with (
+        await psycopg.AsyncConnection.connect(url, autocommit=True) as conn,
+        schema_lock(conn, MIGRATION_LOCK_KEY),
+    ):
+        await conn.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   version integer PRIMARY KEY,
+                   name text NOT NULL,
+                   checksum text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        rows = await (
+            await conn.execute("SELECT version, checksum FROM schema_migrations")
+        ).fetchall()
+        done = {version: checksum for version, checksum in rows}
+        for migration in load_migrations():
+            if migration.version in done:
+                if done[migration.version] != migration.checksum:
+                    log.warning(
+                        "migration %04d_%s changed after it was applied",
+                        migration.version,
+                        migration.name,
                     )
-                applied.append(f"{migration.version:04d}_{migration.name}")
-                log.info("applied migration %04d_%s", migration.version, migration.name)
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+                continue
+            async with conn.transaction():
+                await conn.execute(migration.sql.encode())
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                    (migration.version, migration.name, migration.checksum),
+                )
+            applied.append(f"{migration.version:04d}_{migration.name}")
+            log.info("applied migration %04d_%s", migration.version, migration.name)
     return applied

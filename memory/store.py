@@ -12,7 +12,7 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from memory.database import SCHEMA_LOCK_KEY, acquire_schema_lock, database_url, open_pool
+from memory.database import database_url, open_pool, schema_lock
 from memory.embeddings import NamedEmbeddings, build_embeddings, index_name
 from memory.migrate import migrate
 
@@ -38,17 +38,13 @@ async def ensure_vector_index(memory: Memory) -> None:
     model = memory.embeddings.model_name
     dims = int(memory.embeddings.dimensions)
     name = index_name(model)
-    async with memory.pool.connection() as conn:
-        # Under the schema lock: two processes starting together would both see it missing.
-        await acquire_schema_lock(conn)
-        try:
-            await conn.execute(
-                f"CREATE INDEX IF NOT EXISTS {name} ON memory_chunks USING hnsw "  # noqa: S608
-                f"((embedding::vector({dims})) vector_cosine_ops) "
-                f"WHERE embedding_model = '{model.replace(chr(39), '')}'"
-            )
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+    # Under the schema lock: two processes starting together would both see it missing.
+    async with memory.pool.connection() as conn, schema_lock(conn):
+        await conn.execute(
+            f"CREATE INDEX IF NOT EXISTS {name} ON memory_chunks USING hnsw "  # noqa: S608
+            f"((embedding::vector({dims})) vector_cosine_ops) "
+            f"WHERE embedding_model = '{model.replace(chr(39), '')}'"
+        )
 
 
 async def open_memory(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import procrastinate
 import psycopg
 
-from memory.database import POOL_WAIT_SECONDS, SCHEMA_LOCK_KEY, acquire_schema_lock
+from memory.database import POOL_WAIT_SECONDS, schema_lock
 from server.jobs import actions, alerts, ingest, whatsapp
 from server.jobs.supervisor import SupervisedWorker, WorkerFailed
 
@@ -59,17 +59,16 @@ def requeue_cron(stalled_after: float) -> str:
 
 async def ensure_job_schema(url: str) -> bool:
     """Apply procrastinate's schema once (under Hilo's schema lock). True if it was applied."""
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        await acquire_schema_lock(conn)
-        try:
-            row = await (await conn.execute("SELECT to_regclass('procrastinate_jobs')")).fetchone()
-            if row and row[0]:
-                return False
-            await conn.execute(procrastinate.schema.SchemaManager.get_schema().encode())
-            log.info("applied the job queue schema")
-            return True
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+    async with (
+        await psycopg.AsyncConnection.connect(url, autocommit=True) as conn,
+        schema_lock(conn),
+    ):
+        row = await (await conn.execute("SELECT to_regclass('procrastinate_jobs')")).fetchone()
+        if row and row[0]:
+            return False
+        await conn.execute(procrastinate.schema.SchemaManager.get_schema().encode())
+        log.info("applied the job queue schema")
+        return True
 
 
 async def requeue_stalled_jobs(
