@@ -20,6 +20,7 @@ from memory.errors import DatabaseUnavailable
 from memory.text import clean_value
 from server import handoff
 from server.auth import NotSignedIn, login_url
+from server.body_limit import BodyLimit
 from server.logging_setup import configure_logging
 from server.metrics import RequestMetrics
 from server.metrics import router as metrics_router
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(events.api)
     app.include_router(events.pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodyLimit)
     app.add_middleware(RequestMetrics)
     app.add_middleware(SecurityHeaders)
 
