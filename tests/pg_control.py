@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 
 from memory.database import start_embedded_postgres
 
@@ -64,3 +65,11 @@ class OwnPostgres:
 
     def close(self) -> None:
         self._server.cleanup()  # stops it and forgets this process's handle
+
+
+@pytest.fixture
+def own_postgres():
+    """A PostgreSQL server of this test's own (import this fixture into the test module)."""
+    postgres = OwnPostgres()
+    yield postgres
+    postgres.close()

@@ -7,7 +7,7 @@ after its cause was fixed; the dashboard's `/failed` page shows the same with a 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,8 +17,8 @@ from memory.events import EventNotRetryable, WebhookEvent, list_events
 from server.auth import Operator, check_csrf_form, current_operator, page_operator
 from server.deps import RowId, get_services
 from server.jobs.events import retry_failed_event
+from server.routes.dashboard import render
 from server.services import Services
-from server.templating import templates
 
 api = APIRouter(prefix="/api/events", tags=["operators"], dependencies=[Depends(current_operator)])
 pages = APIRouter(include_in_schema=False)
@@ -78,14 +78,7 @@ async def failed_page(
     services: Services = Depends(get_services),
 ) -> HTMLResponse:
     failed = await list_events(services.memory, status="failed", limit=100)
-    context: dict[str, Any] = {
-        "operator": operator,
-        "csrf_token": operator.csrf_token,
-        "events": failed,
-        "page": "failed",
-        "timezone": services.settings.timezone,
-    }
-    return templates.TemplateResponse(request, "failed.html", context)
+    return render(request, "failed.html", operator, events=failed, page="failed")
 
 
 @pages.post("/failed/{event_id}/retry")

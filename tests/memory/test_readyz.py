@@ -6,7 +6,7 @@ The test stops and restarts a PostgreSQL of its own, so the session's server is 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -14,14 +14,9 @@ import pytest
 from config import Settings
 from server.app import create_app
 from server.services import start_services
-from tests.pg_control import OwnPostgres
+from tests import pg_control
 
-
-@pytest.fixture
-def own_postgres() -> Iterator[OwnPostgres]:
-    postgres = OwnPostgres()
-    yield postgres
-    postgres.close()
+own_postgres = pg_control.own_postgres  # the fixture
 
 
 @pytest.fixture

@@ -29,19 +29,14 @@ from pydantic import SecretStr
 from config import Settings
 from server.app import create_app
 from server.services import start_services
+from tests import pg_control
 from tests.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, BASE, inbound_form, post_signed
 from tests.channels.fake_twilio import FakeTwilio
 from tests.pg_control import OwnPostgres
 
+own_postgres = pg_control.own_postgres  # the fixture
 OUTAGE_SECONDS = 20.0
 WHATSAPP = "/webhooks/twilio/whatsapp"
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[OwnPostgres]:
-    postgres = OwnPostgres()
-    yield postgres
-    postgres.close()
 
 
 @pytest.fixture
