@@ -172,3 +172,16 @@ def connect_within(url: str, *, seconds: float, postmaster: subprocess.Popen) ->
             if postmaster.poll() is not None or time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def test_a_data_folder_of_another_major_version_is_refused_in_one_line(tmp_path):
+    from memory.database import start_embedded_postgres
+    from memory.errors import DatabaseUnavailable
+
+    pgdata = tmp_path / "postgres"
+    pgdata.mkdir()
+    (pgdata / "PG_VERSION").write_text("15\n")
+    with pytest.raises(DatabaseUnavailable) as refused:
+        start_embedded_postgres(tmp_path)
+    message = str(refused.value)
+    assert "PostgreSQL 15" in message and "pg_dump" in message and "\n" not in message
