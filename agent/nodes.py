@@ -21,7 +21,7 @@ import prompts
 from agent.context import TurnContext
 from agent.prompt import system_prompt_text
 from agent.state import WINDOW, ThreadState
-from memory import DatabaseUnavailable, customer_context, save_message
+from memory import DatabaseUnavailable, customer_context
 from tools.registry import InvalidToolArgs, UnknownTool, invoke_tool, tool_schemas
 
 log = logging.getLogger(__name__)
@@ -207,22 +207,19 @@ async def store_reply(
     language: str,
     meta: dict[str, Any] | None = None,
 ) -> int | None:
-    """Store the agent's answer on the turn's channel (a voice reply is spoken, not stored)."""
+    """The agent's answer on the turn's channel, through the outbox (stored with its send
+    queued in one transaction); a voice reply is spoken, not stored."""
     if channel == "voice" or not reply:
         return None
     deps = context.deps
     meta = dict(meta or {})
     if context.inbound_message_id is not None:
         meta["in_reply_to"] = context.inbound_message_id
-    message, _ = await save_message(
-        deps.memory,
+    return await deps.sender.send_text(
         deps.customer_id,
-        channel="console" if channel == "console" else "whatsapp",
-        direction="outbound",
+        reply,
         role="agent",
-        text=reply,
-        language=language,
         meta=meta,
-        delivery_status="pending" if channel == "whatsapp" else "console",
+        language=language,
+        channel="console" if channel == "console" else "whatsapp",
     )
-    return message.id

@@ -4,7 +4,8 @@ Every entry point (the WhatsApp worker, `hilo chat`, evals) calls this one funct
 the inbound message, applies the guards that need no model (opt-out/opt-in words, opted-out
 customers), runs the graph on the customer's thread (thread id = customer id; the graph skips
 human-owned threads and stores the reply as the turn's outgoing message) and says what happened.
-It does not send anything over Twilio: the caller does (the worker queues the send).
+The reply leaves through the agent's outbox (in production its send job is queued in the
+transaction that stores it); nothing here talks to Twilio.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from memory import (
 )
 from memory.database import schema_lock
 from memory.messages import find_reply
-from tools.ports import EscalationNotifier, NullNotifier, StoreOnlySender, ToolDeps, WhatsAppSender
+from tools.outbox import Outbox, StoreOnlySender
+from tools.ports import EscalationNotifier, NullNotifier, ToolDeps
 
 TurnChannel = Literal["whatsapp", "voice", "console"]
 
@@ -44,7 +46,7 @@ class Agent:
     memory: Memory
     model: BaseChatModel
     graph: Any
-    sender: WhatsAppSender
+    sender: Outbox  # every message to the customer, the reply included, leaves through it
     notifier: EscalationNotifier
 
 
@@ -68,7 +70,7 @@ async def build_agent(
     settings: Settings,
     memory: Memory,
     *,
-    sender: WhatsAppSender | None = None,
+    sender: Outbox | None = None,
     notifier: EscalationNotifier | None = None,
     model: BaseChatModel | None = None,
     checkpointer: Any = None,
