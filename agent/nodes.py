@@ -46,9 +46,7 @@ def system_prompt(state: ThreadState, timezone: str = "America/Bogota") -> Syste
     text = system_prompt_text(
         state.get("context") or {}, channel=channel, language=language, timezone=timezone
     )
-    # The hints ride along for the offline rules model; ChatOpenAI sends only the content.
-    hints = {"channel": channel, "language": language, "timezone": timezone}
-    return SystemMessage(content=text, additional_kwargs={"hilo": hints})
+    return SystemMessage(content=text)
 
 
 def prompt_window(messages: list[Any]) -> list[Any]:
@@ -72,7 +70,12 @@ def make_model_node(model: BaseChatModel):  # noqa: ANN201 - a LangGraph node
 
     async def call_model(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
         system = system_prompt(state, runtime.context.timezone)
-        response = await bound.ainvoke([system, *prompt_window(state["messages"])])
+        # The turn's channel and language, offered to any model as run configuration (the
+        # rules model reads them; ChatOpenAI ignores them). Nothing here knows which model.
+        turn = {"channel": state.get("channel", "whatsapp"), "language": state.get("language")}
+        response = await bound.ainvoke(
+            [system, *prompt_window(state["messages"])], config={"configurable": turn}
+        )
         usage = getattr(response, "usage_metadata", None) or {}
         return {
             "messages": [response],
