@@ -52,6 +52,11 @@ class RulesChatModel(BaseChatModel):
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
         return self.bind(tools=list(tools), **kwargs)
 
+    def with_structured_output(self, schema: Any, **kwargs: Any) -> Any:
+        # No free-form reading into a schema: a call is read by `agent.rules.calls` instead
+        # (the call analysis falls back to it on this error).
+        raise NotImplementedError("the rules model has no structured output")
+
     async def ainvoke(
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AIMessage:
