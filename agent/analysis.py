@@ -120,6 +120,8 @@ def analyze_with_rules(
         objections=reading.objections,
         sentiment=reading.sentiment,  # type: ignore[arg-type]
         budget=reading.budget,
+        product_interest=None,
+        email=reading.email,
     )
     return analysis, reading
 
@@ -201,7 +203,7 @@ def _rules_readout(call: CallRecord, timezone: str, engine: str) -> CallReadout:
     analysis, reading = analyze_with_rules(call, timezone)
     by_text = {s.text: s for s in reading.steps}
     steps = [by_text.get(t) or AgreedStep(t) for t in analysis.next_steps]
-    return CallReadout(analysis, steps, reading.email, engine)
+    return CallReadout(analysis, steps, analysis.email, engine)
 
 
 async def analyze_and_store_call(

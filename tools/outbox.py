@@ -29,7 +29,10 @@ __all__ = ["Console", "Delivery", "OptedOut", "Outbox", "Queued", "StoreOnly"]
 class Delivery(Protocol):
     """A delivery strategy: how a stored message is sent."""
 
-    queued: bool  # its send job is queued in the storing transaction
+    @property
+    def queued(self) -> bool:
+        """Whether its send job is queued in the storing transaction."""
+        ...
 
     def status(self, meta: dict[str, Any]) -> str:
         """The delivery status a new message is stored with."""
