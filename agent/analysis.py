@@ -2,9 +2,11 @@
 dates), objections, sentiment, budget and product interest of a finished call, stored as the
 call's analysis, insights, next actions and profile fields.
 
-With an LLM configured it asks for structured output (`CallAnalysis`); the rules read the
-transcript otherwise, and also when the LLM fails (the call is stored already, and a retried
-ingest job would skip it, so the analysis must not be lost). ElevenLabs' own analysis is used
+`read_call_analysis` is the one place the engine is chosen: any model is asked for structured
+output (`CallAnalysis`, which carries the due dates and the email itself); a model that offers
+none (the offline rules model) or fails leaves the call to the rules' reading of the transcript
+(the call is stored already, and a retried ingest job would skip it, so the analysis must not
+be lost). The rules never run on the LLM's path. ElevenLabs' own analysis is used
 when the call carries one: its `transcript_summary`, `call_successful` and the
 `data_collection_results` whose ids are profile fields (budget, product_interest, …).
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -44,6 +46,16 @@ Sentiment = Literal["positive", "neutral", "negative"]
 _PLATFORM_KEYS = ("transcript_summary", "call_successful", "data_collection_results")
 
 
+class DueStep(BaseModel):
+    step: str = Field(..., description="One of next_steps, exactly as written there.")
+    due: datetime = Field(
+        ..., description="When it is due, resolved against the call date: ISO 8601 local time."
+    )
+    kind: Literal["follow_up", "call"] = Field(
+        "follow_up", description="call: the promise is to call the customer at that time."
+    )
+
+
 class CallAnalysis(BaseModel):
     summary: str = Field(
         ..., description="Two or three sentences: who, what they want, what was agreed."
@@ -62,6 +74,20 @@ class CallAnalysis(BaseModel):
     sentiment: Sentiment = "neutral"
     budget: str | None = Field(None, description="The budget the customer stated, if any.")
     product_interest: str | None = Field(None, description="What the customer wants, if said.")
+    due_dates: list[DueStep] = Field(
+        default_factory=list, description="The next steps that have a day or time, with it."
+    )
+    email: str | None = Field(None, description="The customer's email address, if said.")
+
+
+@dataclass
+class CallReadout:
+    """A call's analysis and what storing it needs: dated steps, the email, the engine."""
+
+    analysis: CallAnalysis
+    steps: list[AgreedStep]  # one per analysis.next_steps, with due date and kind
+    email: str | None
+    engine: str  # rules | llm | rules (llm failed)
 
 
 def elevenlabs_analysis(call: CallRecord) -> dict[str, Any]:
@@ -94,6 +120,8 @@ def analyze_with_rules(
         objections=reading.objections,
         sentiment=reading.sentiment,  # type: ignore[arg-type]
         budget=reading.budget,
+        product_interest=None,
+        email=reading.email,
     )
     return analysis, reading
 
@@ -141,6 +169,43 @@ async def analyze_with_llm(
     return result
 
 
+async def read_call_analysis(
+    model: BaseChatModel | None, call: CallRecord, timezone: str = "America/Bogota"
+) -> CallReadout:
+    """The call's analysis by the model's structured output, else by the rules (see the
+    module docstring): the one place the engine is chosen."""
+    local_start = call.started_at.astimezone(ZoneInfo(timezone))
+    if model is not None:
+        try:
+            analysis = await analyze_with_llm(model, call, timezone)
+        except NotImplementedError:
+            pass  # a model without structured output (the rules model): the rules read it
+        except Exception:  # noqa: BLE001 - any LLM failure: keep the rules' reading
+            log.warning("call analysis by the LLM failed; rules used", exc_info=True)
+            return _rules_readout(call, timezone, "rules (llm failed)")
+        else:
+            dated = {d.step: d for d in analysis.due_dates}
+            steps = []
+            for text in analysis.next_steps:
+                given = dated.get(text)
+                if given is not None:
+                    due = given.due
+                    if due.tzinfo is None:
+                        due = due.replace(tzinfo=local_start.tzinfo)
+                    steps.append(AgreedStep(text, due, given.kind))
+                else:  # no date given for it: read one from the model's own words, if any
+                    steps.append(AgreedStep(text, parse_when(fold(text), local_start)))
+            return CallReadout(analysis, steps, analysis.email, "llm")
+    return _rules_readout(call, timezone, "rules")
+
+
+def _rules_readout(call: CallRecord, timezone: str, engine: str) -> CallReadout:
+    analysis, reading = analyze_with_rules(call, timezone)
+    by_text = {s.text: s for s in reading.steps}
+    steps = [by_text.get(t) or AgreedStep(t) for t in analysis.next_steps]
+    return CallReadout(analysis, steps, analysis.email, engine)
+
+
 async def analyze_and_store_call(
     memory: Memory,
     saved: SavedCall,
@@ -150,18 +215,8 @@ async def analyze_and_store_call(
     timezone: str = "America/Bogota",
 ) -> CallAnalysis:
     """Analyse a stored call and store summary, insights, next actions and profile fields."""
-    rules, reading = analyze_with_rules(call, timezone)
-    analysis, engine = rules, "rules"
-    if model is not None and not model._llm_type.startswith("hilo-rules"):
-        try:
-            analysis, engine = await analyze_with_llm(model, call, timezone), "llm"
-        except Exception:  # noqa: BLE001 - any LLM failure: keep the rules' reading
-            log.warning(
-                "call analysis by the LLM failed; rules used",
-                exc_info=True,
-                extra={"customer_id": saved.customer.id},
-            )
-            engine = "rules (llm failed)"
+    readout = await read_call_analysis(model, call, timezone)
+    analysis, engine = readout.analysis, readout.engine
     platform = elevenlabs_analysis(call)
     await record_call_analysis(
         memory,
@@ -171,7 +226,7 @@ async def analyze_and_store_call(
         sentiment=analysis.sentiment,
         analysis={
             "hilo": {
-                **analysis.model_dump(),
+                **analysis.model_dump(mode="json"),
                 "engine": engine,
                 "call_successful": platform.get("call_successful"),
             }
@@ -187,13 +242,11 @@ async def analyze_and_store_call(
         + [("objection", o) for o in analysis.objections],
     )
     local_start = call.started_at.astimezone(ZoneInfo(timezone))
-    by_text = {s.text: s for s in reading.steps}
-    for text in analysis.next_steps:
-        step = by_text.get(text) or AgreedStep(text, parse_when(fold(text), local_start))
+    for step in readout.steps:
         await create_next_action(
             memory,
             saved.customer.id,
-            text,
+            step.text,
             type=step.kind,
             due_at=_future_or_none(step.due, local_start),
             created_by="call_analysis",
@@ -202,7 +255,7 @@ async def analyze_and_store_call(
     profile = {
         "budget": analysis.budget,
         "product_interest": analysis.product_interest,
-        "email": reading.email,
+        "email": readout.email,
         **collected_profile(call),  # what the platform collected wins
     }
     changes = {k: v for k, v in profile.items() if v}

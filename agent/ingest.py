@@ -8,20 +8,16 @@ conversation id) does nothing, and the follow-up is written at most once per cal
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
 import prompts
 from agent.analysis import CallAnalysis, analyze_and_store_call
 from memory import CallRecord, Memory, SavedCall, save_call
-from tools.ports import OptedOut
+from tools.outbox import OptedOut, Outbox
 
-
-class FollowupSender(Protocol):
-    async def send_text(
-        self, customer_id: int, text: str, *, meta: dict[str, Any] | None = None
-    ) -> int: ...
+FollowupSender = Outbox  # the follow-up leaves through the outbox like every message
 
 
 @dataclass
@@ -95,7 +91,7 @@ async def send_followup(
     if content_sid:
         meta["content_sid"] = content_sid
     try:
-        return await sender.send_text(customer_id, text, meta=meta)
+        return await sender.send_text(customer_id, text, meta=meta, language=language)
     except OptedOut:
         return None
 

@@ -1,4 +1,5 @@
-"""The graph's nodes: load context (guards) → model ⇄ tools → finalize (reply stored)."""
+"""The graph's nodes after the guard (`agent.guards`): load context → model ⇄ tools →
+finalize (the reply leaves through the outbox)."""
 
 from __future__ import annotations
 
@@ -20,34 +21,23 @@ from langgraph.runtime import Runtime
 import prompts
 from agent.context import TurnContext
 from agent.prompt import system_prompt_text
-from agent.state import WINDOW, ThreadState
-from memory import DatabaseUnavailable, customer_context, save_message
+from agent.state import WINDOW, ThreadState, ToolOutcome, turn_start
+from memory import DatabaseUnavailable, customer_context
 from tools.registry import InvalidToolArgs, UnknownTool, invoke_tool, tool_schemas
 
 log = logging.getLogger(__name__)
 
 
 async def load_context(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
-    """The customer's context snapshot, and the guards: opted out or human-owned → no AI."""
+    """The customer's context snapshot, read once per turn (the guard has let the turn in)."""
     deps = runtime.context.deps
     context = await customer_context(deps.memory, deps.customer_id, recent=6)
-    skipped = None
-    if context.customer.opted_out and state.get("channel") != "voice":
-        skipped = "opted_out"
-    elif context.human_owned:
-        skipped = "human_owned"
     snapshot = context.as_dict()
     snapshot.pop("phone", None)  # the model never needs the number
     deps.context_snapshot = dict(snapshot)  # get_customer_context reuses this read
     # Customer/agent messages are in the window already; what advisors wrote is not.
     snapshot["recent_messages"] = [m for m in snapshot["recent_messages"] if m["role"] == "human"]
-    return {
-        "context": snapshot,
-        "skipped": skipped,
-        "steps": 0,
-        "reply": None,
-        "reply_message_id": None,
-    }
+    return {"context": snapshot}
 
 
 def system_prompt(state: ThreadState, timezone: str = "America/Bogota") -> SystemMessage:
@@ -56,9 +46,7 @@ def system_prompt(state: ThreadState, timezone: str = "America/Bogota") -> Syste
     text = system_prompt_text(
         state.get("context") or {}, channel=channel, language=language, timezone=timezone
     )
-    # The hints ride along for the offline rules model; ChatOpenAI sends only the content.
-    hints = {"channel": channel, "language": language, "timezone": timezone}
-    return SystemMessage(content=text, additional_kwargs={"hilo": hints})
+    return SystemMessage(content=text)
 
 
 def prompt_window(messages: list[Any]) -> list[Any]:
@@ -67,7 +55,7 @@ def prompt_window(messages: list[Any]) -> list[Any]:
     Earlier turns' tool calls and results are left out (what mattered is in their replies and
     in memory, reachable through recall), which keeps prompts small on long threads.
     """
-    last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
+    last_human = turn_start(messages)
     earlier = [
         m
         for m in messages[:last_human]
@@ -82,17 +70,30 @@ def make_model_node(model: BaseChatModel):  # noqa: ANN201 - a LangGraph node
 
     async def call_model(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
         system = system_prompt(state, runtime.context.timezone)
-        response = await bound.ainvoke([system, *prompt_window(state["messages"])])
-        return {"messages": [response], "steps": state.get("steps", 0) + 1}
+        # The turn's channel and language, offered to any model as run configuration (the
+        # rules model reads them; ChatOpenAI ignores them). Nothing here knows which model.
+        turn = {"channel": state.get("channel", "whatsapp"), "language": state.get("language")}
+        response = await bound.ainvoke(
+            [system, *prompt_window(state["messages"])], config={"configurable": turn}
+        )
+        usage = getattr(response, "usage_metadata", None) or {}
+        return {
+            "messages": [response],
+            "steps": state.get("steps", 0) + 1,
+            "prompt_tokens": state.get("prompt_tokens", 0) + int(usage.get("input_tokens", 0)),
+        }
 
     return call_model
 
 
 async def run_tools(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
-    """Run the last model message's tool calls for this customer; failures become results."""
+    """Run the last model message's tool calls for this customer; failures become results.
+    Each outcome is recorded in the state (`tool_outcomes`, `escalated`) as the model sees it."""
     last = state["messages"][-1]
     assert isinstance(last, AIMessage)
     results = []
+    outcomes: list[ToolOutcome] = list(state.get("tool_outcomes") or [])
+    escalated = bool(state.get("escalated"))
     for call in last.tool_calls:
         try:
             output: Any = await invoke_tool(call["name"], call.get("args"), runtime.context.deps)
@@ -103,15 +104,20 @@ async def run_tools(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[s
         except Exception as exc:  # a broken tool must not break the conversation
             log.exception("tool failed", extra={"tool": call["name"]})
             output = {"error": f"{call['name']} failed ({type(exc).__name__}); try another way"}
+        content = json.dumps(output, ensure_ascii=False, default=str)
         results.append(
             ToolMessage(
-                content=json.dumps(output, ensure_ascii=False, default=str),
+                content=content,
                 tool_call_id=call["id"],
                 name=call["name"],
                 status="error" if isinstance(output, dict) and "error" in output else "success",
             )
         )
-    return {"messages": results}
+        shown = json.loads(content)  # what the model was shown (dates as text)
+        outcomes.append(ToolOutcome(name=call["name"], args=call["args"], result=shown))
+        if call["name"] == "escalate_to_human" and isinstance(shown, dict):
+            escalated = escalated or bool(shown.get("escalated"))
+    return {"messages": results, "tool_outcomes": outcomes, "escalated": escalated}
 
 
 def route_after_model(state: ThreadState, runtime: Runtime[TurnContext]) -> str:
@@ -121,10 +127,6 @@ def route_after_model(state: ThreadState, runtime: Runtime[TurnContext]) -> str:
     return "finalize"
 
 
-def route_after_guard(state: ThreadState) -> str:
-    return "skip" if state.get("skipped") else "model"
-
-
 async def finalize(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     """The reply: stored as the outgoing message of the turn; the window trimmed."""
     messages = state["messages"]
@@ -132,6 +134,7 @@ async def finalize(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[st
     language = state.get("language", "es")
     reply = str(last.content).strip() if isinstance(last, AIMessage) else ""
     new: list[Any] = []
+    outcomes: list[ToolOutcome] = list(state.get("tool_outcomes") or [])
     if isinstance(last, AIMessage) and last.tool_calls:
         # The step bound cut the loop: answer safely, and close the dangling tool calls so
         # the stored thread stays a valid conversation.
@@ -140,55 +143,37 @@ async def finalize(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[st
             ToolMessage(content='{"error": "step limit"}', tool_call_id=c["id"], name=c["name"])
             for c in last.tool_calls
         ] + [AIMessage(content=reply)]
+        outcomes += [
+            ToolOutcome(name=c["name"], args=c["args"], result={"error": "step limit"})
+            for c in last.tool_calls
+        ]
     if not reply:
         reply = prompts.message("unknown", language)
         new = [AIMessage(content=reply)]
-    turn = _this_turn(messages)
-    if _opened_escalation(turn) and not new:
+    if state.get("escalated") and not new:
         # The customer's one acknowledgement, in their language, whatever the model wrote:
         # from here on people answer, and the AI must not go on with the conversation.
         reply = prompts.message("escalated", language)
         new = [AIMessage(content=reply)]
     removed = [RemoveMessage(id=m.id) for m in _expired(messages, len(new)) if m.id]
     # What the AI did this turn rides on its reply, so the operators' timeline can explain it.
-    meta = {"tool_calls": _tool_summary(turn)} if _tool_summary(turn) else None
+    summary = [{"name": o["name"], "args": o["args"] or {}} for o in outcomes]
+    meta = {"tool_calls": summary} if summary else None
     reply_id = await store_reply(
         runtime.context, state.get("channel", "whatsapp"), reply, language, meta
     )
-    return {"messages": removed + new, "reply": reply, "reply_message_id": reply_id}
-
-
-def _this_turn(messages: list[Any]) -> list[Any]:
-    last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
-    return list(messages[last_human:])
-
-
-def _opened_escalation(turn: list[Any]) -> bool:
-    for m in turn:
-        if isinstance(m, ToolMessage) and m.name == "escalate_to_human":
-            try:
-                result = json.loads(str(m.content))
-            except ValueError:
-                continue
-            if isinstance(result, dict) and result.get("escalated"):
-                return True
-    return False
-
-
-def _tool_summary(turn: list[Any]) -> list[dict[str, Any]]:
-    """The turn's tool calls (name and arguments; results stay in the checkpoint)."""
-    return [
-        {"name": c["name"], "args": c.get("args") or {}}
-        for m in turn
-        if isinstance(m, AIMessage)
-        for c in m.tool_calls
-    ]
+    return {
+        "messages": removed + new,
+        "reply": reply,
+        "reply_message_id": reply_id,
+        "tool_outcomes": outcomes,
+    }
 
 
 def _expired(messages: list[Any], adding: int) -> list[Any]:
     """Messages to drop from the checkpoint: earlier turns' tool traffic (the model never sees
     it again: `prompt_window`), then the oldest messages beyond the window."""
-    last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
+    last_human = turn_start(messages)
     tool_traffic = [
         m
         for m in messages[:last_human]
@@ -207,22 +192,19 @@ async def store_reply(
     language: str,
     meta: dict[str, Any] | None = None,
 ) -> int | None:
-    """Store the agent's answer on the turn's channel (a voice reply is spoken, not stored)."""
+    """The agent's answer on the turn's channel, through the outbox (stored with its send
+    queued in one transaction); a voice reply is spoken, not stored."""
     if channel == "voice" or not reply:
         return None
     deps = context.deps
     meta = dict(meta or {})
     if context.inbound_message_id is not None:
         meta["in_reply_to"] = context.inbound_message_id
-    message, _ = await save_message(
-        deps.memory,
+    return await deps.sender.send_text(
         deps.customer_id,
-        channel="console" if channel == "console" else "whatsapp",
-        direction="outbound",
+        reply,
         role="agent",
-        text=reply,
-        language=language,
         meta=meta,
-        delivery_status="pending" if channel == "whatsapp" else "console",
+        language=language,
+        channel="console" if channel == "console" else "whatsapp",
     )
-    return message.id

@@ -1,10 +1,11 @@
 """One turn of the conversation: `run_turn(agent, customer, channel, text)`.
 
 Every entry point (the WhatsApp worker, `hilo chat`, evals) calls this one function. It stores
-the inbound message, applies the guards that need no model (opt-out/opt-in words, opted-out
-customers), runs the graph on the customer's thread (thread id = customer id; the graph skips
-human-owned threads and stores the reply as the turn's outgoing message) and says what happened.
-It does not send anything over Twilio: the caller does (the worker queues the send).
+the inbound message, runs the graph on the customer's thread (thread id = customer id; its
+guard node answers opt-out/opt-in words and media without the model and skips opted-out
+customers and human-owned threads) and says what happened, read from the graph's typed state.
+The reply leaves through the agent's outbox (in production its send job is queued in the
+transaction that stores it); nothing here talks to Twilio.
 """
 
 from __future__ import annotations
@@ -14,26 +15,23 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.messages import HumanMessage
 
-import prompts
 from agent.context import READ_CHARS, TurnContext
 from agent.graph import build_graph
 from agent.language import detect_language
 from agent.models import build_model
-from agent.nodes import store_reply
-from agent.optout import is_opt_in, is_opt_out
 from config import Settings
 from memory import (
     Memory,
     get_customer,
     save_message,
     set_language,
-    set_opted_out,
 )
 from memory.database import schema_lock
 from memory.messages import find_reply
-from tools.ports import EscalationNotifier, NullNotifier, StoreOnlySender, ToolDeps, WhatsAppSender
+from tools.outbox import Outbox, StoreOnlySender
+from tools.ports import EscalationNotifier, NullNotifier, ToolDeps
 
 TurnChannel = Literal["whatsapp", "voice", "console"]
 
@@ -44,7 +42,7 @@ class Agent:
     memory: Memory
     model: BaseChatModel
     graph: Any
-    sender: WhatsAppSender
+    sender: Outbox  # every message to the customer, the reply included, leaves through it
     notifier: EscalationNotifier
 
 
@@ -68,7 +66,7 @@ async def build_agent(
     settings: Settings,
     memory: Memory,
     *,
-    sender: WhatsAppSender | None = None,
+    sender: Outbox | None = None,
     notifier: EscalationNotifier | None = None,
     model: BaseChatModel | None = None,
     checkpointer: Any = None,
@@ -105,8 +103,8 @@ async def run_turn(
     """Answer one customer message on `channel` (see the module docstring).
 
     A message already answered (same `external_id`) is `skipped="duplicate"`, with the id of
-    the reply stored the first time (the caller may queue its send again: sends are
-    idempotent). A message stored by an attempt that stopped before answering is answered now.
+    the reply stored the first time (its send was queued when it was stored). A message
+    stored by an attempt that stopped before answering is answered now.
     """
     started = time.perf_counter()
     memory = agent.memory
@@ -162,43 +160,13 @@ async def run_turn(
         inbound_message_id=inbound_id,
     )
 
-    async def reply_with(reply: str, meta: dict[str, Any] | None = None, **kw: Any) -> TurnResult:
-        reply_id = await store_reply(context, channel, reply, language, meta)
-        return _done(
-            TurnResult(reply=reply, reply_message_id=reply_id, inbound_message_id=inbound_id, **kw),
-            started,
-        )
-
-    if is_opt_out(text):
-        await set_opted_out(memory, customer_id, True)
-        # The confirmation is the last automated message the customer receives.
-        return await reply_with(
-            prompts.message("opted_out", language),
-            opted_out=True,
-            meta={"optout_confirmation": True},
-        )
-    # Opting out is about automated messages; a live call the customer is on is still answered
-    # (and send_whatsapp refuses to write to them).
-    if customer.opted_out and channel != "voice":
-        if is_opt_in(text):
-            await set_opted_out(memory, customer_id, False)
-            return await reply_with(prompts.message("opted_in", language))
-        return _done(
-            TurnResult(
-                reply=None, inbound_message_id=inbound_id, opted_out=True, skipped="opted_out"
-            ),
-            started,
-        )
-    if media and not text.strip():
-        kind = _media_kind(media, language)
-        return await reply_with(prompts.message("media", language, kind=kind))
-
     state = await agent.graph.ainvoke(
         {
             "messages": [HumanMessage(content=text)],
             "customer_id": customer_id,
             "channel": channel,
             "language": language,
+            "media": media,
         },
         {
             "configurable": {"thread_id": str(customer_id)},
@@ -208,77 +176,26 @@ async def run_turn(
         durability="exit",  # one checkpoint write per turn, not one per step
         context=context,
     )
-    skipped = state.get("skipped")
-    if skipped:
-        return _done(
-            TurnResult(
-                reply=None,
-                inbound_message_id=inbound_id,
-                skipped=skipped,
-                escalated=skipped == "human_owned",
-                opted_out=skipped == "opted_out",
-            ),
-            started,
-        )
-    messages = state["messages"]
-    last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
-    tool_calls, recalled, tokens = _explain(messages[last_human:])
-    # The thread was AI-owned at the start of the turn (else the graph skipped), so it is
-    # escalated now exactly when a tool call of this turn opened the escalation.
-    escalated = any(
-        c["name"] == "escalate_to_human"
-        and isinstance(c["result"], dict)
-        and bool(c["result"].get("escalated"))
-        for c in tool_calls
-    )
+    outcomes = [dict(o) for o in state.get("tool_outcomes") or []]
     return _done(
         TurnResult(
             reply=state.get("reply"),
             reply_message_id=state.get("reply_message_id"),
             inbound_message_id=inbound_id,
-            tool_calls=tool_calls,
-            recalled=recalled,
-            escalated=escalated,
-            prompt_tokens=tokens,
+            tool_calls=outcomes,
+            recalled=[
+                hit
+                for o in outcomes
+                if o["name"] == "recall_conversations" and isinstance(o["result"], dict)
+                for hit in o["result"].get("results", [])
+            ],
+            escalated=bool(state.get("escalated")),
+            opted_out=bool(state.get("opted_out")),
+            skipped=state.get("skipped"),
+            prompt_tokens=int(state.get("prompt_tokens") or 0),
         ),
         started,
     )
-
-
-def _explain(messages: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
-    """Tool calls with their results, recalled chunks, and prompt tokens of this turn."""
-    import json
-
-    results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
-    calls: list[dict[str, Any]] = []
-    recalled: list[dict[str, Any]] = []
-    tokens = 0
-    for m in messages:
-        if not isinstance(m, AIMessage):
-            continue
-        if m.usage_metadata:
-            tokens += int(m.usage_metadata.get("input_tokens", 0))
-        for call in m.tool_calls:
-            result_msg = results.get(call["id"] or "")
-            try:
-                result = json.loads(result_msg.content) if result_msg else None  # type: ignore[arg-type]
-            except ValueError:
-                result = result_msg.content if result_msg else None
-            calls.append({"name": call["name"], "args": call["args"], "result": result})
-            if call["name"] == "recall_conversations" and isinstance(result, dict):
-                recalled.extend(result.get("results", []))
-    return calls, recalled, tokens
-
-
-def _media_kind(media: list[dict[str, Any]], language: str) -> str:
-    content_type = str(media[0].get("content_type", ""))
-    names = {
-        "audio": ("audio", "voice note"),
-        "image": ("imagen", "image"),
-        "video": ("video", "video"),
-    }
-    es, en = names.get(content_type.split("/")[0], ("archivo", "file"))
-    return en if language == "en" else es
 
 
 def _done(result: TurnResult, started: float) -> TurnResult:

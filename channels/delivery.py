@@ -1,5 +1,6 @@
-"""Delivering one stored outbound WhatsApp message: the 24-hour window, templates, opt-out,
-idempotency and error recording. The send job calls `deliver`; retries are the queue's job.
+"""Delivering one stored outbound WhatsApp message: the 24-hour window and opt-out (the
+outbox's policy, `memory.outbox`, applied again at delivery), templates, idempotency and error
+recording. The send job calls `deliver`; retries are the queue's job.
 
 At most once towards the customer: a message with a provider id is never sent again, a failed
 one is never retried, and an attempt that started but never recorded its outcome (the worker
@@ -26,9 +27,9 @@ from memory.messages import (
     record_send_failure,
     set_message_external_id,
 )
+from memory.outbox import inside_window, may_message
 
 log = logging.getLogger(__name__)
-WINDOW = timedelta(hours=24)
 # Twilio's clock and ours differ a little: look this far before the earlier attempt.
 CLOCK_MARGIN = timedelta(minutes=2)
 
@@ -51,11 +52,7 @@ async def deliver(memory: Memory, channel: WhatsAppChannel, settings: Any, messa
     if message.delivery_status == "failed":
         return "already_failed"  # recorded once (permanent error, opt-out…), never retried
     customer = await get_customer(memory, message.customer_id)
-    if (
-        customer.opted_out
-        and not message.meta.get("optout_confirmation")
-        and message.role != "human"
-    ):
+    if not may_message(customer, role=message.role, meta=message.meta):  # opted out since
         await record_send_failure(
             memory,
             message_id,
@@ -63,9 +60,7 @@ async def deliver(memory: Memory, channel: WhatsAppChannel, settings: Any, messa
             error="the customer opted out of WhatsApp messages",
         )
         return "opted_out"
-    inside = bool(
-        customer.last_inbound_at and datetime.now(UTC) - customer.last_inbound_at < WINDOW
-    )
+    inside = inside_window(customer)
     kwargs: dict[str, Any] = {"body": message.text}
     if not inside and channel.name == "console":
         # Offline, the text is shown as written; on Twilio this send would need a template.

@@ -29,9 +29,7 @@ from psycopg.conninfo import make_conninfo
 from agent import TurnResult, build_agent, run_turn
 from agent.ingest import ingest_call
 from agent.models import build_model
-from channels.delivery import deliver
 from channels.elevenlabs import call_record
-from channels.twilio import ConsoleChannel
 from config import Settings
 from evals.cases import Case
 from evals.checks import CaseOutcome, TurnOutcome, check_case, check_turn
@@ -41,35 +39,9 @@ from memory.database import open_pool, start_embedded_postgres
 from memory.embeddings import build_embeddings
 from memory.migrate import migrate
 from memory.store import ensure_vector_index
-from tools.ports import store_outbound
+from tools.outbox import Console, Outbox
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ConsoleSender:
-    """The agent's WhatsApp sender in evals: store the message, deliver it to the console.
-
-    The same two steps as production (store `pending`, then `deliver`), without the queue.
-    """
-
-    memory: Memory
-    settings: Settings
-    channel: ConsoleChannel = field(default_factory=ConsoleChannel)
-
-    async def send_text(
-        self,
-        customer_id: int,
-        text: str,
-        *,
-        role: str = "agent",
-        meta: dict[str, Any] | None = None,
-    ) -> int:
-        message, _ = await store_outbound(
-            self.memory, customer_id, text, role=role, meta=meta, delivery_status="pending"
-        )
-        await deliver(self.memory, self.channel, self.settings, message.id)
-        return message.id
 
 
 @dataclass
@@ -169,7 +141,8 @@ class Evaluator:
         return outcome
 
     async def _run(self, memory: Memory, case: Case) -> CaseOutcome:
-        sender = ConsoleSender(memory, self.settings)
+        # The same two steps as production (store `pending`, then `deliver`), without the queue.
+        sender = Outbox(memory, Console(self.settings))
         notifier = RecordingNotifier()
         agent = await build_agent(
             self.settings, memory, sender=sender, notifier=notifier, model=self.model
@@ -207,8 +180,6 @@ class Evaluator:
                 external_id=f"SMeval{index:04d}{uuid.uuid4().hex[:24]}",
                 media=media,
             )
-            if result.reply_message_id is not None and result.skipped is None:
-                await deliver(memory, sender.channel, self.settings, result.reply_message_id)
             turn_outcome = TurnOutcome.from_result(index, turn.customer, result)
             await check_turn(memory, customer.id, turn, turn_outcome)
             outcome.turns.append(turn_outcome)

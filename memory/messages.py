@@ -8,6 +8,7 @@ together with the message before it, so "what did I tell you on WhatsApp" works 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -134,11 +135,13 @@ async def save_message(
     delivery_status: str | None = None,
     platform: str | None = None,
     language: str | None = None,
+    on_created: Callable[[AsyncConnection[Any], Message], Awaitable[Any]] | None = None,
 ) -> tuple[Message, bool]:
     """Store one message and index it for recall. Returns (message, created).
 
     A message whose `external_id` is already stored (a webhook delivered twice) is returned as
-    it is, with `created=False`, and nothing is written.
+    it is, with `created=False`, and nothing is written. `on_created` runs inside the storing
+    transaction on a new message (the outbox queues its send there: both or neither).
     """
     platform = platform or {"whatsapp": "twilio", "human": "dashboard"}.get(channel, channel)
     async with memory.pool.connection() as conn:
@@ -230,6 +233,8 @@ async def save_message(
                 chunks=[chunk],
                 vectors=vectors,
             )
+        if on_created is not None:
+            await on_created(conn, message)
     return message, True
 
 

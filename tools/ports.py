@@ -1,7 +1,5 @@
-"""What tools need from outside memory: a WhatsApp sender and an escalation notifier.
-
-The channels package provides the real sender (stored, then sent by a durable job through
-Twilio); the defaults here store the message and stop there, so the agent runs offline.
+"""What tools need from outside memory: the outbox (`tools.outbox`, every message to the
+customer) and an escalation notifier, bound with the customer into `ToolDeps`.
 """
 
 from __future__ import annotations
@@ -11,77 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from memory import Escalation, Memory, get_customer, mask_phone, save_message
-from memory.messages import Message
+from memory import Escalation, Memory
+from tools.outbox import OptedOut, Outbox, StoreOnlySender
+
+__all__ = ["EscalationNotifier", "NullNotifier", "OptedOut", "StoreOnlySender", "ToolDeps"]
 
 log = logging.getLogger(__name__)
 
 
-class OptedOut(Exception):
-    """The customer opted out of WhatsApp messages; nothing was sent."""
-
-
-class WhatsAppSender(Protocol):
-    async def send_text(
-        self,
-        customer_id: int,
-        text: str,
-        *,
-        role: str = "agent",
-        meta: dict[str, Any] | None = None,
-    ) -> int:
-        """Store and send a WhatsApp message to this customer; return the message id."""
-        ...
-
-
 class EscalationNotifier(Protocol):
     async def escalation_opened(self, escalation: Escalation) -> None: ...
-
-
-async def store_outbound(
-    memory: Memory,
-    customer_id: int,
-    text: str,
-    *,
-    role: str,
-    meta: dict[str, Any] | None,
-    delivery_status: str,
-) -> tuple[Message, bool]:
-    """Store an outgoing WhatsApp message, the first step of every sender. Refuses (`OptedOut`)
-    an opted-out customer, except for people: operators may still write from the dashboard."""
-    customer = await get_customer(memory, customer_id)
-    if customer.opted_out and role != "human":
-        raise OptedOut(f"customer {mask_phone(customer.phone)} opted out")
-    return await save_message(
-        memory,
-        customer_id,
-        channel="whatsapp",
-        direction="outbound",
-        role=role,  # type: ignore[arg-type]
-        text=text,
-        delivery_status=delivery_status,
-        meta=meta,
-    )
-
-
-@dataclass
-class StoreOnlySender:
-    """The offline channel: the message is stored (delivery status `console`), not sent."""
-
-    memory: Memory
-
-    async def send_text(
-        self,
-        customer_id: int,
-        text: str,
-        *,
-        role: str = "agent",
-        meta: dict[str, Any] | None = None,
-    ) -> int:
-        message, _ = await store_outbound(
-            self.memory, customer_id, text, role=role, meta=meta, delivery_status="console"
-        )
-        return message.id
 
 
 class NullNotifier:
@@ -101,7 +38,7 @@ class ToolDeps:
     memory: Memory
     customer_id: int
     channel: str
-    sender: WhatsAppSender
+    sender: Outbox  # every message to the customer leaves through it
     notifier: EscalationNotifier
     language: str = "es"
     # The business's time zone: a due time the model writes without an offset is read in it.

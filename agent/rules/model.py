@@ -1,9 +1,12 @@
 """The offline rules model: a LangChain chat model that drives the graph with real tool calls.
 
-It reads the conversation like any chat model: the system message (whose `additional_kwargs`
-carry the channel, language and time zone of the turn), the customer's messages and the tool
-results. Policy (`policy.py`) picks the tools; replies (`compose.py`) are written only from tool
-results and the reply catalogue, so every fact in a reply comes from memory.
+It reads the conversation like any chat model: the customer's messages and the tool results.
+The business's time zone comes through its constructor; the turn's channel and language are
+call arguments (`channel=`, `language=`), taken from the run configuration's `configurable`
+when the caller passes them there (the graph's model node offers them to every model that way;
+ChatOpenAI ignores them). Policy (`policy.py`) picks the tools; replies (`compose.py`) are
+written only from tool results and the reply catalogue, so every fact in a reply comes from
+memory.
 """
 
 from __future__ import annotations
@@ -21,16 +24,19 @@ from langchain_core.messages import (
     AIMessage,
     BaseMessage,
     HumanMessage,
-    SystemMessage,
     ToolMessage,
 )
 from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import RunnableConfig, ensure_config
 
 from agent.language import detect_language
 from agent.rules.compose import compose_reply
 from agent.rules.intents import classify
 from agent.rules.policy import first_step, second_step
 from memory.embeddings import INLINE_CHARS
+
+# Per-turn call arguments the rules model reads (see the module docstring).
+TURN_ARGUMENTS = ("channel", "language")
 
 
 class RulesChatModel(BaseChatModel):
@@ -46,6 +52,20 @@ class RulesChatModel(BaseChatModel):
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
         return self.bind(tools=list(tools), **kwargs)
 
+    def with_structured_output(self, schema: Any, **kwargs: Any) -> Any:
+        # No free-form reading into a schema: a call is read by `agent.rules.calls` instead
+        # (the call analysis falls back to it on this error).
+        raise NotImplementedError("the rules model has no structured output")
+
+    async def ainvoke(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AIMessage:
+        turn = ensure_config(config).get("configurable") or {}
+        for key in TURN_ARGUMENTS:
+            if turn.get(key) is not None:
+                kwargs.setdefault(key, turn[key])
+        return await super().ainvoke(input, config, **kwargs)  # type: ignore[return-value]
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -53,7 +73,12 @@ class RulesChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self.respond(messages))])
+        message = self.respond(
+            messages,
+            channel=str(kwargs.get("channel") or "whatsapp"),
+            language=str(kwargs.get("language") or "es"),
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
 
     async def _agenerate(
         self,
@@ -70,10 +95,11 @@ class RulesChatModel(BaseChatModel):
             return await asyncio.to_thread(self._generate, messages, stop, None, **kwargs)
         return self._generate(messages, stop, None, **kwargs)
 
-    def respond(self, messages: list[BaseMessage]) -> AIMessage:
-        hints: dict[str, Any] = {}
-        if messages and isinstance(messages[0], SystemMessage):
-            hints = messages[0].additional_kwargs.get("hilo") or {}
+    def respond(
+        self, messages: list[BaseMessage], *, channel: str = "whatsapp", language: str = "es"
+    ) -> AIMessage:
+        """The next step: tool calls, or the reply. `language` is the customer's as known
+        (the last message's own language wins), `channel` the turn's."""
         prompt_chars = sum(len(str(m.content)) for m in messages)
         usage = {
             "input_tokens": prompt_chars // 4,  # an estimate: ~4 characters a token
@@ -87,9 +113,8 @@ class RulesChatModel(BaseChatModel):
         if last_human is None:
             return AIMessage(content="", usage_metadata=usage, response_metadata=meta)  # type: ignore[arg-type]
         text = str(messages[last_human].content)
-        language = detect_language(text, default=hints.get("language", "es"))
-        channel = str(hints.get("channel", "whatsapp"))
-        now = datetime.now(ZoneInfo(hints.get("timezone") or self.timezone))
+        language = detect_language(text, default=language)
+        now = datetime.now(ZoneInfo(self.timezone))
         reading = classify(text, now, self.intent_index)
         after = messages[last_human + 1 :]
         results: dict[str, list[dict[str, Any]]] = {}
@@ -114,8 +139,7 @@ class RulesChatModel(BaseChatModel):
                 usage_metadata=usage,  # type: ignore[arg-type]
                 response_metadata=meta,
             )
-        timezone = str(hints.get("timezone") or self.timezone)
-        reply = compose_reply(reading, text, results, language, channel, timezone)
+        reply = compose_reply(reading, text, results, language, channel, self.timezone)
         return AIMessage(content=reply, usage_metadata=usage, response_metadata=meta)  # type: ignore[arg-type]
 
 

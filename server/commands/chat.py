@@ -1,9 +1,10 @@
 """`hilo chat PHONE`: talk to the agent as that WhatsApp customer, in the terminal.
 
 Each line goes through `run_turn` on the customer's one thread (the same checkpointed thread
-the WhatsApp worker uses), and the reply is delivered through the console channel: stored as a
-WhatsApp message with delivery status `console`, and printed. Offline it runs on the rules
-model; with `OPENAI_API_KEY` (and `OPENAI_BASE_URL`) set, on that endpoint.
+the WhatsApp worker uses); every message to the customer leaves through the outbox with the
+console delivery: stored as a WhatsApp message, delivered with status `console`, and printed.
+Offline it runs on the rules model; with `OPENAI_API_KEY` (and `OPENAI_BASE_URL`) set, on that
+endpoint.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import typer
@@ -25,18 +25,10 @@ def register(app: typer.Typer) -> None:
     app.command("chat")(chat)
 
 
-@dataclass
-class ConsoleSender:
-    """Messages the agent sends with `send_whatsapp`: stored (status `console`) and printed."""
-
-    memory: Any
-
-    async def send_text(self, customer_id: int, text: str, *, role: str = "agent") -> int:
-        from tools.ports import StoreOnlySender
-
-        message_id = await StoreOnlySender(self.memory).send_text(customer_id, text, role=role)
-        console.print(f"[magenta]whatsapp>[/] {escape(text)}")
-        return message_id
+def _echo(message: Any) -> None:
+    """What the agent sends with `send_whatsapp` is printed (the reply is printed as `hilo>`)."""
+    if "in_reply_to" not in message.meta:
+        console.print(f"[magenta]whatsapp>[/] {escape(message.text)}")
 
 
 def chat(
@@ -55,13 +47,14 @@ def chat(
 
 async def _session(settings: Any, phone: str, message: str | None, verbose: bool) -> None:
     from agent import build_agent, run_turn
-    from channels.delivery import deliver
-    from channels.twilio import ConsoleChannel
     from memory import get_or_create_customer, open_memory
+    from tools.outbox import Console, Outbox
 
     memory = await open_memory(settings)
     try:
-        agent = await build_agent(settings, memory, sender=ConsoleSender(memory))
+        agent = await build_agent(
+            settings, memory, sender=Outbox(memory, Console(settings, echo=_echo))
+        )
         customer = await get_or_create_customer(memory, phone)
         if verbose:
             console.print(f"[dim]model: {agent.model._llm_type}; thread {customer.id}[/]")
@@ -82,7 +75,6 @@ async def _session(settings: Any, phone: str, message: str | None, verbose: bool
             if verbose:
                 _explain(result)
             if result.reply_message_id is not None and result.reply:
-                await deliver(memory, ConsoleChannel(), settings, result.reply_message_id)
                 console.print(f"[bold green]hilo>[/] {escape(result.reply)}")
             else:
                 console.print(f"[yellow](no AI reply: {result.skipped})[/]")

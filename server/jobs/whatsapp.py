@@ -6,35 +6,34 @@ messages are answered one at a time in arrival order while other customers run i
 `send_whatsapp` runs under a lock keyed by the customer, so one customer's messages leave in
 the order they were stored (also across retries and a dead worker's requeue), ahead of waiting
 turns; it is retried with exponential backoff, and a failure that outlives its retries is
-recorded on the message. The sweep re-queues outbound messages stored but never queued (a
-process that died between storing a message and queueing its send).
+recorded on the message. Sends are queued by the outbox (`memory.outbox`) in the transaction
+that stores the message, the agent's reply included; the sweep is a safety net only.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import procrastinate
-from psycopg import AsyncConnection
 
 from agent import run_turn
 from channels.delivery import deliver
 from memory import Memory, get_or_create_customer
 from memory.events import WebhookEvent
-from memory.messages import get_message, record_send_failure, unsent_outbound_whatsapp
+from memory.messages import record_send_failure
+from memory.outbox import SEND_PRIORITY, SEND_TASK, queue_send, queue_unsent_sends
 from server.jobs import runtime
 from server.jobs.events import run_event_job
-from server.jobs.queue import enqueue, queued_for
 from server.jobs.retry import ShutdownSafeRetry, is_last_attempt
-from tools.ports import store_outbound
+from tools.outbox import QueuedSender
+
+__all__ = ["SEND_PRIORITY", "QueuedSender", "queue_send", "queue_unsent_sends", "register"]
 
 log = logging.getLogger(__name__)
 NAMESPACE = "whatsapp"
 AGENT_TURN = f"{NAMESPACE}:agent_turn"
-SEND = f"{NAMESPACE}:send_whatsapp"
+SEND = SEND_TASK  # queued by the outbox
 SWEEP = f"{NAMESPACE}:sweep_outbox"
 
 # A turn is idempotent (the inbound message is stored once by its MessageSid, a stored reply
@@ -42,9 +41,6 @@ SWEEP = f"{NAMESPACE}:sweep_outbox"
 TURN_RETRY = ShutdownSafeRetry(max_attempts=4, exponential_wait=3)
 # Waits of 2, 4, 8, 16, 32, 64 s: about two minutes of Twilio trouble before giving up.
 SEND_RETRY = ShutdownSafeRetry(max_attempts=6, exponential_wait=2)
-SEND_PRIORITY = 1  # above turns (0): a step finished is delivered before new ones start
-SWEEP_AFTER = timedelta(minutes=1)  # a message this old without a send job was never queued
-SWEEP_WITHIN = timedelta(days=2)  # older ones are stale news: left for humans
 
 
 def media_of(form: dict[str, Any]) -> list[dict[str, str]]:
@@ -53,23 +49,6 @@ def media_of(form: dict[str, Any]) -> list[dict[str, str]]:
         {"url": form.get(f"MediaUrl{i}", ""), "content_type": form.get(f"MediaContentType{i}", "")}
         for i in range(min(count, 10))
     ]
-
-
-async def queue_send(conn: AsyncConnection[Any], message_id: int, customer_id: int) -> int:
-    """Queue the send of a stored outbound message.
-
-    One send at a time per customer, in the order the messages were stored: a send waiting for
-    its retry (or for a dead worker's requeue) holds back that customer's later ones, so
-    replies reach the phone in order. Sends go before waiting turns, so a reply is not held
-    back by other customers' queued messages.
-    """
-    return await enqueue(
-        conn,
-        SEND,
-        lock=f"whatsapp-send:{customer_id}",
-        priority=SEND_PRIORITY,
-        message_id=message_id,
-    )
 
 
 async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
@@ -89,9 +68,6 @@ async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
             external_id=form["MessageSid"],
             media=media_of(form) or None,
         )
-        if result.reply_message_id is not None:
-            async with memory.pool.connection() as conn, conn.transaction():
-                await queue_send(conn, result.reply_message_id, customer.id)
         log.info(
             "agent turn",
             extra={
@@ -121,22 +97,6 @@ async def send_whatsapp(context: procrastinate.JobContext, message_id: int) -> s
         return "failed"
 
 
-async def queue_unsent_sends(memory: Memory, *, older_than: timedelta = SWEEP_AFTER) -> int:
-    """Queue the send of outbound messages stored but never queued; returns how many."""
-    unsent = await unsent_outbound_whatsapp(memory, older_than=older_than, within=SWEEP_WITHIN)
-    if not unsent:
-        return 0
-    owners = {m.id: m.customer_id for m in [await get_message(memory, i) for i in unsent] if m}
-    async with memory.pool.connection() as conn, conn.transaction():
-        queued = await queued_for(conn, SEND, "message_id", unsent)
-        lost = [m for m in unsent if m not in queued and m in owners]
-        for message_id in lost:
-            await queue_send(conn, message_id, owners[message_id])
-    if lost:
-        log.warning("outbox: queued sends that were never queued", extra={"count": len(lost)})
-    return len(lost)
-
-
 async def sweep_outbox(timestamp: int) -> int:
     return await queue_unsent_sends(runtime.services().memory)
 
@@ -148,32 +108,3 @@ def register(app: procrastinate.App) -> None:
     app.periodic(cron="* * * * *", periodic_id="sweep_outbox")(
         app.task(name=SWEEP, queueing_lock="sweep_outbox")(sweep_outbox)
     )
-
-
-@dataclass
-class QueuedSender:
-    """The agent's WhatsApp sender in production: store the message, queue its delivery.
-
-    Honours opt-out (raises `OptedOut`) except for humans, who may still write from the
-    dashboard. The send job re-checks at delivery time.
-    """
-
-    memory: Memory
-
-    async def send_text(
-        self,
-        customer_id: int,
-        text: str,
-        *,
-        role: str = "agent",
-        meta: dict[str, Any] | None = None,
-        external_id: str | None = None,
-    ) -> int:
-        message, created = await store_outbound(
-            self.memory, customer_id, text, role=role, meta=meta, delivery_status="pending"
-        )
-        if created:
-            # A crash right here leaves the message `pending` without a job: the sweep sends it.
-            async with self.memory.pool.connection() as conn, conn.transaction():
-                await queue_send(conn, message.id, customer_id)
-        return message.id

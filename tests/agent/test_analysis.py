@@ -128,3 +128,26 @@ async def test_a_promise_dated_past_the_stored_range_is_kept_undated(memory):
     actions = await list_next_actions(memory, saved.customer.id)
     assert len(actions) == len(analysis.next_steps) >= 2  # every promise kept …
     assert all(a.due_at is None or a.due_at.year == 2099 for a in actions)  # … none past 2099
+
+
+async def test_with_an_llm_its_output_dates_the_steps_and_gives_the_email(settings, memory):
+    step = "Llamar a Marta para repasar la cotización"  # no day in its words
+    answer = {
+        "summary": "Marta pide cotización.",
+        "intent": "quote",
+        "next_steps": [step],
+        "due_dates": [{"step": step, "due": "2026-11-24T16:30:00", "kind": "call"}],
+        "email": "marta@llm.example",
+    }
+    with FakeOpenAI(lambda body: text(json.dumps(answer, ensure_ascii=False))) as fake:
+        s = settings.model_copy(
+            update={"llm": "openai", "openai_api_key": "sk-test", "openai_base_url": fake.base_url}
+        )
+        saved, _ = await analysed(memory, realistic_call(), model=build_model(s))
+    (action,) = await list_next_actions(memory, saved.customer.id)
+    assert (action.type, action.due_at.astimezone(BOGOTA).strftime("%a %d %H:%M")) == (
+        "call",
+        "Tue 24 16:30",
+    )
+    profile = (await get_customer(memory, saved.customer.id)).profile
+    assert profile["email"] == "marta@llm.example"  # not the rules' reading of the transcript

@@ -1,0 +1,83 @@
+"""The graph's first node: the guards that need no model, in one place.
+
+In order: an opt-out word (opted out, the confirmation is the last automated message), an
+opted-out customer (an opt-in word opts back in; anything else gets no AI reply, except on a
+live call), a media-only message (a templated answer), a human-owned thread (no AI reply).
+The guard also resets what a turn records (`ThreadState`), so every turn starts clean.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import HumanMessage, RemoveMessage
+from langgraph.runtime import Runtime
+
+import prompts
+from agent.context import TurnContext
+from agent.nodes import store_reply
+from agent.optout import is_opt_in, is_opt_out
+from agent.state import ThreadState
+from memory import get_customer, set_opted_out
+from memory.escalations import current_escalation
+
+
+async def guard(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    context = runtime.context
+    deps = context.deps
+    channel = state.get("channel", "whatsapp")
+    language = state.get("language", "es")
+    last = state["messages"][-1]
+    text = str(last.content) if isinstance(last, HumanMessage) else ""
+    media = state.get("media")
+    fresh: dict[str, Any] = {
+        "skipped": None,
+        "reply": None,
+        "reply_message_id": None,
+        "tool_outcomes": [],
+        "escalated": False,
+        "opted_out": False,
+        "prompt_tokens": 0,
+        "steps": 0,
+    }
+    # A guard's answer is not part of the conversation the model sees: the message leaves
+    # the thread again (it is stored as a message all the same).
+    forget = [RemoveMessage(id=last.id)] if last.id else []
+
+    async def answer(key: str, meta: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        reply = prompts.message(key, language, **kw.pop("fill", {}))
+        reply_id = await store_reply(context, channel, reply, language, meta)
+        return {**fresh, **kw, "messages": forget, "reply": reply, "reply_message_id": reply_id}
+
+    if is_opt_out(text):
+        await set_opted_out(deps.memory, deps.customer_id, True)
+        # The confirmation is the last automated message the customer receives.
+        return await answer("opted_out", {"optout_confirmation": True}, opted_out=True)
+    customer = await get_customer(deps.memory, deps.customer_id)
+    # Opting out is about automated messages; a live call the customer is on is still answered
+    # (and the outbox refuses to write to them).
+    if customer.opted_out and channel != "voice":
+        if is_opt_in(text):
+            await set_opted_out(deps.memory, deps.customer_id, False)
+            return await answer("opted_in")
+        return {**fresh, "messages": forget, "skipped": "opted_out", "opted_out": True}
+    if media and not text.strip():
+        return await answer("media", fill={"kind": _media_kind(media, language)})
+    if await current_escalation(deps.memory, deps.customer_id) is not None:
+        return {**fresh, "skipped": "human_owned", "escalated": True}
+    return fresh
+
+
+def route_after_guard(state: ThreadState) -> str:
+    return "end" if state.get("skipped") or state.get("reply") else "load_context"
+
+
+def _media_kind(media: list[dict[str, Any]], language: str) -> str:
+    content_type = str(media[0].get("content_type", ""))
+    names = {
+        "audio": ("audio", "voice note"),
+        "image": ("imagen", "image"),
+        "video": ("video", "video"),
+    }
+    es, en = names.get(content_type.split("/")[0], ("archivo", "file"))
+    return en if language == "en" else es
