@@ -22,6 +22,7 @@ from psycopg import AsyncConnection
 
 from agent import run_turn
 from channels.delivery import deliver
+from channels.twilio import inbound_media
 from memory import Memory, get_or_create_customer
 from memory.events import WebhookEvent
 from memory.messages import get_message, record_send_failure, unsent_outbound_whatsapp
@@ -45,14 +46,6 @@ SEND_RETRY = ShutdownSafeRetry(max_attempts=6, exponential_wait=2)
 SEND_PRIORITY = 1  # above turns (0): a step finished is delivered before new ones start
 SWEEP_AFTER = timedelta(minutes=1)  # a message this old without a send job was never queued
 SWEEP_WITHIN = timedelta(days=2)  # older ones are stale news: left for humans
-
-
-def media_of(form: dict[str, Any]) -> list[dict[str, str]]:
-    count = int(form.get("NumMedia") or 0)
-    return [
-        {"url": form.get(f"MediaUrl{i}", ""), "content_type": form.get(f"MediaContentType{i}", "")}
-        for i in range(min(count, 10))
-    ]
 
 
 async def queue_send(conn: AsyncConnection[Any], message_id: int, customer_id: int) -> int:
@@ -87,7 +80,7 @@ async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
             "whatsapp",
             form.get("Body") or "",
             external_id=form["MessageSid"],
-            media=media_of(form) or None,
+            media=inbound_media(form) or None,
         )
         if result.reply_message_id is not None:
             async with memory.pool.connection() as conn, conn.transaction():
