@@ -15,7 +15,6 @@ from langchain_core.language_models.chat_models import BaseChatModel
 import prompts
 from agent.analysis import CallAnalysis, analyze_and_store_call
 from memory import CallRecord, Memory, SavedCall, save_call
-from memory.calls import followup_exists
 from tools.ports import OptedOut
 
 
@@ -66,7 +65,14 @@ async def send_followup(
 ) -> int | None:
     """Write the post-call WhatsApp once per call (never to an opted-out customer). The name
     is the call's (dynamic variables), else `name` (the customer's as already known)."""
-    if await followup_exists(memory, customer_id, call.conversation_id):
+    async with memory.pool.connection() as conn:
+        already = await (
+            await conn.execute(
+                "SELECT 1 FROM messages WHERE customer_id = %s AND meta->>'followup_for' = %s",
+                (customer_id, call.conversation_id),
+            )
+        ).fetchone()
+    if already:
         return None
     language = call.language or memory.default_language
     name = call.customer_name or name

@@ -231,15 +231,3 @@ async def record_failed_call(
             )
         ).fetchone()
     return customer.id, row is not None
-
-
-async def followup_exists(memory: Memory, customer_id: int, conversation_id: str) -> bool:
-    """Whether the post-call WhatsApp of this call was already written (it is written once)."""
-    async with memory.pool.connection() as conn:
-        row = await (
-            await conn.execute(
-                "SELECT 1 FROM messages WHERE customer_id = %s AND meta->>'followup_for' = %s",
-                (customer_id, conversation_id),
-            )
-        ).fetchone()
-    return row is not None

@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
 from langchain_core.embeddings import Embeddings
-
-from memory.settings import MemorySettings
 
 # The longest text embedded: its first characters. Hilo's chunks stay below it
 # (memory.chunks.CHUNK_TURN_CHARS) and tool queries are a sentence; it bounds what anything
@@ -128,7 +126,7 @@ def _clean(text: str) -> str:
     return _WS.sub(" ", text).strip() or "."
 
 
-def build_embeddings(settings: MemorySettings) -> LocalEmbeddings | OpenAIEmbeddingsNamed:
+def build_embeddings(settings: Any) -> LocalEmbeddings | OpenAIEmbeddingsNamed:
     """The embeddings the settings ask for (`HILO_EMBEDDINGS`)."""
     if settings.embeddings == "openai":
         if settings.openai_api_key is None:

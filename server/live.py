@@ -1,10 +1,10 @@
 """Live events for the dashboard: PostgreSQL NOTIFY → server-sent events.
 
 Triggers (migration 0005) announce every new message and escalation change on the
-`hilo_events` channel, whichever process wrote it (`memory.notifications`). Each web process
-keeps one listening connection (opened on the first subscriber, re-opened after a failure) and
-fans the events out to its subscribers' queues; a slow browser loses events rather than slowing
-the others (the page re-reads its data on each event, so a lost one costs nothing but a moment).
+`hilo_events` channel, whichever process wrote it. Each web process keeps one listening
+connection (opened on the first subscriber, re-opened after a failure) and fans the events out
+to its subscribers' queues; a slow browser loses events rather than slowing the others (the
+page re-reads its data on each event, so a lost one costs nothing but a moment).
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from memory.notifications import listening
+import psycopg
 
 log = logging.getLogger(__name__)
+CHANNEL = "hilo_events"
 QUEUE_SIZE = 100
 
 
@@ -33,11 +34,12 @@ class LiveEvents:
         delay = 0.5
         while True:
             try:
-                async with listening(self.url) as payloads:
+                async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
                     self._ready.set()
                     delay = 0.5
-                    async for payload in payloads:
-                        self._publish(payload)
+                    async for note in conn.notifies():
+                        self._publish(note.payload)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database went away: keep trying, quietly
