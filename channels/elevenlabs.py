@@ -1,4 +1,6 @@
-"""ElevenLabs: webhook signatures and post-call payloads turned into Hilo's `CallRecord`.
+"""ElevenLabs: webhook signatures, and its payloads read once: the post-call event Hilo stores,
+the call it holds (`CallRecord`), a call that could not start, and the customer a live tool
+request is for.
 
 Signature: header `ElevenLabs-Signature: t=<unix>,v0=<hex>`, hex = HMAC-SHA256(secret,
 f"{t}.{raw_body}"). We verify it ourselves rather than with the SDK's `construct_event`,
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +23,10 @@ from memory.dates import check_moment
 
 TOLERANCE_SECS = 30 * 60
 MAX_CALL_SECS = 7 * 24 * 3600  # a turn's offset or a call's length beyond this is not a call
+POST_CALL_TYPES = ("post_call_transcription", "post_call_audio", "call_initiation_failure")
+# Values ElevenLabs fills from the call (system__caller_id…); they pick the customer and are
+# never passed to a tool as arguments.
+BINDING_KEYS = {"caller_id", "called_number", "conversation_id", "direction", "call_sid"}
 
 
 class InvalidSignature(Exception):
@@ -57,6 +64,82 @@ def verify_elevenlabs_signature(
     ).hexdigest()
     if not hmac.compare_digest(expected.encode(), given.encode()):  # bytes: any header value
         raise InvalidSignature("signature does not match")
+
+
+@dataclass(frozen=True)
+class PostCallEvent:
+    """A post-call webhook (or a conversation pulled by `hilo calls sync`) as stored."""
+
+    event_type: str
+    conversation_id: str
+    payload: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        """Its idempotency key: one event per kind and conversation."""
+        return f"{self.event_type}:{self.conversation_id}"
+
+
+def post_call_event(payload: Any) -> PostCallEvent:
+    """A post-call webhook body as the event to store; `InvalidPayload` for what Hilo cannot
+    store. A transcription is read as a call here, so what the ingest job reads is refused at
+    the edge rather than failed later."""
+    event_type = payload.get("type") if isinstance(payload, dict) else None
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if event_type not in POST_CALL_TYPES or not isinstance(data, dict):
+        raise InvalidPayload(
+            f"unsupported event: type must be one of {sorted(POST_CALL_TYPES)} with a data object"
+        )
+    conversation_id = data.get("conversation_id")
+    if not conversation_id:
+        raise InvalidPayload("data.conversation_id is required")
+    if event_type == "post_call_transcription":
+        call_record(payload)
+    return PostCallEvent(str(event_type), str(conversation_id), payload)
+
+
+def synced_conversation(data: dict[str, Any]) -> PostCallEvent:
+    """A finished conversation from the API, stored as if its webhook had come."""
+    payload = {"type": "post_call_transcription", "data": data, "source": "sync"}
+    return PostCallEvent("post_call_transcription", str(data["conversation_id"]), payload)
+
+
+@dataclass(frozen=True)
+class FailedCall:
+    """A `call_initiation_failure` event: the call that never started, and why."""
+
+    conversation_id: str
+    phone: str | None
+    reason: str | None
+
+
+def failed_call(payload: dict[str, Any]) -> FailedCall:
+    data = _object(payload.get("data"))
+    metadata = _object(data.get("metadata"))
+    phone = (
+        _object(metadata.get("phone_call")).get("external_number")
+        or metadata.get("to_number")
+        or customer_phone(data)
+    )
+    return FailedCall(
+        conversation_id=str(data.get("conversation_id")),
+        phone=str(phone) if phone else None,
+        reason=str(data["failure_reason"]) if data.get("failure_reason") else None,
+    )
+
+
+def tool_caller(fields: dict[str, Any]) -> str | None:
+    """The customer of a live tool request: the called number on an outbound call, else the
+    caller id (then the called number)."""
+    if fields.get("direction") == "outbound" and fields.get("called_number"):
+        return str(fields["called_number"])
+    caller = fields.get("caller_id") or fields.get("called_number")
+    return str(caller) if caller else None
+
+
+def tool_arguments(fields: dict[str, Any]) -> dict[str, Any]:
+    """A live tool request's arguments: its fields but the call's own (they bind the customer)."""
+    return {k: v for k, v in fields.items() if k not in BINDING_KEYS}
 
 
 def _object(value: Any) -> dict[str, Any]:

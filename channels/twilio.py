@@ -1,4 +1,5 @@
-"""Twilio WhatsApp: signature checks for inbound webhooks and sending through the `twilio` SDK.
+"""Twilio WhatsApp: signature checks and payload reading for inbound webhooks, and sending
+through the `twilio` SDK.
 
 `TWILIO_API_BASE_URL` points the SDK at another edge (or a local fake in tests) through the
 SDK's own HTTP client hook; nothing here speaks HTTP to Twilio by hand. Without credentials
@@ -83,6 +84,18 @@ def public_request_url(request_url: str, public_url: str | None) -> str:
     base = urlsplit(public_url.rstrip("/"))
     req = urlsplit(request_url)
     return urlunsplit((base.scheme, base.netloc, base.path + req.path, req.query, ""))
+
+
+MAX_MEDIA = 10  # Twilio sends at most ten attachments with one message
+
+
+def inbound_media(form: dict[str, Any]) -> list[dict[str, str]]:
+    """The attachments of an inbound WhatsApp form (`NumMedia`, `MediaUrl0`…), in order."""
+    count = int(form.get("NumMedia") or 0)
+    return [
+        {"url": form.get(f"MediaUrl{i}", ""), "content_type": form.get(f"MediaContentType{i}", "")}
+        for i in range(min(count, MAX_MEDIA))
+    ]
 
 
 def verify_twilio_signature(

@@ -1,19 +1,28 @@
-"""Enqueue a procrastinate job on the caller's own connection, inside its transaction.
+"""The job queue's SQL: procrastinate's tables, read and written on the caller's connection.
 
 A webhook stores its raw event and enqueues its job in one transaction (`procrastinate`'s own
 `defer_async` would use another connection, so a crash between the two could lose the job or
-run it for an event that was rolled back). This calls procrastinate's SQL function directly.
+run it for an event that was rolled back). `enqueue` calls procrastinate's SQL function
+directly; `queued_for` and `unfinished_jobs` read its job table (procrastinate's API has no
+look-up by argument); `ensure_job_schema` applies its schema once, under Hilo's schema lock.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
+import procrastinate
+import psycopg
 from procrastinate.exceptions import AlreadyEnqueued
 from psycopg import AsyncConnection
 from psycopg.errors import UniqueViolation
 
+from memory.database import schema_lock
+from memory.store import Memory
+
+log = logging.getLogger(__name__)
 DEFAULT_QUEUE = "default"
 
 
@@ -66,3 +75,28 @@ async def queued_for(
         )
     ).fetchall()
     return {int(r["value"] if isinstance(r, dict) else r[0]) for r in rows}
+
+
+async def unfinished_jobs(memory: Memory) -> int:
+    """How many jobs are waiting or running (`hilo demo` waits for none)."""
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                "SELECT count(*) AS n FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+            )
+        ).fetchone()
+    return int(row["n"]) if row else 0
+
+
+async def ensure_job_schema(url: str) -> bool:
+    """Apply procrastinate's schema once (under Hilo's schema lock). True if it was applied."""
+    async with (
+        await psycopg.AsyncConnection.connect(url, autocommit=True) as conn,
+        schema_lock(conn),
+    ):
+        row = await (await conn.execute("SELECT to_regclass('procrastinate_jobs')")).fetchone()
+        if row and row[0]:
+            return False
+        await conn.execute(procrastinate.schema.SchemaManager.get_schema().encode())
+        log.info("applied the job queue schema")
+        return True

@@ -43,6 +43,11 @@ def render(template: str, language: str, **values: object) -> str:
     return load(template, language).format_map(_Strict(values)).strip()
 
 
+def entry(catalogue_name: str, key: str, language: str, /, **values: object) -> str:
+    """One template of a message catalogue, filled in."""
+    return catalogue(catalogue_name, language)[key].format_map(_Strict(values))
+
+
 def message(key: str, language: str, **values: object) -> str:
     """One template of the rules model's reply catalogue, filled in."""
-    return catalogue("replies", language)[key].format_map(_Strict(values))
+    return entry("replies", key, language, **values)

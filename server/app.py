@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import PoolTimeout
 
+from channels.elevenlabs import InvalidPayload
 from config import Settings
-from memory import InvalidInput
+from memory import InvalidInput, InvalidPhone
 from memory.errors import DatabaseUnavailable
 from memory.text import clean_value
 from server import handoff
@@ -90,6 +91,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
     @app.exception_handler(InvalidInput)
+    @app.exception_handler(InvalidPhone)
+    @app.exception_handler(InvalidPayload)
     async def invalid_input(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 

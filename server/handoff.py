@@ -130,3 +130,14 @@ async def reply(
     message = await get_message(memory, message_id)
     assert message is not None
     return message, True
+
+
+async def escalation_customer(services: Services, escalation_id: int) -> int:
+    """The customer an operator replies to through an escalation; a resolved one refuses (the
+    reply belongs on the customer's page then)."""
+    escalation = await get_escalation(services.memory, escalation_id)
+    if escalation is None:
+        raise UnknownEscalation(f"no escalation {escalation_id}")
+    if escalation.status == "resolved":
+        raise HandoffError("this escalation is resolved: reply from the customer's page")
+    return escalation.customer_id

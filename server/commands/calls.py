@@ -105,13 +105,12 @@ def sync(
     """
     import time
 
+    from channels.elevenlabs import synced_conversation
     from channels.elevenlabs_calls import finished_conversations
     from config import Settings
     from memory import open_memory
-    from memory.events import record_event
-    from server.jobs.app import ensure_job_schema
-    from server.jobs.ingest import INGEST
-    from server.jobs.queue import enqueue
+    from memory.queue import ensure_job_schema
+    from server.jobs.events import accept_event
     from server.logging_setup import configure_logging
 
     settings = Settings()
@@ -126,15 +125,11 @@ def sync(
             await ensure_job_schema(memory.url)
             new = 0
             for data in conversations:
-                payload = {"type": "post_call_transcription", "data": data, "source": "sync"}
-                key = f"post_call_transcription:{data['conversation_id']}"
-                async with memory.pool.connection() as conn, conn.transaction():
-                    event_id = await record_event(
-                        conn, "elevenlabs", "post_call_transcription", key, payload
-                    )
-                    if event_id is not None:
-                        await enqueue(conn, INGEST, event_id=event_id)
-                        new += 1
+                event = synced_conversation(data)
+                event_id = await accept_event(
+                    memory, "elevenlabs", event.event_type, event.key, event.payload
+                )
+                new += event_id is not None
             return len(conversations), new
         finally:
             await memory.close()

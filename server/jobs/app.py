@@ -15,9 +15,9 @@ import logging
 from dataclasses import dataclass
 
 import procrastinate
-import psycopg
 
-from memory.database import POOL_WAIT_SECONDS, schema_lock
+from memory.database import POOL_WAIT_SECONDS
+from memory.queue import ensure_job_schema as ensure_job_schema  # re-exported
 from server.jobs import actions, alerts, ingest, whatsapp
 from server.jobs.supervisor import SupervisedWorker, WorkerFailed
 
@@ -55,20 +55,6 @@ def requeue_cron(stalled_after: float) -> str:
     """Look for stalled jobs every quarter of the threshold, and at least once a minute."""
     step = int(stalled_after // 4)
     return "* * * * *" if step >= 60 else f"* * * * * */{max(step, 1)}"  # 6th field: seconds
-
-
-async def ensure_job_schema(url: str) -> bool:
-    """Apply procrastinate's schema once (under Hilo's schema lock). True if it was applied."""
-    async with (
-        await psycopg.AsyncConnection.connect(url, autocommit=True) as conn,
-        schema_lock(conn),
-    ):
-        row = await (await conn.execute("SELECT to_regclass('procrastinate_jobs')")).fetchone()
-        if row and row[0]:
-            return False
-        await conn.execute(procrastinate.schema.SchemaManager.get_schema().encode())
-        log.info("applied the job queue schema")
-        return True
 
 
 async def requeue_stalled_jobs(

@@ -1,4 +1,5 @@
-"""The bookkeeping every event job shares, in one place, and retrying a failed event.
+"""Accepting an event (store it, queue its job) and the bookkeeping every event job shares,
+in one place, and retrying a failed event.
 
 A job for a stored webhook event loads it, skips it when it is already done (or failed for
 good), marks it processing, runs one use case, and marks it done. Two kinds of failure:
@@ -15,13 +16,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import procrastinate
 
 from memory import InvalidCall, InvalidInput, InvalidPhone, Memory, UnknownCustomer
-from memory.events import WebhookEvent, get_event, mark_event, reopen_failed_event
+from memory.events import (
+    WebhookEvent,
+    get_event,
+    mark_event,
+    record_event,
+    reopen_failed_event,
+)
 from memory.phones import normalize_phone
-from server.jobs.queue import enqueue
+from memory.queue import enqueue
 from server.jobs.retry import is_last_attempt
 
 log = logging.getLogger(__name__)
@@ -32,6 +40,8 @@ PERMANENT_ERRORS: tuple[type[Exception], ...] = (
     UnknownCustomer,
 )
 FINISHED = ("done", "failed", "ignored")
+# ElevenLabs events the ingest job reads (post-call audio is only stored).
+JOB_EVENT_TYPES = ("post_call_transcription", "call_initiation_failure")
 
 UseCase = Callable[[WebhookEvent], Awaitable[str]]
 
@@ -66,24 +76,48 @@ async def run_event_job(
     return outcome
 
 
-def event_job(event: WebhookEvent, default_region: str) -> tuple[str, str | None]:
-    """The job (task name, per-customer lock) that processes `event`."""
+def event_job(
+    source: str, event_type: str, payload: dict[str, Any], default_region: str
+) -> tuple[str, str | None] | None:
+    """The job (task name, per-customer lock) that processes an event of this kind, or None
+    for the kinds that are only stored (post-call audio, early delivery statuses)."""
     from server.jobs.ingest import INGEST
     from server.jobs.whatsapp import AGENT_TURN
 
-    if event.source == "twilio" and event.event_type == "whatsapp_inbound":
-        phone = normalize_phone(str(event.payload.get("From", "")), default_region)
+    if source == "twilio" and event_type == "whatsapp_inbound":
+        phone = normalize_phone(str(payload.get("From", "")), default_region)
         return AGENT_TURN, f"customer:{phone}"
-    if event.source == "elevenlabs":
+    if source == "elevenlabs" and event_type in JOB_EVENT_TYPES:
         return INGEST, None
-    raise InvalidInput(f"events of type {event.source}/{event.event_type} are not retried")
+    return None
+
+
+async def accept_event(
+    memory: Memory, source: str, event_type: str, event_key: str, payload: dict[str, Any]
+) -> int | None:
+    """Store a verified inbound event and queue its job, in one transaction: nothing accepted
+    is lost, and no job runs for an event that was rolled back. The counterpart of
+    `run_event_job`. Returns the event id, or None for a duplicate delivery (same source and
+    key), which queues nothing."""
+    job = event_job(source, event_type, payload, memory.default_region)
+    async with memory.pool.connection() as conn, conn.transaction():
+        event_id = await record_event(conn, source, event_type, event_key, payload)
+        if event_id is not None and job is not None:
+            task, lock = job
+            await enqueue(conn, task, lock=lock, event_id=event_id)
+    if event_id is None:
+        log.info("duplicate event ignored", extra={"source": source, "event_key": event_key})
+    return event_id
 
 
 async def retry_failed_event(memory: Memory, event_id: int) -> WebhookEvent:
     """Reopen a failed event and queue its job again (one transaction)."""
     async with memory.pool.connection() as conn, conn.transaction():
         event = await reopen_failed_event(conn, event_id)
-        task, lock = event_job(event, memory.default_region)
+        job = event_job(event.source, event.event_type, event.payload, memory.default_region)
+        if job is None:
+            raise InvalidInput(f"events of type {event.source}/{event.event_type} are not retried")
+        task, lock = job
         await enqueue(conn, task, lock=lock, event_id=event.id)
     log.info("failed event queued again", extra={"event_id": event_id})
     return event

@@ -12,7 +12,7 @@ import logging
 import procrastinate
 
 from agent.ingest import ingest_call as ingest_call_record
-from channels.elevenlabs import call_record, customer_phone
+from channels.elevenlabs import call_record, failed_call
 from memory import Memory, create_next_action
 from memory.calls import record_failed_call
 from memory.events import WebhookEvent
@@ -40,17 +40,11 @@ async def ingest_event(event: WebhookEvent) -> str:
     memory: Memory = services.memory
     payload = event.payload
     if event.event_type == "call_initiation_failure":
-        data = payload.get("data") or {}
-        metadata = data.get("metadata") or {}
-        phone = (
-            (metadata.get("phone_call") or {}).get("external_number")
-            or metadata.get("to_number")
-            or customer_phone(data)
-        )
-        reason = str(data.get("failure_reason") or "desconocido")
-        if phone:
+        failed = failed_call(payload)
+        reason = failed.reason or "desconocido"
+        if failed.phone:
             customer_id, created = await record_failed_call(
-                memory, str(phone), str(data.get("conversation_id")), reason
+                memory, failed.phone, failed.conversation_id, reason
             )
             if created:
                 await create_next_action(

@@ -13,12 +13,12 @@ that stores the message, the agent's reply included; the sweep is a safety net o
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import procrastinate
 
 from agent import run_turn
 from channels.delivery import deliver
+from channels.twilio import inbound_media
 from memory import Memory, get_or_create_customer
 from memory.events import WebhookEvent
 from memory.messages import record_send_failure
@@ -43,12 +43,6 @@ TURN_RETRY = ShutdownSafeRetry(max_attempts=4, exponential_wait=3)
 SEND_RETRY = ShutdownSafeRetry(max_attempts=6, exponential_wait=2)
 
 
-def media_of(form: dict[str, Any]) -> list[dict[str, str]]:
-    count = int(form.get("NumMedia") or 0)
-    return [
-        {"url": form.get(f"MediaUrl{i}", ""), "content_type": form.get(f"MediaContentType{i}", "")}
-        for i in range(min(count, 10))
-    ]
 
 
 async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
@@ -66,7 +60,7 @@ async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
             "whatsapp",
             form.get("Body") or "",
             external_id=form["MessageSid"],
-            media=media_of(form) or None,
+            media=inbound_media(form) or None,
         )
         log.info(
             "agent turn",

@@ -15,16 +15,17 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from memory import (
+    Memory,
     UnknownCustomer,
     create_next_action,
     get_customer,
     update_next_action,
 )
 from memory.actions import list_next_actions
-from memory.inbox import escalation_queue, get_escalation_row, list_customers, next_actions_board
+from memory.inbox import escalation_queue, list_customers, next_actions_board
 from server import handoff, views
 from server.auth import Operator, current_operator
-from server.deps import MAX_ID, RowId, get_services
+from server.deps import MAX_ID, MemoryDep, OperatorDep, RowId, ServicesDep
 from server.services import Services
 
 # Every answer but the route's own and FastAPI's 422 (a field, path or query value refused, which
@@ -80,33 +81,31 @@ class NextActionPatch(BaseModel):
     description: str | None = Field(None, min_length=1, max_length=500)
 
 
-async def _customer_or_404(services: Services, customer_id: int) -> None:
+async def _customer_or_404(memory: Memory, customer_id: int) -> None:
     try:
-        await get_customer(services.memory, customer_id)
+        await get_customer(memory, customer_id)
     except UnknownCustomer:
         raise HTTPException(404, f"no customer {customer_id}") from None
 
 
 @router.get("/customers", summary="Search and filter customers")
 async def customers(
+    memory: MemoryDep,
     q: str | None = Query(None, max_length=100, description="Phone digits or part of the name"),
     state: Literal["active", "escalated", "opted_out"] | None = None,
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
-    services: Services = Depends(get_services),
 ) -> dict[str, Any]:
-    rows = await list_customers(services.memory, query=q, state=state, limit=limit, offset=offset)
+    rows = await list_customers(memory, query=q, state=state, limit=limit, offset=offset)
     return {"customers": [views.customer_row(r) for r in rows]}
 
 
 @router.get(
     "/customers/{customer_id}", summary="A customer's profile and thread state", responses=NOT_FOUND
 )
-async def customer(
-    customer_id: RowId, services: Services = Depends(get_services)
-) -> dict[str, Any]:
+async def customer(customer_id: RowId, memory: MemoryDep) -> dict[str, Any]:
     try:
-        return await views.customer_profile(services.memory, customer_id)
+        return await views.customer_profile(memory, customer_id)
     except UnknownCustomer:
         raise HTTPException(404, f"no customer {customer_id}") from None
 
@@ -116,33 +115,25 @@ async def customer(
 )
 async def customer_timeline(
     customer_id: RowId,
+    memory: MemoryDep,
     limit: int = Query(200, ge=1, le=1000),
     before_id: int | None = Query(
         None, ge=1, le=MAX_ID, description="Page back: items older than this id"
     ),
-    services: Services = Depends(get_services),
 ) -> dict[str, Any]:
-    await _customer_or_404(services, customer_id)
-    return await views.customer_timeline(
-        services.memory, customer_id, limit=limit, before_id=before_id
-    )
+    await _customer_or_404(memory, customer_id)
+    return await views.customer_timeline(memory, customer_id, limit=limit, before_id=before_id)
 
 
-@router.post(
-    "/customers/{customer_id}/messages",
-    status_code=201,
-    summary="Reply as a person",
-    responses=NOT_FOUND,
-)
-async def send_reply(
-    customer_id: RowId,
+async def _reply(
+    services: Services,
+    customer_id: int,
+    operator: Operator,
     body: ReplyIn,
+    idempotency_key: str | None,
     response: Response,
-    operator: Operator = Depends(current_operator),
-    idempotency_key: str | None = Header(None, max_length=100),
-    services: Services = Depends(get_services),
 ) -> dict[str, Any]:
-    await _customer_or_404(services, customer_id)
+    """An operator's reply to a customer, answered 201 (created) or 200 (the same request)."""
     try:
         message, created = await handoff.reply(
             services,
@@ -159,6 +150,24 @@ async def send_reply(
 
 
 @router.post(
+    "/customers/{customer_id}/messages",
+    status_code=201,
+    summary="Reply as a person",
+    responses=NOT_FOUND,
+)
+async def send_reply(
+    customer_id: RowId,
+    body: ReplyIn,
+    response: Response,
+    operator: OperatorDep,
+    services: ServicesDep,
+    idempotency_key: str | None = Header(None, max_length=100),
+) -> dict[str, Any]:
+    await _customer_or_404(services.memory, customer_id)
+    return await _reply(services, customer_id, operator, body, idempotency_key, response)
+
+
+@router.post(
     "/customers/{customer_id}/escalations",
     status_code=201,
     summary="Hand to people",
@@ -168,10 +177,10 @@ async def escalate(
     customer_id: RowId,
     body: EscalateIn,
     response: Response,
-    operator: Operator = Depends(current_operator),
-    services: Services = Depends(get_services),
+    operator: OperatorDep,
+    services: ServicesDep,
 ) -> dict[str, Any]:
-    await _customer_or_404(services, customer_id)
+    await _customer_or_404(services.memory, customer_id)
     escalation, created = await handoff.open_by_operator(
         services, customer_id, operator.email, body.reason, body.priority
     )
@@ -186,12 +195,10 @@ async def escalate(
     responses=NOT_FOUND,
 )
 async def customer_actions(
-    customer_id: RowId,
-    include_closed: bool = False,
-    services: Services = Depends(get_services),
+    customer_id: RowId, memory: MemoryDep, include_closed: bool = False
 ) -> dict[str, Any]:
-    await _customer_or_404(services, customer_id)
-    actions = await list_next_actions(services.memory, customer_id, open_only=not include_closed)
+    await _customer_or_404(memory, customer_id)
+    actions = await list_next_actions(memory, customer_id, open_only=not include_closed)
     return {"next_actions": [_action(a) for a in actions]}
 
 
@@ -199,14 +206,11 @@ async def customer_actions(
     "/customers/{customer_id}/next-actions", status_code=201, summary="Add", responses=NOT_FOUND
 )
 async def add_action(
-    customer_id: RowId,
-    body: NextActionIn,
-    operator: Operator = Depends(current_operator),
-    services: Services = Depends(get_services),
+    customer_id: RowId, body: NextActionIn, operator: OperatorDep, memory: MemoryDep
 ) -> dict[str, Any]:
-    await _customer_or_404(services, customer_id)
+    await _customer_or_404(memory, customer_id)
     action = await create_next_action(
-        services.memory,
+        memory,
         customer_id,
         body.description,
         type=body.type,
@@ -223,13 +227,10 @@ async def add_action(
     responses=NOT_FOUND,
 )
 async def change_action(
-    customer_id: RowId,
-    action_id: RowId,
-    body: NextActionPatch,
-    services: Services = Depends(get_services),
+    customer_id: RowId, action_id: RowId, body: NextActionPatch, memory: MemoryDep
 ) -> dict[str, Any]:
     action = await update_next_action(
-        services.memory,
+        memory,
         customer_id,
         action_id,
         status=body.status,
@@ -243,25 +244,23 @@ async def change_action(
 
 
 @router.get("/next-actions", summary="Open next actions of every customer (the board)")
-async def board(services: Services = Depends(get_services)) -> dict[str, Any]:
-    actions = await next_actions_board(services.memory)
+async def board(memory: MemoryDep) -> dict[str, Any]:
+    actions = await next_actions_board(memory)
     return {"next_actions": [views.board_action(a) for a in actions]}
 
 
 @router.get("/escalations", summary="Open escalations, most urgent then longest waiting")
 async def escalations(
+    memory: MemoryDep,
     status: Literal["open", "all"] = Query("all", description="open: not taken yet"),
-    services: Services = Depends(get_services),
 ) -> dict[str, Any]:
-    queue = await escalation_queue(services.memory, include_assigned=status == "all")
+    queue = await escalation_queue(memory, include_assigned=status == "all")
     return {"escalations": [views.queue_item(i) for i in queue]}
 
 
 @router.post("/escalations/{escalation_id}/take", summary="Take (assign to me)", responses=CONFLICT)
 async def take(
-    escalation_id: RowId,
-    operator: Operator = Depends(current_operator),
-    services: Services = Depends(get_services),
+    escalation_id: RowId, operator: OperatorDep, services: ServicesDep
 ) -> dict[str, Any]:
     return {"escalation": _escalation(await handoff.take(services, escalation_id, operator.email))}
 
@@ -276,16 +275,12 @@ async def reply_to_escalation(
     escalation_id: RowId,
     body: ReplyIn,
     response: Response,
-    operator: Operator = Depends(current_operator),
+    operator: OperatorDep,
+    services: ServicesDep,
     idempotency_key: str | None = Header(None, max_length=100),
-    services: Services = Depends(get_services),
 ) -> dict[str, Any]:
-    row = await get_escalation_row(services.memory, escalation_id)
-    if row is None:
-        raise HTTPException(404, f"no escalation {escalation_id}")
-    if row["status"] == "resolved":
-        raise HTTPException(409, "this escalation is resolved: reply from the customer's page")
-    return await send_reply(row["customer_id"], body, response, operator, idempotency_key, services)
+    customer_id = await handoff.escalation_customer(services, escalation_id)
+    return await _reply(services, customer_id, operator, body, idempotency_key, response)
 
 
 @router.post(
@@ -295,9 +290,9 @@ async def reply_to_escalation(
 )
 async def resolve(
     escalation_id: RowId,
+    operator: OperatorDep,
+    services: ServicesDep,
     body: ResolveIn | None = None,
-    operator: Operator = Depends(current_operator),
-    services: Services = Depends(get_services),
 ) -> dict[str, Any]:
     resolution = body.resolution if body else None
     escalation = await handoff.resolve(services, escalation_id, operator.email, resolution)

@@ -1,8 +1,8 @@
 """Twilio webhooks: inbound WhatsApp messages and delivery status callbacks.
 
-Verify the signature first (refused requests store nothing), store the raw event and enqueue
-its job in one transaction, answer empty TwiML at once. Duplicates (same MessageSid) are
-acknowledged and ignored.
+Verify the signature first (refused requests store nothing), accept the raw event (stored and
+its job queued in one transaction, `server.jobs.events.accept_event`), answer empty TwiML at
+once. Duplicates (same MessageSid) are acknowledged and ignored.
 """
 
 from __future__ import annotations
@@ -10,18 +10,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from channels.delivery import status_event_key
 from channels.twilio import public_request_url, verify_twilio_signature
+from config import Settings
 from memory import InvalidPhone, normalize_phone, update_delivery
-from memory.events import record_event
 from memory.messages import MAX_MESSAGE_CHARS
 from server.bodies import parse_form, read_body, without_nul
-from server.deps import get_services
-from server.jobs.queue import enqueue
-from server.jobs.whatsapp import AGENT_TURN
-from server.services import Services
+from server.deps import MemoryDep, SettingsDep
+from server.jobs.events import accept_event
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 log = logging.getLogger(__name__)
@@ -36,13 +34,13 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def verified_form(request: Request, services: Services) -> dict[str, str]:
+async def verified_form(request: Request, settings: Settings) -> dict[str, str]:
     """The signed form, NULs removed once the signature (which covers them) is checked."""
-    token = services.settings.twilio_auth_token
+    token = settings.twilio_auth_token
     if token is None:
         raise HTTPException(503, "Twilio webhooks need TWILIO_AUTH_TOKEN to verify signatures")
     form = parse_form(await read_body(request, MAX_BODY_BYTES))
-    url = public_request_url(str(request.url), services.settings.public_url)
+    url = public_request_url(str(request.url), settings.public_url)
     if not verify_twilio_signature(
         token.get_secret_value(), url, form, request.headers.get("X-Twilio-Signature")
     ):
@@ -51,37 +49,30 @@ async def verified_form(request: Request, services: Services) -> dict[str, str]:
 
 
 @router.post("/whatsapp", responses=REFUSALS)
-async def inbound_whatsapp(
-    request: Request, services: Services = Depends(get_services)
-) -> Response:
-    form = await verified_form(request, services)
+async def inbound_whatsapp(request: Request, memory: MemoryDep, settings: SettingsDep) -> Response:
+    form = await verified_form(request, settings)
     sid, sender = form.get("MessageSid"), form.get("From")
     if not sid or not sender:
         raise HTTPException(400, "MessageSid and From are required")
     if len(form.get("Body", "")) > MAX_MESSAGE_CHARS:
         raise HTTPException(413, f"Body is longer than {MAX_MESSAGE_CHARS} characters")
     try:
-        phone = normalize_phone(sender, services.memory.default_region)
+        normalize_phone(sender, memory.default_region)
     except InvalidPhone as exc:
         raise HTTPException(400, f"From is not a valid phone number: {exc}") from exc
-    async with services.memory.pool.connection() as conn, conn.transaction():
-        event_id = await record_event(conn, "twilio", "whatsapp_inbound", sid, form)
-        if event_id is not None:
-            await enqueue(conn, AGENT_TURN, lock=f"customer:{phone}", event_id=event_id)
-    if event_id is None:
-        log.info("duplicate twilio webhook ignored", extra={"sid": sid})
+    await accept_event(memory, "twilio", "whatsapp_inbound", sid, form)
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
 @router.post("/status", responses={**REFUSALS, 422: {"description": "Unknown MessageStatus"}})
-async def status_callback(request: Request, services: Services = Depends(get_services)) -> Response:
-    form = await verified_form(request, services)
+async def status_callback(request: Request, memory: MemoryDep, settings: SettingsDep) -> Response:
+    form = await verified_form(request, settings)
     sid, status = form.get("MessageSid"), form.get("MessageStatus")
     if not sid or not status:
         raise HTTPException(400, "MessageSid and MessageStatus are required")
     try:
         changed = await update_delivery(
-            services.memory,
+            memory,
             sid,
             status,
             error_code=form.get("ErrorCode"),
@@ -92,8 +83,5 @@ async def status_callback(request: Request, services: Services = Depends(get_ser
     if not changed:
         # Maybe earlier than the send job's record of the sid (a fast callback, or a worker
         # killed right after Twilio's answer): kept, and applied once the sid is recorded.
-        async with services.memory.pool.connection() as conn:
-            await record_event(
-                conn, "twilio", "message_status", status_event_key(sid, status), form
-            )
+        await accept_event(memory, "twilio", "message_status", status_event_key(sid, status), form)
     return Response(status_code=204)
