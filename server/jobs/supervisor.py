@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import procrastinate
+import procrastinate.exceptions
 import psycopg
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ WorkerState = Literal["starting", "running", "reconnecting", "failed", "stopped"
 BACKOFF_FIRST, BACKOFF_MAX = 0.5, 10.0
 HEALTHY_RUN = 30.0  # a run this long resets the count of quick deaths
 QUICK_DEATHS = 5  # deaths in a row, each shorter than HEALTHY_RUN, with the database up
+ORPHAN_SWEEP = 5.0  # seconds between looks for this worker's orphaned jobs
 
 
 class WorkerFailed(RuntimeError):
@@ -55,6 +57,7 @@ class SupervisedWorker:
             worker = self.app._worker(concurrency=self.concurrency, **self.worker_options)  # type: ignore[arg-type]
             started = time.monotonic()
             self.state = "running"
+            sweeper = asyncio.create_task(self._sweep_orphans(worker), name="orphan-sweep")
             try:
                 await worker.run()
                 error = "the worker stopped by itself (a side task failed)"
@@ -63,6 +66,8 @@ class SupervisedWorker:
                 raise
             except Exception as exc:  # any death is restarted; its cause is logged
                 error = f"{type(exc).__name__}: {exc}"
+            finally:
+                sweeper.cancel()
             if self._stopping:
                 break
             self.last_error = error
@@ -121,6 +126,32 @@ class SupervisedWorker:
                 await manager.retry_job(job)
             if detached:
                 log.warning("requeued the jobs of a dead worker", extra={"jobs": len(detached)})
+
+    async def _sweep_orphans(self, worker: procrastinate.worker.Worker) -> None:
+        """Requeue jobs the database says this live worker runs but it does not.
+
+        A worker can ride out a short outage (procrastinate's listener reconnects by itself),
+        while a job that failed or finished during it could not record that: its row stays
+        `doing` under a worker whose heartbeat is fresh, so the stalled-job sweep never takes
+        it. A job seen orphaned twice in a row (not just fetched) goes back to the queue.
+        """
+        manager = self.app.job_manager
+        suspects: set[int] = set()
+        while True:
+            await asyncio.sleep(ORPHAN_SWEEP)
+            if worker.worker_id is None:
+                continue
+            running = {context.job.id for context in worker._running_jobs.values()}
+            try:
+                doing = await manager.list_jobs_async(status="doing", worker_id=worker.worker_id)
+                orphans = {job.id for job in doing if job.id not in running}
+                for job in doing:
+                    if job.id in orphans & suspects:
+                        await manager.retry_job(job)
+                        log.warning("requeued an orphaned job", extra={"job_id": job.id})
+                suspects = orphans - suspects
+            except (psycopg.Error, procrastinate.exceptions.ConnectorException):
+                continue
 
     def _give_up(self, reason: str) -> None:
         self.state = "failed"
