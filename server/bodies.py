@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -41,8 +42,29 @@ def _constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _nesting(raw: bytes) -> int:
+    """How deep `raw`'s arrays and objects nest, read without recursion (strings skipped).
+
+    Checked before parsing: letting `json.loads` hit Python's recursion limit and catching the
+    RecursionError leaves CPython 3.11's compiler in a bad state for the thread (later
+    `compile` calls fail with "AST constructor recursion depth mismatch").
+    """
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKET)
+    depth = deepest = 0
+    for byte in brackets:
+        depth += 1 if byte in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def parse_json(raw: bytes) -> Any:
     """Strict JSON with NULs removed (see the module docstring); HTTPException 400 otherwise."""
+    if _nesting(raw) > MAX_JSON_DEPTH:
+        raise HTTPException(400, f"the JSON is nested deeper than {MAX_JSON_DEPTH}")
     try:
         value = json.loads(raw, parse_constant=_constant)
     except RecursionError:
