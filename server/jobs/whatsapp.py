@@ -43,8 +43,6 @@ TURN_RETRY = ShutdownSafeRetry(max_attempts=4, exponential_wait=3)
 SEND_RETRY = ShutdownSafeRetry(max_attempts=6, exponential_wait=2)
 
 
-
-
 async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
     memory: Memory = runtime.services().memory
     assert context.job is not None
