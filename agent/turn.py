@@ -21,6 +21,7 @@ from agent.context import READ_CHARS, TurnContext
 from agent.graph import build_graph
 from agent.language import detect_language
 from agent.models import build_model
+from agent.tool_deps import tool_deps
 from config import Settings
 from memory import (
     Memory,
@@ -31,7 +32,7 @@ from memory import (
 from memory.database import schema_lock
 from memory.messages import find_reply
 from tools.outbox import Outbox, StoreOnlySender
-from tools.ports import EscalationNotifier, NullNotifier, ToolDeps
+from tools.ports import EscalationNotifier, NullNotifier
 
 TurnChannel = Literal["whatsapp", "voice", "console"]
 
@@ -143,15 +144,8 @@ async def run_turn(
                 )
         inbound_id = inbound.id
         turn_started_at = inbound.created_at
-    deps = ToolDeps(
-        memory=memory,
-        customer_id=customer_id,
-        channel=channel,
-        sender=agent.sender,
-        notifier=agent.notifier,
-        language=language,
-        timezone=agent.settings.timezone,
-        turn_started_at=turn_started_at,
+    deps = tool_deps(
+        agent, customer_id, channel=channel, language=language, turn_started_at=turn_started_at
     )
     context = TurnContext(
         deps=deps,
