@@ -14,7 +14,6 @@ supervisor gives up: its `state` is "failed", `/readyz` answers 503 naming the w
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ BACKOFF_FIRST, BACKOFF_MAX = 0.5, 10.0
 HEALTHY_RUN = 30.0  # a run this long resets the count of quick deaths
 QUICK_DEATHS = 5  # deaths in a row, each shorter than HEALTHY_RUN, with the database up
 ORPHAN_SWEEP = 5.0  # seconds between looks for this worker's orphaned jobs
+RECOVERY_ATTEMPTS = 5  # tries at requeueing a dead worker's jobs before leaving them to the sweep
 
 
 class WorkerFailed(RuntimeError):
@@ -113,19 +113,36 @@ class SupervisedWorker:
         """Put the dead worker's jobs back in the queue now (jobs are idempotent).
 
         Unregistering it detaches its jobs (`worker_id` set to NULL), and procrastinate's own
-        stalled-job look-up returns detached jobs whatever the heartbeat.
+        stalled-job look-up returns detached jobs whatever the heartbeat. The database has just
+        answered, but procrastinate's pool may still hand out a connection the restart broke:
+        a failed attempt is tried again, and after a few the stalled-job sweep (a heartbeat
+        older than HILO_JOB_STALLED_AFTER) takes the jobs instead. Nothing here ends the
+        supervisor.
         """
         if worker_id is None:
             return
         manager = self.app.job_manager
-        with contextlib.suppress(psycopg.Error):
-            await manager.unregister_worker(worker_id)
-            stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=3600)
-            detached = [job for job in stalled if job.worker_id is None]
-            for job in detached:
-                await manager.retry_job(job)
-            if detached:
-                log.warning("requeued the jobs of a dead worker", extra={"jobs": len(detached)})
+        delay = BACKOFF_FIRST
+        for attempt in range(RECOVERY_ATTEMPTS):
+            try:
+                await manager.unregister_worker(worker_id)
+                stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=3600)
+                detached = [job for job in stalled if job.worker_id is None]
+                for job in detached:
+                    await manager.retry_job(job)
+                if detached:
+                    log.warning("requeued the jobs of a dead worker", extra={"jobs": len(detached)})
+                return
+            except (psycopg.Error, procrastinate.exceptions.ConnectorException) as exc:
+                error = f"{type(exc).__name__}: {exc}".strip()
+                if attempt + 1 == RECOVERY_ATTEMPTS:
+                    log.warning(
+                        "could not requeue a dead worker's jobs now; the stalled-job sweep will",
+                        extra={"worker_id": worker_id, "error": error},
+                    )
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
 
     async def _sweep_orphans(self, worker: procrastinate.worker.Worker) -> None:
         """Requeue jobs the database says this live worker runs but it does not.

@@ -194,6 +194,7 @@ async def test_a_database_outage_answers_503_and_loses_or_repeats_nothing(
         return len(fake_twilio.messages) >= len(accepted)
 
     await until(all_replied, 120, f"{len(accepted)} replies sent")
+    assert services.worker is not None and services.worker.alive, services.worker
     with psycopg.connect(url) as conn:
         stored = {
             row[0]
