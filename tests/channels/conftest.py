@@ -3,7 +3,6 @@ faked over real HTTP, and helpers that sign webhooks exactly as Twilio signs the
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ from twilio.request_validator import RequestValidator
 from server.app import create_app
 from server.services import start_services
 from tests.channels.fake_twilio import FakeTwilio
+from tests.waiting import wait_until  # noqa: F401 - the suites' waiting helper, here since before
 
 AUTH_TOKEN = "test-auth-token-not-a-secret"
 ACCOUNT_SID = "AC" + "0" * 32
@@ -93,11 +93,3 @@ async def post_signed(
     signed_url = url or BASE + path
     sig = signature if signature is not None else twilio_signature(signed_url, form)
     return await client.post(path, data=form, headers={"X-Twilio-Signature": sig})
-
-
-async def wait_until(predicate, timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.1)

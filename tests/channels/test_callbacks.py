@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 from pydantic import SecretStr
 
@@ -16,6 +21,8 @@ from memory import (
 )
 from server.jobs.actions import place_due_callbacks
 from tests.channels.fake_elevenlabs import FakeElevenLabs
+from tests.channels.test_elevenlabs import post_call_payload
+from tests.waiting import wait_until, wait_until_drained
 
 
 @pytest.fixture
@@ -78,13 +85,19 @@ async def test_no_callback_is_placed_to_a_customer_who_declined_calls(services, 
     assert action.status == "cancelled" and "no recibir llamadas" in action.description
 
 
-def _submit(csv_file, memory, fake_elevenlabs, tmp_path):
-    import os
-    import subprocess
-    import sys
+async def hilo_calls(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`hilo calls …` in a process of its own, awaited: this process's worker keeps running."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server.cli", "calls", *args,
+        env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode is not None
+    return subprocess.CompletedProcess(args, proc.returncode, out.decode(), err.decode())
 
+
+async def _submit(csv_file, memory, fake_elevenlabs, tmp_path):
     env = {
-        **os.environ,
         "DATABASE_URL": memory.url,
         "HILO_DATA_DIR": str(tmp_path),
         "ELEVENLABS_API_KEY": "xi-test",
@@ -92,13 +105,7 @@ def _submit(csv_file, memory, fake_elevenlabs, tmp_path):
         "ELEVENLABS_PHONE_NUMBER_ID": "pn_x",
         "ELEVENLABS_BASE_URL": fake_elevenlabs.base_url,
     }
-    return subprocess.run(
-        [sys.executable, "-m", "server.cli", "calls", "submit", str(csv_file)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return await hilo_calls("submit", str(csv_file), env=env)
 
 
 async def test_calls_submit_leaves_out_who_declined_calls_and_a_bad_line_writes_nothing(
@@ -108,13 +115,13 @@ async def test_calls_submit_leaves_out_who_declined_calls_and_a_bad_line_writes_
     await update_profile(memory, luis.id, {"calls": "declined"})
     bad = tmp_path / "bad.csv"
     bad.write_text("phone,name\n+57 300 111 2233,Ana\nnot-a-phone,Pedro\n")
-    result = _submit(bad, memory, fake_elevenlabs, tmp_path)
+    result = await _submit(bad, memory, fake_elevenlabs, tmp_path)
     assert result.returncode == 2 and "line 3" in " ".join((result.stdout + result.stderr).split())
     assert await find_customer_by_phone(memory, "+573001112233") is None  # nothing half-done
     assert fake_elevenlabs.requests == []
     good = tmp_path / "good.csv"
     good.write_text("phone,name\n+57 300 111 2233,Ana\n3009998877,Luis\n")
-    result = _submit(good, memory, fake_elevenlabs, tmp_path)
+    result = await _submit(good, memory, fake_elevenlabs, tmp_path)
     assert result.returncode == 0, result.stderr
     [(kind, body)] = fake_elevenlabs.requests
     assert [r["phone_number"] for r in body["recipients"]] == ["+573001112233"]
@@ -138,7 +145,7 @@ async def test_calls_submit_sends_recipients_with_variables_from_memory(
     )
     csv_file = tmp_path / "recipients.csv"
     csv_file.write_text("phone,name,plan\n+57 300 111 2233,Ana,premium\n3009998877,Luis,\n")
-    result = _submit(csv_file, memory, fake_elevenlabs, tmp_path)
+    result = await _submit(csv_file, memory, fake_elevenlabs, tmp_path)
     assert result.returncode == 0, result.stderr
     [(kind, body)] = fake_elevenlabs.requests
     assert kind == "batch" and body["agent_id"] == "agent_x"
@@ -151,47 +158,35 @@ async def test_calls_submit_sends_recipients_with_variables_from_memory(
 async def test_calls_sync_ingests_finished_conversations_once(
     services, fake_elevenlabs, twilio_settings, tmp_path
 ):
-    import os
-    import subprocess
-    import sys
-    import time
-
-    import psycopg
-
-    from tests.channels.conftest import wait_until
-    from tests.channels.test_elevenlabs import post_call_payload
-
     data = post_call_payload("conv_synced")["data"]
     fake_elevenlabs.conversations["conv_synced"] = data
+    url = services.memory.url
     env = {
-        **os.environ,
-        "DATABASE_URL": services.memory.url,
+        "DATABASE_URL": url,
         "HILO_DATA_DIR": str(tmp_path),
         "ELEVENLABS_API_KEY": "xi-test",
         "ELEVENLABS_AGENT_ID": "agent_x",
         "ELEVENLABS_BASE_URL": fake_elevenlabs.base_url,
     }
     for _ in range(2):
-        result = subprocess.run(
-            [sys.executable, "-m", "server.cli", "calls", "sync"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = await hilo_calls("sync", env=env)
         assert result.returncode == 0, result.stderr
     assert "0 new" in result.stdout
 
-    def calls() -> int:
-        with psycopg.connect(services.memory.url) as conn:
-            return conn.execute(
-                "SELECT count(*) FROM interactions WHERE channel='call' AND "
-                "external_id='conv_synced'"
-            ).fetchone()[0]
+    async def calls() -> int:
+        async with await psycopg.AsyncConnection.connect(url) as conn:
+            row = await (
+                await conn.execute(
+                    "SELECT count(*) FROM interactions WHERE channel='call' AND "
+                    "external_id='conv_synced'"
+                )
+            ).fetchone()
+        assert row is not None
+        return row[0]
 
     async def ingested():
-        return calls() == 1
+        return await calls() == 1
 
     await wait_until(ingested, timeout=30)
-    time.sleep(0.5)
-    assert calls() == 1
+    await wait_until_drained(url)  # every ingest job ran: a duplicate would be stored by now
+    assert await calls() == 1

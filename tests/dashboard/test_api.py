@@ -4,7 +4,6 @@ reply is sent once and stored as a person's message."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -17,10 +16,11 @@ from channels.elevenlabs import call_record
 from memory import find_customer_by_phone, timeline
 from server.app import create_app
 from server.jobs.whatsapp import QueuedSender
-from tests.channels.conftest import inbound_form, post_signed, wait_until
+from tests.channels.conftest import inbound_form, post_signed
 from tests.channels.fake_twilio import FakeTwilio
 from tests.channels.test_elevenlabs import post_call_payload
 from tests.dashboard.conftest import csrf_of
+from tests.waiting import wait_until, wait_until_drained
 
 PHONE = "+573001112233"
 PUBLIC = ("/healthz", "/readyz", "/metrics", "/webhooks/", "/elevenlabs/", "/login", "/static")
@@ -189,7 +189,7 @@ async def test_escalation_take_reply_once_and_resolve(
     assert first.status_code == 201 and second.status_code == 200
     assert first.json()["message"]["id"] == second.json()["message"]["id"]
     await wait_until(lambda: _count(fake_twilio, 4))
-    await asyncio.sleep(0.5)
+    await wait_until_drained(services.memory.url)  # a second send would have run
     assert [m.get("Body") for m in fake_twilio.messages].count(body["text"]) == 1
     humans = [m for m in await timeline(services.memory, customer_id) if m.role == "human"]
     assert len(humans) == 1 and humans[0].meta["operator"] == "laura@solandino.co"
@@ -223,7 +223,7 @@ async def test_operator_opens_an_escalation_and_the_ai_goes_silent(
     form = inbound_form("SM" + "c" * 32, "¿Cuánto cuesta el inversor?", PHONE)
     await post_signed(client, "/webhooks/twilio/whatsapp", form)
     await wait_until(lambda: _stored(services, customer_id, "¿Cuánto cuesta el inversor?"))
-    await asyncio.sleep(1.0)
+    await wait_until_drained(services.memory.url)  # the turn ran: an AI reply would be sent
     assert len(fake_twilio.messages) == sent  # people own the thread: no AI reply
 
 
@@ -285,5 +285,5 @@ async def test_dashboard_reply_form_sends_once_with_csrf(
         response = await browser_session.post(f"/customers/{customer_id}/reply", data=data)
         assert response.status_code == 303
     await wait_until(lambda: _count(fake_twilio, 3))
-    await asyncio.sleep(0.5)
+    await wait_until_drained(services.memory.url)  # a second send would have run
     assert [m.get("Body") for m in fake_twilio.messages].count("Te escribe Laura del equipo.") == 1

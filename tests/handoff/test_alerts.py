@@ -21,9 +21,10 @@ from server import handoff
 from server.app import create_app
 from server.jobs.alerts import sla_sweep
 from server.services import start_services
-from tests.channels.conftest import BASE, inbound_form, post_signed, wait_until
+from tests.channels.conftest import BASE, inbound_form, post_signed
 from tests.channels.fake_twilio import FakeTwilio
 from tests.local_server import LocalServer
+from tests.waiting import wait_until, wait_until_drained
 
 ONCALL = ["+573009990001", "+573009990002"]
 PHONE = "+573001112233"
@@ -97,7 +98,7 @@ async def test_an_escalation_alerts_the_webhook_once_and_each_oncall_number_once
         return len(alert_hook.received) >= 1 and len(oncall_messages(fake_twilio)) >= 2
 
     await wait_until(delivered)
-    await asyncio.sleep(1.0)  # nothing more arrives
+    await wait_until_drained(alerting.memory.url)  # nothing more arrives
     assert len(alert_hook.received) == 1
     body = alert_hook.received[0]
     assert body["blocks"][0]["type"] == "section" and "Nueva escalación" in body["text"]
@@ -123,7 +124,7 @@ async def test_a_failing_webhook_is_retried_and_delivered_once(
         return len(alert_hook.received) >= 1
 
     await wait_until(delivered, timeout=30)
-    await asyncio.sleep(0.5)
+    await wait_until_drained(alerting.memory.url)  # no retry left to deliver it again
     assert len(alert_hook.received) == 1 and alert_hook.failures == []
     assert len(oncall_messages(fake_twilio)) == 2  # the WhatsApp alerts were not repeated
 
@@ -142,11 +143,11 @@ async def test_untaken_escalations_are_reminded_once_per_sla_period_and_taken_on
     await handoff.take(alerting, taken.id, "laura@solandino.co")
     await wait_until(lambda: _received(alert_hook, 2))
     assert await sla_sweep(0) == 0  # within the SLA
-    await asyncio.sleep(SLA.total_seconds() + 0.2)
+    await asyncio.sleep(SLA.total_seconds() + 0.2)  # the SLA period itself has to pass
     reminded = await asyncio.gather(sla_sweep(0), sla_sweep(0))  # two workers sweep at once
     assert sum(reminded) <= 1
     await wait_until(lambda: _received(alert_hook, 3))
-    await asyncio.sleep(0.5)
+    await wait_until_drained(memory.url)  # no second reminder on its way
     reminders = [b for b in alert_hook.received if "Recordatorio" in b["text"]]
     assert len(reminders) == 1 and "Ana" in reminders[0]["text"]
     assert [await _alert_count(alerting, e.id) for e in (waiting, taken)] == [2, 1]

@@ -3,14 +3,13 @@ thread to people, stays silent while they answer, and knows what they said once 
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 
 from memory import current_escalation, find_customer_by_phone, timeline
 from server import handoff
-from tests.channels.conftest import inbound_form, post_signed, wait_until
+from tests.channels.conftest import inbound_form, post_signed
 from tests.channels.fake_twilio import FakeTwilio
+from tests.waiting import wait_until, wait_until_drained
 
 PHONE = "+573001112233"
 
@@ -42,7 +41,7 @@ async def test_escalate_silence_human_reply_resolve_then_ai_recalls_the_human(
     await say(client, "SM" + "2" * 32, "¿Hola? ¿Alguien me puede ayudar con el descuento?")
     await say(client, "SM" + "3" * 32, "Sigo esperando")
     await wait_until(lambda: _stored(memory, customer.id, "Sigo esperando"))
-    await asyncio.sleep(1.0)  # time for a (wrong) reply to be queued and sent
+    await wait_until_drained(memory.url)  # every turn ran: a (wrong) reply would be sent
     assert len(fake_twilio.messages) == 1
 
     taken = await handoff.take(services, escalation.id, "ana@empresa.co")
@@ -54,7 +53,7 @@ async def test_escalate_silence_human_reply_resolve_then_ai_recalls_the_human(
     )
     assert created and not created_again and again.id == first.id
     await wait_until(lambda: _sent(fake_twilio, 2))
-    await asyncio.sleep(0.5)
+    await wait_until_drained(memory.url)  # a second send would have run
     assert bodies(fake_twilio).count(text) == 1  # sent once
     stored = [m for m in await timeline(memory, customer.id) if m.role == "human"]
     assert [m.text for m in stored] == [text] and stored[0].meta["operator"] == "ana@empresa.co"

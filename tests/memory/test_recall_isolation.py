@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from memory import Memory, get_or_create_customer, recall, save_call, save_message
 from memory.database import open_pool
-from tests.conftest import TEMPLATE_DB, create_database, drop_database
+from tests.conftest import TEMPLATE_DB, WORKER, create_database, drop_database
 from tests.memory.conftest import make_call
 
 # Everyone talks about the same things: the words overlap on purpose.
@@ -49,7 +49,7 @@ queries = st.one_of(sentence, st.text(max_size=40))
 
 @pytest.fixture(scope="module")
 async def shared_memory(pg_admin_url, template_url, embeddings) -> AsyncIterator[Memory]:
-    name = "t_recall_isolation"
+    name = f"t_recall_isolation_{WORKER}"
     drop_database(pg_admin_url, name)
     url = create_database(pg_admin_url, name, template=TEMPLATE_DB)
     pool = await open_pool(url, min_size=1, max_size=3)
