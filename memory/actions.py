@@ -181,6 +181,29 @@ async def schedule_call(
         )
 
 
+async def create_action_in(
+    conn: AsyncConnection[Any],
+    customer_id: int,
+    description: str,
+    *,
+    type: str,
+    priority: Priority = "high",
+    created_by: str,
+) -> NextAction:
+    """A next action inside the caller's transaction (stored with what it follows from)."""
+    return await _insert_action(
+        conn,
+        customer_id,
+        " ".join(description.split()),
+        type=type,
+        priority=priority,
+        due_at=None,
+        created_by=created_by,
+        source_interaction_id=None,
+        meta=None,
+    )
+
+
 async def _insert_action(
     conn: AsyncConnection[Any],
     customer_id: int,

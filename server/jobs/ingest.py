@@ -12,9 +12,9 @@ import logging
 import procrastinate
 
 from agent.ingest import ingest_call as ingest_call_record
+from agent.ingest import ingest_failed_call
 from channels.elevenlabs import call_record, failed_call
-from memory import Memory, create_next_action
-from memory.calls import record_failed_call
+from memory import Memory
 from memory.events import WebhookEvent
 from server.jobs import runtime
 from server.jobs.events import run_event_job
@@ -41,20 +41,14 @@ async def ingest_event(event: WebhookEvent) -> str:
     payload = event.payload
     if event.event_type == "call_initiation_failure":
         failed = failed_call(payload)
-        reason = failed.reason or "desconocido"
         if failed.phone:
-            customer_id, created = await record_failed_call(
-                memory, failed.phone, failed.conversation_id, reason
+            await ingest_failed_call(
+                memory,
+                failed.phone,
+                failed.conversation_id,
+                failed.reason,
+                language=services.settings.language,
             )
-            if created:
-                await create_next_action(
-                    memory,
-                    customer_id,
-                    f"Reintentar llamada (no se pudo iniciar: {reason})",
-                    type="call",
-                    priority="normal",
-                    created_by="elevenlabs",
-                )
         return "failure recorded"
     settings = services.settings
     result = await ingest_call_record(
