@@ -221,7 +221,7 @@ async def record_failed_call(
 
     Returns (customer id, created).
     """
-    from memory.actions import create_action_in
+    from memory.actions import insert_action
 
     async with memory.pool.connection() as conn, conn.transaction():
         customer = await upsert_customer(conn, phone, default_region=memory.default_region)
@@ -235,7 +235,7 @@ async def record_failed_call(
             )
         ).fetchone()
         if row is not None and retry_action:
-            await create_action_in(
+            await insert_action(
                 conn, customer.id, retry_action, type="call", priority="normal", created_by=platform
             )
     return customer.id, row is not None
