@@ -26,9 +26,9 @@ from memory.outbox import SEND_PRIORITY, SEND_TASK, queue_send, queue_unsent_sen
 from server.jobs import runtime
 from server.jobs.events import run_event_job
 from server.jobs.retry import ShutdownSafeRetry, is_last_attempt
-from tools.outbox import QueuedSender
+from tools.outbox import queued_outbox
 
-__all__ = ["SEND_PRIORITY", "QueuedSender", "queue_send", "queue_unsent_sends", "register"]
+__all__ = ["SEND_PRIORITY", "queued_outbox", "queue_send", "queue_unsent_sends", "register"]
 
 log = logging.getLogger(__name__)
 NAMESPACE = "whatsapp"
