@@ -88,6 +88,13 @@ class Settings(BaseSettings):
     # four times this (its message log is looked up, not sent again) before it is re-sent.
     twilio_timeout: float = Field(15.0, gt=0, le=120, validation_alias=_env("HILO_TWILIO_TIMEOUT"))
 
+    # WhatsApp as people use it
+    # Seconds of quiet after a customer's last message before one turn answers the burst
+    # (0: every message answered on its own).
+    whatsapp_debounce: float = Field(
+        3.0, ge=0, le=60, validation_alias=_env("HILO_WHATSAPP_DEBOUNCE")
+    )
+
     # ElevenLabs
     elevenlabs_api_key: SecretStr | None = Field(None, validation_alias=_env("ELEVENLABS_API_KEY"))
     elevenlabs_webhook_secret: SecretStr | None = Field(

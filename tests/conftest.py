@@ -27,6 +27,11 @@ from memory.embeddings import LocalEmbeddings, shared_local_embeddings
 from memory.migrate import migrate
 from memory.store import Memory, ensure_vector_index
 
+# Bursts: the suite answers every WhatsApp message on its own (as the tests written before
+# debouncing expect), in this process and in the `hilo` processes tests start, which inherit
+# the environment; the burst tests turn the debounce on in their own settings.
+os.environ.setdefault("HILO_WHATSAPP_DEBOUNCE", "0")
+
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, … under pytest-xdist
 TEMPLATE_DB = f"hilo_test_template_{WORKER}"
 
