@@ -105,6 +105,11 @@ class Settings(BaseSettings):
         None, validation_alias=_env("ELEVENLABS_PHONE_NUMBER_ID")
     )
     elevenlabs_base_url: str | None = Field(None, validation_alias=_env("ELEVENLABS_BASE_URL"))
+    # Voice notes: ElevenLabs Speech-to-Text when its key is set, else OpenAI's transcription.
+    elevenlabs_stt_model: str = Field("scribe_v2", validation_alias=_env("ELEVENLABS_STT_MODEL"))
+    openai_transcription_model: str = Field(
+        "gpt-4o-mini-transcribe", validation_alias=_env("HILO_OPENAI_TRANSCRIPTION_MODEL")
+    )
     tools_secret: SecretStr | None = Field(None, validation_alias=_env("HILO_TOOLS_SECRET"))
 
     # Escalation (operators)

@@ -419,3 +419,14 @@ async def message_before(memory: Memory, customer_id: int, message_id: int) -> M
             )
         ).fetchone()
     return Message.from_row(row) if row else None
+
+
+async def find_message_by_external_id(memory: Memory, external_id: str) -> Message | None:
+    """The message stored with this provider id (an inbound MessageSid), if any."""
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE external_id = %s", (external_id,)
+            )
+        ).fetchone()
+    return Message.from_row(row) if row else None

@@ -24,15 +24,15 @@ from datetime import timedelta
 
 import procrastinate
 
-from agent import Inbound, run_turn
+from agent import run_turn
 from channels.delivery import deliver
-from channels.twilio import inbound_media
 from memory import Memory, get_or_create_customer
 from memory.events import WebhookEvent, get_event, unfinished_events
 from memory.messages import record_send_failure
 from memory.outbox import SEND_PRIORITY, SEND_TASK, queue_send, queue_unsent_sends
 from server.jobs import runtime
 from server.jobs.events import run_event_job
+from server.jobs.inbound import read_inbound
 from server.jobs.retry import ShutdownSafeRetry, is_last_attempt
 from tools.outbox import QueuedSender
 
@@ -59,12 +59,15 @@ async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
     burst = await _burst(memory, event_id, services.settings.whatsapp_debounce)
     if burst is None:
         return "answered with a later message"
-    earlier = [_inbound(e.payload) for e in burst[:-1]]
 
     async def answer(event: WebhookEvent) -> str:
         form = event.payload
         customer = await get_or_create_customer(memory, form["From"], name=form.get("ProfileName"))
-        last = _inbound(form)
+        read = [
+            await read_inbound(memory, services.settings, e.payload, customer.language)
+            for e in burst
+        ]
+        earlier, last = read[:-1], read[-1]
         result = await run_turn(
             services.agent,
             customer.id,
@@ -81,7 +84,7 @@ async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
                 "job_id": job_id,
                 "skipped": result.skipped,
                 "tools": len(result.tool_calls),
-                "burst": len(earlier) + 1,
+                "burst": len(read),
             },
         )
         return result.skipped or "replied"
@@ -107,14 +110,6 @@ async def _burst(memory: Memory, event_id: int, debounce: float) -> list[Webhook
     if later and later[0].received_at - event.received_at <= timedelta(seconds=debounce):
         return None  # the burst goes on: the later message's turn answers it
     return [e for e in waiting if e.id < event.id] + [event]
-
-
-def _inbound(form: dict[str, str]) -> Inbound:
-    return Inbound(
-        text=form.get("Body") or "",
-        external_id=form["MessageSid"],
-        media=inbound_media(form) or None,
-    )
 
 
 async def send_whatsapp(context: procrastinate.JobContext, message_id: int) -> str:
