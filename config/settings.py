@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     whatsapp_debounce: float = Field(
         3.0, ge=0, le=60, validation_alias=_env("HILO_WHATSAPP_DEBOUNCE")
     )
+    # WhatsApp's "typing…" while a turn runs (Twilio's typing indicator, a public beta).
+    whatsapp_typing: bool = Field(False, validation_alias=_env("HILO_WHATSAPP_TYPING"))
 
     # ElevenLabs
     elevenlabs_api_key: SecretStr | None = Field(None, validation_alias=_env("ELEVENLABS_API_KEY"))

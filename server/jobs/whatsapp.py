@@ -19,6 +19,7 @@ that stores the message, the agent's reply included; the sweep is a safety net o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ import procrastinate
 
 from agent import run_turn
 from channels.delivery import deliver
+from channels.twilio import ConsoleChannel, TwilioChannel
 from memory import Memory, get_or_create_customer
 from memory.events import WebhookEvent, get_event, unfinished_events
 from memory.messages import record_send_failure
@@ -49,6 +51,7 @@ SWEEP = f"{NAMESPACE}:sweep_outbox"
 TURN_RETRY = ShutdownSafeRetry(max_attempts=4, exponential_wait=3)
 # Waits of 2, 4, 8, 16, 32, 64 s: about two minutes of Twilio trouble before giving up.
 SEND_RETRY = ShutdownSafeRetry(max_attempts=6, exponential_wait=2)
+TYPING_WAIT = 5.0  # seconds a typing indicator request may take (WhatsApp shows it for 25)
 
 
 async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
@@ -68,6 +71,8 @@ async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
             for e in burst
         ]
         earlier, last = read[:-1], read[-1]
+        if services.settings.whatsapp_typing and not customer.opted_out:
+            _show_typing(services.whatsapp, str(last.external_id))
         result = await run_turn(
             services.agent,
             customer.id,
@@ -93,6 +98,24 @@ async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
     return await run_event_job(
         memory, event_id, context.job, TURN_RETRY, answer, together_with=together
     )
+
+
+_typing_tasks: set[asyncio.Task[None]] = set()
+
+
+def _show_typing(channel: TwilioChannel | ConsoleChannel, message_sid: str) -> None:
+    """Ask for WhatsApp's "typing…" without waiting: a cosmetic call must never delay or block
+    the reply, so it runs beside the turn and its failure is only logged."""
+
+    async def show() -> None:
+        try:
+            await asyncio.wait_for(channel.show_typing(message_sid), TYPING_WAIT)
+        except Exception as exc:  # cosmetic: logged, never raised into the turn
+            log.info("typing indicator failed", extra={"error": f"{type(exc).__name__}: {exc}"})
+
+    task = asyncio.create_task(show())
+    _typing_tasks.add(task)  # a reference, so the task is not collected while it runs
+    task.add_done_callback(_typing_tasks.discard)
 
 
 async def _burst(memory: Memory, event_id: int, debounce: float) -> list[WebhookEvent] | None:

@@ -36,7 +36,17 @@ class FakeTwilio(LocalServer):
         self.media: dict[str, tuple[bytes, str]] = {}
         self.media_failures: list[int] = []
         self.media_requests: list[dict[str, Any]] = []
+        self.typing: list[dict[str, str]] = []  # typing indicator requests received
+        self.typing_failures: list[int] = []
         app = FastAPI()
+
+        @app.post("/v2/Indicators/Typing.json")
+        async def typing(request: Request) -> Any:
+            self.typing.append({k: str(v) for k, v in (await request.form()).items()})
+            if self.typing_failures:
+                status = self.typing_failures.pop(0)
+                return JSONResponse({"code": 20500, "status": status}, status_code=status)
+            return {"success": True}
 
         @app.get("/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}/Media/{media_sid}")
         async def media(
