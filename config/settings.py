@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     twilio_followup_content_sid: str | None = Field(
         None, validation_alias=_env("TWILIO_FOLLOWUP_CONTENT_SID")
     )
+    # Approved quick-reply template (HX…) for yes/no questions: variable 1 the question, buttons
+    # with the ids `yes` and `no`.
+    twilio_confirm_content_sid: str | None = Field(
+        None, validation_alias=_env("TWILIO_CONFIRM_CONTENT_SID")
+    )
     twilio_api_base_url: str | None = Field(None, validation_alias=_env("TWILIO_API_BASE_URL"))
     # Seconds to wait for Twilio's answer to a send; a send that timed out stays in doubt for
     # four times this (its message log is looked up, not sent again) before it is re-sent.

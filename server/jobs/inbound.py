@@ -7,7 +7,8 @@ message's text, stored and indexed like any message, and the attachment is marke
 `transcribed` (the dashboard shows it). A retried turn reuses the transcript already stored:
 each voice note is transcribed once. A fetch or transcription that fails for good is recorded
 on the attachment (`transcription_error`), and the message stays a bare voice note, which the
-guard answers by asking the customer to write (as without a transcriber).
+guard answers by asking the customer to write (as without a transcriber). A tapped button of
+the confirmation template (`ButtonPayload` `yes` / `no`) is read as a plain "Sí" / "No".
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import prompts
 from agent import Inbound
+from agent.confirmations import BUTTON_PAYLOADS
 from channels.twilio import inbound_media
 from channels.voice_notes import (
     Transcriber,
@@ -40,7 +43,12 @@ async def read_inbound(
     transcriber: Transcriber | None = None,
 ) -> Inbound:
     sid = str(form["MessageSid"])
-    text = str(form.get("Body") or "")
+    text = str(form.get("Body") or form.get("ButtonText") or "")
+    payload = str(form.get("ButtonPayload") or "").strip().lower()
+    if payload in BUTTON_PAYLOADS:
+        # A tapped Sí / No of the confirmation template: read as the plain answer, whatever
+        # the button's label says.
+        text = prompts.message(f"button_{payload}", language)
     media = inbound_media(form) or None
     if text.strip() or not media or not is_voice_note(media[0]):
         return Inbound(text=text, external_id=sid, media=media)
