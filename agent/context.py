@@ -24,3 +24,7 @@ class TurnContext:
     timezone: str = "America/Bogota"
     # The stored inbound message this turn answers (None on voice): the reply points back to it.
     inbound_message_id: int | None = None
+    # A burst answered in one turn: its stored messages and their texts, in arrival order
+    # (empty: the one message of the turn).
+    inbound_message_ids: tuple[int, ...] = ()
+    inbound_texts: tuple[str, ...] = ()

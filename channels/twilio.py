@@ -192,6 +192,17 @@ class TwilioChannel:
         # The SDK is synchronous (requests): keep it off the event loop.
         return await asyncio.to_thread(self._create, kwargs)
 
+    async def show_typing(self, message_sid: str) -> None:
+        """WhatsApp's "typing…" (and the message marked read) for the inbound `message_sid`,
+        through the SDK's Messaging v2 typing indicator (a Twilio public beta)."""
+
+        def create() -> None:
+            self.client.messaging.v2.typing_indicator.create(
+                channel="whatsapp", message_id=message_sid
+            )
+
+        await asyncio.to_thread(create)
+
     async def find_sent(
         self, to: str, *, since: datetime, body: str | None, exclude: Collection[str] = ()
     ) -> Sent | None:
@@ -219,6 +230,9 @@ class ConsoleChannel:
         text = body if body is not None else f"[template {content_sid}] {content_variables}"
         log.info("console whatsapp", extra={"to": mask_phone(to), "chars": len(text or "")})
         return Sent(sid=f"CONSOLE{uuid.uuid4().hex[:26]}", status="console")
+
+    async def show_typing(self, message_sid: str) -> None:
+        return None  # nobody is looking at a console
 
     async def find_sent(
         self, to: str, *, since: datetime, body: str | None, exclude: Collection[str] = ()
