@@ -1,0 +1,201 @@
+"""Live calls: a call's turns stored while it goes on (Hilo answering as the Custom LLM).
+
+A live call is an interaction (`channel='call'`, status `live`) found by its call reference
+(`interactions.call_ref`). Each turn is a message whose external id is `live:<ref>:<seq>`, seq
+being the turn's place in the call's dialogue, so a request repeating turns already stored
+(every Custom LLM request carries the whole call so far) stores nothing twice. Each answer is
+indexed for recall together with the caller's words it answers, so a WhatsApp turn during or
+right after the call recalls it. The post-call webhook completes the same interaction
+(`memory.calls.save_call` → `complete_live_call`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from psycopg import AsyncConnection
+
+from memory.chunks import ChunkTurn, insert_chunks, window_chunks
+from memory.errors import InvalidCall
+from memory.messages import MAX_MESSAGE_CHARS
+from memory.store import Memory
+
+Role = Literal["customer", "agent"]
+LIVE_STATUS = "live"
+
+
+@dataclass(frozen=True)
+class LiveTurn:
+    """One turn of a live call: its place in the call's dialogue, who spoke and what."""
+
+    seq: int
+    role: Role
+    text: str
+
+
+@dataclass(frozen=True)
+class LiveCall:
+    interaction_id: int
+    new_seqs: frozenset[int]  # turns of the request stored now for the first time
+    answered: str | None  # the answer already stored at the requested seq (a repeated request)
+
+
+def live_external_id(call_ref: str, seq: int) -> str:
+    return f"live:{call_ref}:{seq}"
+
+
+def _clean(text: str) -> str:
+    return (text or "").replace("\x00", "").strip()[:MAX_MESSAGE_CHARS]
+
+
+async def _live_interaction(
+    conn: AsyncConnection[Any], customer_id: int, call_ref: str, direction: str | None
+) -> int:
+    row = await (
+        await conn.execute(
+            """INSERT INTO interactions (customer_id, channel, platform, call_ref, status,
+                                         direction)
+               VALUES (%s, 'call', 'elevenlabs', %s, %s, %s)
+               ON CONFLICT (call_ref) WHERE call_ref IS NOT NULL
+               DO UPDATE SET call_ref = EXCLUDED.call_ref
+               RETURNING id, customer_id""",
+            (customer_id, call_ref, LIVE_STATUS, direction),
+        )
+    ).fetchone()
+    assert row is not None
+    if row["customer_id"] != customer_id:
+        raise InvalidCall(f"call {call_ref} belongs to another customer")
+    return int(row["id"])
+
+
+async def record_live_turns(
+    memory: Memory,
+    customer_id: int,
+    call_ref: str,
+    turns: Sequence[LiveTurn],
+    *,
+    answer_seq: int,
+    direction: str | None = None,
+) -> LiveCall:
+    """Store the turns of a live call not stored yet (one transaction), and say whether the
+    answer at `answer_seq` is stored already (the same request came again)."""
+    spoken = [t for t in turns if _clean(t.text)]
+    async with memory.pool.connection() as conn, conn.transaction():
+        interaction_id = await _live_interaction(conn, customer_id, call_ref, direction)
+        new: set[int] = set()
+        if spoken:
+            rows = await (
+                await conn.execute(
+                    """INSERT INTO messages (customer_id, interaction_id, channel, seq,
+                                             direction, role, text, external_id, meta)
+                       SELECT %s, %s, 'call', t.seq,
+                              CASE WHEN t.role = 'customer' THEN 'inbound' ELSE 'outbound' END,
+                              t.role, t.text, t.external_id, '{"live": true}'::jsonb
+                       FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[])
+                            AS t(seq, role, text, external_id)
+                       ON CONFLICT (external_id) DO NOTHING
+                       RETURNING seq""",
+                    (
+                        customer_id,
+                        interaction_id,
+                        [t.seq for t in spoken],
+                        [t.role for t in spoken],
+                        [_clean(t.text) for t in spoken],
+                        [live_external_id(call_ref, t.seq) for t in spoken],
+                    ),
+                )
+            ).fetchall()
+            new = {int(r["seq"]) for r in rows}
+        stored = await (
+            await conn.execute(
+                "SELECT text FROM messages WHERE external_id = %s AND role = 'agent'",
+                (live_external_id(call_ref, answer_seq),),
+            )
+        ).fetchone()
+    return LiveCall(interaction_id, frozenset(new), stored["text"] if stored else None)
+
+
+async def record_live_answer(
+    memory: Memory,
+    customer_id: int,
+    call_ref: str,
+    *,
+    seq: int,
+    text: str,
+    heard: Sequence[LiveTurn],
+    language: str,
+) -> int | None:
+    """Store Hilo's spoken answer at `seq` and index it with the caller's words it answers
+    (`heard`); the message id, or None when that answer was stored before."""
+    answer = _clean(text)
+    if not answer:
+        return None
+    heard = [t for t in heard if _clean(t.text)]
+    turns = [ChunkTurn(t.seq, t.role, _clean(t.text)) for t in heard]
+    turns.append(ChunkTurn(seq, "agent", answer))
+    chunk = window_chunks(turns[-3:], language)[0]
+    vectors = await memory.embeddings.aembed_documents([chunk.text])
+    async with memory.pool.connection() as conn, conn.transaction():
+        interaction_id = await _live_interaction(conn, customer_id, call_ref, None)
+        row = await (
+            await conn.execute(
+                """INSERT INTO messages (customer_id, interaction_id, channel, seq, direction,
+                                         role, text, external_id, meta)
+                   VALUES (%s, %s, 'call', %s, 'outbound', 'agent', %s, %s,
+                           '{"live": true}'::jsonb)
+                   ON CONFLICT (external_id) DO NOTHING
+                   RETURNING id, created_at""",
+                (customer_id, interaction_id, seq, answer, live_external_id(call_ref, seq)),
+            )
+        ).fetchone()
+        if row is None:
+            return None
+        first = await (
+            await conn.execute(
+                "SELECT id FROM messages WHERE external_id = %s",
+                (live_external_id(call_ref, turns[-3:][0].seq),),
+            )
+        ).fetchone()
+        await insert_chunks(
+            conn,
+            memory,
+            customer_id=customer_id,
+            interaction_id=interaction_id,
+            channel="call",
+            occurred_at=row["created_at"],
+            chunks=[
+                replace(
+                    chunk,
+                    first_message_id=first["id"] if first else row["id"],
+                    last_message_id=row["id"],
+                )
+            ],
+            vectors=vectors,
+        )
+    return int(row["id"])
+
+
+_SPACE = re.compile(r"\s+")
+_PUNCT = re.compile(r"[^\w\s]")
+
+
+def spoken_key(text: str) -> str:
+    """A turn's words for matching a live turn to the transcript's (case, punctuation and
+    spacing aside)."""
+    return _SPACE.sub(" ", _PUNCT.sub(" ", (text or "").casefold())).strip()
+
+
+def same_turn(live: str, transcript: str) -> bool:
+    """Whether the transcript's turn is the live one: the same words, or one holding the other
+    (an answer the caller interrupted is in the transcript as far as it was spoken; a buffer
+    phrase said before it is in the transcript and not in the stored answer)."""
+    a, b = spoken_key(live), spoken_key(transcript)
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    return len(shorter) >= 12 and shorter in longer
