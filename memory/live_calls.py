@@ -14,14 +14,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from psycopg import AsyncConnection
 
-from memory.chunks import ChunkTurn, insert_chunks, window_chunks
+from memory.chunks import Chunk, ChunkTurn, insert_chunks, window_chunks
 from memory.errors import InvalidCall
 from memory.messages import MAX_MESSAGE_CHARS
 from memory.store import Memory
+from memory.text import jsonb
 
 Role = Literal["customer", "agent"]
 LIVE_STATUS = "live"
@@ -199,3 +201,113 @@ def same_turn(live: str, transcript: str) -> bool:
         return True
     shorter, longer = sorted((a, b), key=len)
     return len(shorter) >= 12 and shorter in longer
+
+
+async def complete_live_call(
+    conn: AsyncConnection[Any],
+    memory: Memory,
+    *,
+    customer_id: int,
+    call_refs: Sequence[str],
+    conversation_id: str,
+    platform: str,
+    spoken: Sequence[tuple[int, Any]],  # (seq, memory.calls.CallTurn) of the transcript
+    started: datetime,
+    chunks: Sequence[Chunk],
+    vectors: Sequence[Sequence[float]],
+    fields: dict[str, Any],
+) -> tuple[int, bool, int] | None:
+    """Complete this customer's live call with one of `call_refs` from its transcript, on the
+    caller's open transaction: (interaction id, completed now, turns added), or None when no
+    such live call exists (the call is then stored as a new one).
+
+    Each transcript turn is matched, in order, to a live turn of the same speaker with the same
+    words (`same_turn`): a matched turn keeps its message (its text becomes the transcript's,
+    what was heard), the others are added; the call's chunks are rebuilt from the transcript,
+    so nothing is indexed twice. `fields` are the interaction's columns to set (summary…)."""
+    row = await (
+        await conn.execute(
+            """SELECT id, external_id FROM interactions
+               WHERE call_ref = ANY(%s) AND customer_id = %s
+               ORDER BY id LIMIT 1 FOR UPDATE""",
+            (list(call_refs), customer_id),
+        )
+    ).fetchone()
+    if row is None:
+        return None
+    interaction_id = int(row["id"])
+    if row["external_id"] is not None:
+        return interaction_id, False, 0  # completed before (the same webhook again)
+    live = await (
+        await conn.execute(
+            "SELECT id, role, text FROM messages WHERE interaction_id = %s ORDER BY seq, id",
+            (interaction_id,),
+        )
+    ).fetchall()
+    position, added = 0, 0
+    ids: dict[int, int] = {}
+    for seq, turn in spoken:
+        text = turn.text.strip()
+        at = started + timedelta(seconds=float(turn.time_in_call_secs or 0))
+        meta = jsonb({"tool_calls": turn.tool_calls} if turn.tool_calls else {})
+        found = next(
+            (
+                j
+                for j in range(position, len(live))
+                if live[j]["role"] == turn.role and same_turn(live[j]["text"], text)
+            ),
+            None,
+        )
+        if found is not None:
+            ids[seq] = int(live[found]["id"])
+            position = found + 1
+            await conn.execute(
+                "UPDATE messages SET seq = %s, text = %s, created_at = %s, meta = meta || %s, "
+                "updated_at = now() WHERE id = %s",
+                (seq, text, at, meta, ids[seq]),
+            )
+            continue
+        inserted = await (
+            await conn.execute(
+                """INSERT INTO messages (customer_id, interaction_id, channel, seq, direction,
+                                         role, text, external_id, meta, created_at)
+                   VALUES (%s, %s, 'call', %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                (
+                    customer_id,
+                    interaction_id,
+                    seq,
+                    "inbound" if turn.role == "customer" else "outbound",
+                    turn.role,
+                    text,
+                    f"{platform}:{conversation_id}:{seq}",
+                    meta,
+                    at,
+                ),
+            )
+        ).fetchone()
+        assert inserted is not None
+        ids[seq] = int(inserted["id"])
+        added += 1
+    await conn.execute("DELETE FROM memory_chunks WHERE interaction_id = %s", (interaction_id,))
+    await insert_chunks(
+        conn,
+        memory,
+        customer_id=customer_id,
+        interaction_id=interaction_id,
+        channel="call",
+        occurred_at=started,
+        chunks=[
+            replace(c, first_message_id=ids[c.first_seq], last_message_id=ids[c.last_seq])
+            for c in chunks
+        ],
+        vectors=vectors,
+    )
+    columns = {"external_id": conversation_id, "platform": platform, "started_at": started}
+    columns.update(fields)
+    await conn.execute(
+        "UPDATE interactions SET "
+        + ", ".join(f"{name} = %s" for name in columns)
+        + " WHERE id = %s",
+        (*columns.values(), interaction_id),
+    )
+    return interaction_id, True, added

@@ -5,7 +5,7 @@ LLM, and helpers that drive it as ElevenLabs does: the call-start webhook issues
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from agent.voice import stored_answers
 from server.app import create_app
 from server.services import start_services
+from tests.agent.fake_openai import FakeOpenAI, text
 from tests.channels.conftest import (  # noqa: F401 - fixtures: WhatsApp over a fake Twilio
     BASE,
     fake_twilio,
@@ -44,14 +45,27 @@ END_CALL = {
 
 
 @pytest.fixture
-def voice_settings(twilio_settings):  # noqa: F811
-    return twilio_settings.model_copy(
-        update={
-            "llm_secret": SecretStr(LLM_SECRET),
-            "tools_secret": SecretStr(TOOLS_SECRET),
-            "elevenlabs_webhook_secret": SecretStr(WEBHOOK_SECRET),
-        }
-    )
+def openai_upstream() -> Iterator[FakeOpenAI]:
+    """The upstream model as a local OpenAI-compatible server (a test sets its `responder`);
+    asking for it makes the app's agent ChatOpenAI on it instead of the rules model."""
+    with FakeOpenAI(lambda body: text("Claro.")) as fake:
+        yield fake  # type: ignore[misc]
+
+
+@pytest.fixture
+def voice_settings(twilio_settings, request):  # noqa: F811
+    update: dict[str, Any] = {
+        "llm_secret": SecretStr(LLM_SECRET),
+        "tools_secret": SecretStr(TOOLS_SECRET),
+        "elevenlabs_webhook_secret": SecretStr(WEBHOOK_SECRET),
+    }
+    if "openai_upstream" in request.fixturenames:
+        fake = request.getfixturevalue("openai_upstream")
+        update.update(
+            {"llm": "openai", "openai_api_key": SecretStr("sk-test"),
+             "openai_base_url": fake.base_url, "max_agent_steps": 4}
+        )  # fmt: skip
+    return twilio_settings.model_copy(update=update)
 
 
 @pytest.fixture
