@@ -144,6 +144,24 @@ async def issue_call_token(
     return sign_call_token(await call_token_key(memory), customer_id, ref, expires)
 
 
+async def custom_llm_extra_body(
+    memory: Memory,
+    settings: Any,
+    customer_id: int,
+    *,
+    call_ref: str | None = None,
+    starts_at: float | None = None,
+) -> dict[str, Any] | None:
+    """What a call Hilo places carries for its Custom LLM requests (`{"hilo_call": token}`),
+    or None when Hilo is not the Custom LLM (`HILO_LLM_SECRET` unset)."""
+    if settings.llm_secret is None:
+        return None
+    token = await issue_call_token(
+        memory, customer_id, ttl=settings.call_token_ttl, call_ref=call_ref, starts_at=starts_at
+    )
+    return {"hilo_call": token}
+
+
 async def bind_call(memory: Memory, extra_body: Any, *, now: float | None = None) -> BoundCall:
     """The customer a Custom LLM request is for, from its `elevenlabs_extra_body`."""
     extra = extra_body if isinstance(extra_body, dict) else {}
