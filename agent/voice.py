@@ -30,7 +30,7 @@ from agent.language import detect_language
 from agent.tool_deps import tool_deps
 from agent.turn import Agent
 from agent.voice_prompt import trouble_phrase
-from memory import get_customer, set_language
+from memory import Customer, get_customer, set_language
 from memory.live_calls import LiveTurn, record_live_answer, record_live_turns
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ class VoiceCall:
     call_ref: str
     dialogue: list[SpokenTurn]
     client_tools: list[dict[str, Any]] = field(default_factory=list)
+    customer: Customer | None = None  # as read when the request was bound (saves a read)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,10 @@ def _lock(customer_id: int) -> asyncio.Lock:
     if lock is None:
         lock = _locks[customer_id] = asyncio.Lock()
     return lock
+
+
+async def _customer(memory: Any, call: VoiceCall) -> Customer:
+    return call.customer or await get_customer(memory, call.customer_id)
 
 
 def _pieces(text: str) -> list[str]:
@@ -120,8 +125,8 @@ async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]
     memory = agent.memory
     dialogue = call.dialogue
     answer_seq = len(dialogue)
-    customer = await get_customer(memory, call.customer_id)
     if not dialogue:
+        customer = await _customer(memory, call)
         # The platform asks for the first words of the call (no first message configured).
         first = (
             prompts.entry(
@@ -138,12 +143,15 @@ async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]
     if not dialogue or dialogue[-1].role != "customer":
         yield Ended()  # nothing new from the caller (a tool result came back): stay silent
         return
-    live = await record_live_turns(
-        memory,
-        call.customer_id,
-        call.call_ref,
-        [LiveTurn(i, t.role, t.text) for i, t in enumerate(dialogue)],
-        answer_seq=answer_seq,
+    customer, live = await asyncio.gather(
+        _customer(memory, call),
+        record_live_turns(
+            memory,
+            call.customer_id,
+            call.call_ref,
+            [LiveTurn(i, t.role, t.text) for i, t in enumerate(dialogue)],
+            answer_seq=answer_seq,
+        ),
     )
     if live.answered is not None:  # the same request again: the same answer, once stored
         for piece in _pieces(live.answered):

@@ -82,42 +82,55 @@ async def record_live_turns(
     answer_seq: int,
     direction: str | None = None,
 ) -> LiveCall:
-    """Store the turns of a live call not stored yet (one transaction), and say whether the
-    answer at `answer_seq` is stored already (the same request came again)."""
+    """Store the turns of a live call not stored yet, and say whether the answer at
+    `answer_seq` is stored already (the same request came again). One statement, one round
+    trip: this runs before the model on every spoken turn."""
     spoken = [t for t in turns if _clean(t.text)]
-    async with memory.pool.connection() as conn, conn.transaction():
-        interaction_id = await _live_interaction(conn, customer_id, call_ref, direction)
-        new: set[int] = set()
-        if spoken:
-            rows = await (
-                await conn.execute(
-                    """INSERT INTO messages (customer_id, interaction_id, channel, seq,
-                                             direction, role, text, external_id, meta)
-                       SELECT %s, %s, 'call', t.seq,
-                              CASE WHEN t.role = 'customer' THEN 'inbound' ELSE 'outbound' END,
-                              t.role, t.text, t.external_id, '{"live": true}'::jsonb
-                       FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[])
-                            AS t(seq, role, text, external_id)
-                       ON CONFLICT (external_id) DO NOTHING
-                       RETURNING seq""",
-                    (
-                        customer_id,
-                        interaction_id,
-                        [t.seq for t in spoken],
-                        [t.role for t in spoken],
-                        [_clean(t.text) for t in spoken],
-                        [live_external_id(call_ref, t.seq) for t in spoken],
-                    ),
-                )
-            ).fetchall()
-            new = {int(r["seq"]) for r in rows}
-        stored = await (
+    async with memory.pool.connection() as conn:
+        row = await (
             await conn.execute(
-                "SELECT text FROM messages WHERE external_id = %s AND role = 'agent'",
-                (live_external_id(call_ref, answer_seq),),
+                """WITH i AS (
+                     INSERT INTO interactions (customer_id, channel, platform, call_ref, status,
+                                               direction)
+                     VALUES (%(customer)s, 'call', 'elevenlabs', %(ref)s, %(status)s,
+                             %(direction)s)
+                     ON CONFLICT (call_ref) WHERE call_ref IS NOT NULL
+                     DO UPDATE SET call_ref = EXCLUDED.call_ref
+                     RETURNING id, customer_id
+                   ), m AS (
+                     INSERT INTO messages (customer_id, interaction_id, channel, seq, direction,
+                                           role, text, external_id, meta)
+                     SELECT i.customer_id, i.id, 'call', t.seq,
+                            CASE WHEN t.role = 'customer' THEN 'inbound' ELSE 'outbound' END,
+                            t.role, t.text, t.external_id, '{"live": true}'::jsonb
+                     FROM i, unnest(%(seqs)s::int[], %(roles)s::text[], %(texts)s::text[],
+                                    %(ids)s::text[]) AS t(seq, role, text, external_id)
+                     WHERE i.customer_id = %(customer)s
+                     ON CONFLICT (external_id) DO NOTHING
+                     RETURNING seq
+                   )
+                   SELECT i.id, i.customer_id,
+                          (SELECT coalesce(array_agg(seq), '{}') FROM m) AS new,
+                          (SELECT text FROM messages
+                           WHERE external_id = %(answer)s AND role = 'agent') AS answered
+                   FROM i""",
+                {
+                    "customer": customer_id,
+                    "ref": call_ref,
+                    "status": LIVE_STATUS,
+                    "direction": direction,
+                    "seqs": [t.seq for t in spoken],
+                    "roles": [t.role for t in spoken],
+                    "texts": [_clean(t.text) for t in spoken],
+                    "ids": [live_external_id(call_ref, t.seq) for t in spoken],
+                    "answer": live_external_id(call_ref, answer_seq),
+                },
             )
         ).fetchone()
-    return LiveCall(interaction_id, frozenset(new), stored["text"] if stored else None)
+    assert row is not None
+    if row["customer_id"] != customer_id:
+        raise InvalidCall(f"call {call_ref} belongs to another customer")
+    return LiveCall(int(row["id"]), frozenset(int(s) for s in row["new"]), row["answered"])
 
 
 async def record_live_answer(

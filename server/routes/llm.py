@@ -63,7 +63,9 @@ async def chat_completions(request: Request, agent: AgentDep, settings: Settings
         bound = await bind_call(agent.memory, chat.extra_body)
     except CallRefused as exc:
         return openai_error(403, str(exc), "permission_error", "call_not_bound")
-    call = VoiceCall(bound.customer.id, bound.call_ref, chat.dialogue, chat.tools)
+    call = VoiceCall(
+        bound.customer.id, bound.call_ref, chat.dialogue, chat.tools, customer=bound.customer
+    )
     events = buffered(
         voice_turn(agent, call),
         after=settings.llm_buffer_after,
