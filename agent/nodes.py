@@ -88,14 +88,26 @@ def prompt_window(messages: list[Any]) -> list[Any]:
 
 
 def make_model_node(model: BaseChatModel):  # noqa: ANN201 - a LangGraph node
-    bound = model.bind_tools(tool_schemas())
+    schemas = tool_schemas()  # built once: pydantic's schema generation costs ~15 ms a time
+    bound = model.bind_tools(schemas)
+    # Bound once per set of the voice platform's tools (an agent sends the same every turn).
+    with_platform_tools: dict[str, Any] = {}
+
+    def binding(client: list[dict[str, Any]]) -> Any:
+        names = client_tool_names(client)
+        offered = [t for t in client if (t.get("function") or {}).get("name") in names]
+        if not offered:
+            return bound
+        key = json.dumps(offered, sort_keys=True)
+        if key not in with_platform_tools:
+            if len(with_platform_tools) >= 32:
+                with_platform_tools.clear()
+            with_platform_tools[key] = model.bind_tools([*schemas, *offered])
+        return with_platform_tools[key]
 
     async def call_model(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
         system = system_prompt(state, runtime.context.timezone)
-        client = runtime.context.client_tools
-        names = client_tool_names(client)
-        offered = [t for t in client if (t.get("function") or {}).get("name") in names]
-        runnable = model.bind_tools([*tool_schemas(), *offered]) if offered else bound
+        runnable = binding(runtime.context.client_tools)
         # The turn's channel and language, offered to any model as run configuration (the
         # rules model reads them; ChatOpenAI ignores them). Nothing here knows which model.
         turn = {"channel": state.get("channel", "whatsapp"), "language": state.get("language")}

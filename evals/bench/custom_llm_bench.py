@@ -45,6 +45,19 @@ QUESTIONS = [
     "Vivo en Chía, ¿llegan hasta allá?",
     "¿Qué garantía tienen los paneles?",
 ]
+# What an ElevenLabs agent with the end-call system tool sends on every turn.
+END_CALL = {
+    "type": "function",
+    "function": {
+        "name": "end_call",
+        "description": "End the conversation when the task is done or the user says goodbye.",
+        "parameters": {
+            "type": "object",
+            "properties": {"reason": {"type": "string"}, "message": {"type": "string"}},
+            "required": ["reason"],
+        },
+    },
+}
 ANSWER = "Me dijiste que unos quinientos mil pesos al mes, ¿te sirve que lo revisemos juntos?"
 
 
@@ -200,7 +213,7 @@ async def measure(
             body = {
                 "model": "hilo", "stream": True, "messages": [
                     {"role": "system", "content": "voice agent"}, *dialogue],
-                "elevenlabs_extra_body": {"hilo_call": token},
+                "tools": [END_CALL], "elevenlabs_extra_body": {"hilo_call": token},
             }  # fmt: skip
             sent_at[marker] = time.time()
             through.append(await first_content(http, "/v1/chat/completions", body, auth))
