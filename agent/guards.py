@@ -44,6 +44,7 @@ async def guard(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, 
         "opted_out": False,
         "prompt_tokens": 0,
         "steps": 0,
+        "client_tool_calls": [],
     }
     # A guard's answer is not part of the conversation the model sees: the message leaves
     # the thread again (it is stored as a message all the same).

@@ -119,6 +119,19 @@ class Settings(BaseSettings):
     )
     tools_secret: SecretStr | None = Field(None, validation_alias=_env("HILO_TOOLS_SECRET"))
 
+    # Custom LLM (Hilo answers the ElevenLabs agent's live turns at /v1/chat/completions)
+    llm_secret: SecretStr | None = Field(None, validation_alias=_env("HILO_LLM_SECRET"))
+    # Seconds without a first word from the model after which a short buffer phrase ending in
+    # "... " is spoken while it thinks (ElevenLabs' advice for slow models); 0: never.
+    llm_buffer_after: float = Field(
+        1.5, ge=0, le=30, validation_alias=_env("HILO_LLM_BUFFER_AFTER")
+    )
+    # How long a call's `hilo_call` token binds it to its customer (from when it is issued; a
+    # batch call scheduled later gets this much after its scheduled start).
+    call_token_ttl: timedelta = Field(
+        timedelta(hours=6), validation_alias=_env("HILO_CALL_TOKEN_TTL")
+    )
+
     # Escalation (operators)
     alert_webhook_url: SecretStr | None = Field(
         None, validation_alias=_env("HILO_ALERT_WEBHOOK_URL")

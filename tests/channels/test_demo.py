@@ -27,6 +27,8 @@ def test_demo_runs_the_whole_story_offline(tmp_path):
     assert "post-call webhook (signed) → 200" in out
     assert "Unos 500 mil pesos" in out  # the WhatsApp agent recalled the call
     assert "recent_whatsapp" in out and "me recuerdas" in out  # the call start got WhatsApp
+    # A spoken turn through the Custom LLM endpoint, answered from what WhatsApp said.
+    assert "Hilo answers «" in out and "40 metros" in out.split("Hilo answers «", 1)[1][:200]
     assert "escalation: resolved" in out  # a person answered and handed back
     assert "reply → 201" in out and "soy Laura" in out
     assert out.count("descuento del 10%") >= 2  # Laura said it; the AI recalls it afterwards
