@@ -1,5 +1,6 @@
 """A local OpenAI-compatible server (real HTTP) that returns scripted chat completions and
-records every request, so ChatOpenAI is exercised end to end without the real service."""
+records every request, so ChatOpenAI is exercised end to end without the real service. Audio
+transcriptions answer `transcript`, and refuse a file named `.oga` as OpenAI does."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from tests.local_server import LocalServer
 
@@ -39,7 +41,23 @@ class FakeOpenAI(LocalServer):
     def __init__(self, responder: Responder) -> None:
         self.requests: list[dict[str, Any]] = []
         self.responder = responder
+        self.transcript = "Hola"
+        self.transcriptions: list[dict[str, Any]] = []
         app = FastAPI()
+
+        @app.post("/v1/audio/transcriptions")
+        async def transcriptions(request: Request) -> Any:
+            form = await request.form()
+            upload = form.get("file")
+            name = str(getattr(upload, "filename", ""))
+            data = await upload.read() if hasattr(upload, "read") else b""
+            self.transcriptions.append(
+                {"model": form.get("model"), "language": form.get("language"), "filename": name,
+                 "bytes": data}
+            )  # fmt: skip
+            if name.rsplit(".", 1)[-1] not in ("ogg", "mp3", "m4a", "wav", "webm", "mp4"):
+                return JSONResponse({"error": {"message": "Invalid file format."}}, 400)
+            return {"text": self.transcript}
 
         @app.post("/v1/chat/completions")
         async def completions(request: Request) -> dict[str, Any]:

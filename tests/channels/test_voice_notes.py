@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from memory import get_or_create_customer, recall, save_call
 from memory.voice_replies import store_voice_reply, take_voice_reply
 from tests.agent.conftest import ana_call
+from tests.agent.fake_openai import FakeOpenAI, text
 from tests.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, BASE, inbound_form, post_signed
 from tests.channels.fake_elevenlabs import FakeElevenLabs
 from tests.waiting import wait_until_drained
@@ -170,3 +171,20 @@ async def test_a_voice_reply_expires_unfetched(services):
         services.memory, customer.id, b"audio", "audio/mpeg", ttl=timedelta(0)
     )
     assert await take_voice_reply(services.memory, token) is None
+
+
+async def test_with_only_an_openai_key_openai_transcribes_the_note(client, services, fake_twilio):
+    with FakeOpenAI(lambda body: text("unused")) as openai:
+        openai.transcript = SPOKEN
+        services.settings.elevenlabs_api_key = None
+        services.settings.openai_api_key = SecretStr("sk-test")
+        services.settings.openai_base_url = openai.base_url
+        await save_call(services.memory, ana_call())
+        form = voice_note()
+        form["MediaContentType0"] = "audio/oga"  # named .ogg all the same: OpenAI refuses .oga
+        fake_twilio.media[MEDIA_SID] = (AUDIO, "audio/oga")
+        await post_signed(client, "/webhooks/twilio/whatsapp", form)
+        await wait_until_drained(services.memory.url)
+    [request] = openai.transcriptions
+    assert request["bytes"] == AUDIO and request["filename"] == "voice-note.ogg"
+    assert "500 mil" in fake_twilio.messages[0]["Body"]
