@@ -34,7 +34,7 @@ from memory import (
 )
 from memory.database import schema_lock
 from memory.messages import find_reply
-from tools.outbox import Outbox, StoreOnlySender
+from tools.outbox import Outbox, offline_outbox
 from tools.ports import EscalationNotifier, NullNotifier
 
 TurnChannel = Literal["whatsapp", "voice", "console"]
@@ -99,7 +99,7 @@ async def build_agent(
         memory=memory,
         model=model,
         graph=build_graph(model, checkpointer),
-        sender=sender or StoreOnlySender(memory),
+        sender=sender or offline_outbox(memory),
         notifier=notifier or NullNotifier(),
     )
 

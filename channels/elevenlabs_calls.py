@@ -10,12 +10,14 @@ from typing import Any
 from elevenlabs import AsyncElevenLabs
 from elevenlabs.types import ConversationInitiationClientDataRequestInput
 
+from config import Settings
+
 
 class ElevenLabsNotConfigured(RuntimeError):
     pass
 
 
-def build_elevenlabs(settings: Any) -> AsyncElevenLabs:
+def build_elevenlabs(settings: Settings) -> AsyncElevenLabs:
     if settings.elevenlabs_api_key is None:
         raise ElevenLabsNotConfigured("set ELEVENLABS_API_KEY")
     kwargs: dict[str, Any] = {"api_key": settings.elevenlabs_api_key.get_secret_value()}
@@ -24,7 +26,7 @@ def build_elevenlabs(settings: Any) -> AsyncElevenLabs:
     return AsyncElevenLabs(**kwargs)
 
 
-def can_place_calls(settings: Any) -> bool:
+def can_place_calls(settings: Settings) -> bool:
     return bool(
         settings.elevenlabs_api_key
         and settings.elevenlabs_agent_id
@@ -33,7 +35,7 @@ def can_place_calls(settings: Any) -> bool:
 
 
 async def place_outbound_call(
-    settings: Any, phone: str, dynamic_variables: dict[str, str]
+    settings: Settings, phone: str, dynamic_variables: dict[str, str]
 ) -> str | None:
     """Ask ElevenLabs to call `phone` now with these dynamic variables; the conversation id."""
     if not can_place_calls(settings):
@@ -53,7 +55,7 @@ async def place_outbound_call(
 
 
 async def submit_batch(
-    settings: Any, call_name: str, recipients: list[tuple[str, str, dict[str, str]]]
+    settings: Settings, call_name: str, recipients: list[tuple[str, str, dict[str, str]]]
 ) -> str:
     """Submit a batch call: (recipient id, phone, dynamic variables) each; the batch id."""
     from elevenlabs.types import OutboundCallRecipient
@@ -80,7 +82,7 @@ async def submit_batch(
 
 
 async def finished_conversations(
-    settings: Any, *, since_unix: int | None = None, limit: int = 500
+    settings: Settings, *, since_unix: int | None = None, limit: int = 500
 ) -> list[dict[str, Any]]:
     """Finished conversations of the agent (newest first), each as the post-call `data` shape."""
     client = build_elevenlabs(settings)

@@ -23,6 +23,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from config import Settings
 from memory.phones import mask_phone
 
 log = logging.getLogger(__name__)
@@ -255,15 +256,16 @@ def _send_failed(exc: TwilioRestException) -> SendFailed:
     )
 
 
-def build_whatsapp_channel(settings: Any) -> TwilioChannel | ConsoleChannel:
-    if not settings.twilio_enabled or not settings.twilio_whatsapp_from:
+def build_whatsapp_channel(settings: Settings) -> TwilioChannel | ConsoleChannel:
+    sid, token = settings.twilio_account_sid, settings.twilio_auth_token
+    if not settings.twilio_enabled or not settings.twilio_whatsapp_from or not sid or not token:
         return ConsoleChannel()
     callback = (
         f"{settings.public_url.rstrip('/')}/webhooks/twilio/status" if settings.public_url else None
     )
     return TwilioChannel(
-        settings.twilio_account_sid,
-        settings.twilio_auth_token.get_secret_value(),
+        sid,
+        token.get_secret_value(),
         settings.twilio_whatsapp_from,
         base_url=settings.twilio_api_base_url,
         status_callback=callback,

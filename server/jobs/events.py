@@ -1,8 +1,11 @@
 """Accepting an event (store it, queue its job) and the bookkeeping every event job shares,
 in one place, and retrying a failed event.
 
-A job for a stored webhook event loads it, skips it when it is already done (or failed for
-good), marks it processing, runs one use case, and marks it done. Two kinds of failure:
+Every webhook and `hilo calls sync` calls `accept_event`: the raw event is stored once per
+(source, key) and its job queued in the same transaction, so nothing accepted is lost and a
+duplicate delivery queues nothing. A job for a stored webhook event (`run_event_job`) loads it,
+skips it when it is already done (or failed for good), marks it processing, runs one use case,
+and marks it done. Two kinds of failure:
 - permanent (the event itself is wrong: an invalid phone number, a call that cannot be stored,
   a value memory refuses): retrying cannot help, so the event is marked failed at once with
   the reason, and the job ends without a retry;

@@ -58,7 +58,7 @@ async def read_inbound(
     transcriber = transcriber or build_transcriber(settings)
     if transcriber is None:
         return Inbound(text="", external_id=sid, media=media)
-    note = dict(media[0])
+    note: dict[str, Any] = dict(media[0])
     try:
         spoken = await transcribe_voice_note(settings, transcriber, str(note["url"]), language)
     except VoiceNoteFailed as exc:

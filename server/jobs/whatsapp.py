@@ -37,9 +37,9 @@ from server.jobs.events import run_event_job
 from server.jobs.inbound import read_inbound
 from server.jobs.retry import ShutdownSafeRetry, is_last_attempt
 from server.jobs.voice_reply import send_voice_reply
-from tools.outbox import QueuedSender
+from tools.outbox import queued_outbox
 
-__all__ = ["SEND_PRIORITY", "QueuedSender", "queue_send", "queue_unsent_sends", "register"]
+__all__ = ["SEND_PRIORITY", "queued_outbox", "queue_send", "queue_unsent_sends", "register"]
 
 log = logging.getLogger(__name__)
 NAMESPACE = "whatsapp"
