@@ -71,6 +71,7 @@ class WhatsAppChannel(Protocol):
         body: str | None = None,
         content_sid: str | None = None,
         content_variables: dict[str, str] | None = None,
+        media_url: str | None = None,
     ) -> Sent: ...
 
     async def find_sent(
@@ -180,11 +181,14 @@ class TwilioChannel:
         body: str | None = None,
         content_sid: str | None = None,
         content_variables: dict[str, str] | None = None,
+        media_url: str | None = None,
     ) -> Sent:
         kwargs: dict[str, Any] = {"from_": self.from_, "to": f"whatsapp:{to}"}
         if content_sid:
             kwargs["content_sid"] = content_sid
             kwargs["content_variables"] = json.dumps(content_variables or {}, ensure_ascii=False)
+        elif media_url:
+            kwargs["media_url"] = [media_url]  # an audio message on WhatsApp carries no text
         else:
             kwargs["body"] = body or ""
         if self.status_callback:
@@ -226,6 +230,7 @@ class ConsoleChannel:
         body: str | None = None,
         content_sid: str | None = None,
         content_variables: dict[str, str] | None = None,
+        media_url: str | None = None,
     ) -> Sent:
         text = body if body is not None else f"[template {content_sid}] {content_variables}"
         log.info("console whatsapp", extra={"to": mask_phone(to), "chars": len(text or "")})

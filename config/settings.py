@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     )
     # WhatsApp's "typing…" while a turn runs (Twilio's typing indicator, a public beta).
     whatsapp_typing: bool = Field(False, validation_alias=_env("HILO_WHATSAPP_TYPING"))
+    # Answer a voice note with audio too (ElevenLabs text-to-speech; needs ELEVENLABS_API_KEY,
+    # ELEVENLABS_VOICE_ID and HILO_PUBLIC_URL, where Twilio fetches the audio once).
+    voice_replies: bool = Field(False, validation_alias=_env("HILO_VOICE_REPLIES"))
 
     # ElevenLabs
     elevenlabs_api_key: SecretStr | None = Field(None, validation_alias=_env("ELEVENLABS_API_KEY"))
@@ -112,6 +115,7 @@ class Settings(BaseSettings):
         None, validation_alias=_env("ELEVENLABS_PHONE_NUMBER_ID")
     )
     elevenlabs_base_url: str | None = Field(None, validation_alias=_env("ELEVENLABS_BASE_URL"))
+    elevenlabs_voice_id: str | None = Field(None, validation_alias=_env("ELEVENLABS_VOICE_ID"))
     # Voice notes: ElevenLabs Speech-to-Text when its key is set, else OpenAI's transcription.
     elevenlabs_stt_model: str = Field("scribe_v2", validation_alias=_env("ELEVENLABS_STT_MODEL"))
     openai_transcription_model: str = Field(

@@ -26,7 +26,7 @@ from server.body_limit import BodyLimit
 from server.logging_setup import configure_logging
 from server.metrics import RequestMetrics
 from server.metrics import router as metrics_router
-from server.routes import api, auth, dashboard, elevenlabs, events, health, llm, twilio
+from server.routes import api, auth, dashboard, elevenlabs, events, health, llm, media, twilio
 from server.security_headers import SecurityHeaders
 from server.services import Services, start_services
 from server.templating import STATIC_DIR
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(health.router)
     app.include_router(metrics_router)
     app.include_router(twilio.router)
+    app.include_router(media.router)
     app.include_router(elevenlabs.router)
     app.include_router(llm.router)
     app.include_router(auth.router)

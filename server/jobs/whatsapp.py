@@ -28,7 +28,7 @@ import procrastinate
 from agent import run_turn
 from channels.delivery import deliver
 from channels.twilio import ConsoleChannel, TwilioChannel
-from memory import Memory, get_or_create_customer
+from memory import Memory, get_customer, get_or_create_customer
 from memory.events import WebhookEvent, get_event, unfinished_events
 from memory.messages import record_send_failure
 from memory.outbox import SEND_PRIORITY, SEND_TASK, queue_send, queue_unsent_sends
@@ -36,6 +36,7 @@ from server.jobs import runtime
 from server.jobs.events import run_event_job
 from server.jobs.inbound import read_inbound
 from server.jobs.retry import ShutdownSafeRetry, is_last_attempt
+from server.jobs.voice_reply import send_voice_reply
 from tools.outbox import queued_outbox
 
 __all__ = ["SEND_PRIORITY", "queued_outbox", "queue_send", "queue_unsent_sends", "register"]
@@ -66,13 +67,14 @@ async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
     async def answer(event: WebhookEvent) -> str:
         form = event.payload
         customer = await get_or_create_customer(memory, form["From"], name=form.get("ProfileName"))
+        if services.settings.whatsapp_typing and not customer.opted_out:
+            # Before a voice note's download and transcription, which take seconds too.
+            _show_typing(services.whatsapp, str(form["MessageSid"]))
         read = [
             await read_inbound(memory, services.settings, e.payload, customer.language)
             for e in burst
         ]
         earlier, last = read[:-1], read[-1]
-        if services.settings.whatsapp_typing and not customer.opted_out:
-            _show_typing(services.whatsapp, str(last.external_id))
         result = await run_turn(
             services.agent,
             customer.id,
@@ -81,6 +83,15 @@ async def agent_turn(context: procrastinate.JobContext, event_id: int) -> str:
             external_id=last.external_id,
             media=last.media,
             earlier=earlier,
+        )
+        await send_voice_reply(
+            memory,
+            services.settings,
+            services.agent.sender,
+            customer.id,
+            last,
+            result,
+            (await get_customer(memory, customer.id)).language,
         )
         log.info(
             "agent turn",

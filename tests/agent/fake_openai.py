@@ -4,7 +4,9 @@ records every request, so ChatOpenAI is exercised end to end without the real se
 With `stream: true` it answers as OpenAI streams (Server-Sent Events of `chat.completion.chunk`:
 the role, the content a word at a time, tool calls as argument deltas, the finish reason, usage
 when `stream_options.include_usage`, `[DONE]`). `first_token_delay` seconds pass before the
-first chunk (or the whole answer): a slow model to start."""
+first chunk (or the whole answer): a slow model to start.
+
+Audio transcriptions answer `transcript`, and refuse a file named `.oga` as OpenAI does."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from tests.local_server import LocalServer
 
@@ -89,7 +91,23 @@ class FakeOpenAI(LocalServer):
         self.requests: list[dict[str, Any]] = []
         self.responder = responder
         self.first_token_delay = first_token_delay
+        self.transcript = "Hola"
+        self.transcriptions: list[dict[str, Any]] = []
         app = FastAPI()
+
+        @app.post("/v1/audio/transcriptions")
+        async def transcriptions(request: Request) -> Any:
+            form = await request.form()
+            upload = form.get("file")
+            name = str(getattr(upload, "filename", ""))
+            data = await upload.read() if hasattr(upload, "read") else b""
+            self.transcriptions.append(
+                {"model": form.get("model"), "language": form.get("language"), "filename": name,
+                 "bytes": data}
+            )  # fmt: skip
+            if name.rsplit(".", 1)[-1] not in ("ogg", "mp3", "m4a", "wav", "webm", "mp4"):
+                return JSONResponse({"error": {"message": "Invalid file format."}}, 400)
+            return {"text": self.transcript}
 
         @app.post("/v1/chat/completions", response_model=None)
         async def completions(request: Request) -> dict[str, Any] | StreamingResponse:

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from tests.local_server import LocalServer
 
@@ -20,6 +20,14 @@ class FakeElevenLabs(LocalServer):
         self.stt_failures: list[int] = []  # HTTP statuses answered first, one per request
         self.stt_refuses_oga = True  # like providers that reject the .oga name
         app = FastAPI()
+
+        self.speech = b"ID3\x04fake-mp3-audio" * 64  # what text-to-speech answers
+
+        @app.post("/v1/text-to-speech/{voice_id}")
+        async def text_to_speech(voice_id: str, request: Request) -> Any:
+            body = await request.json()
+            self.requests.append(("text-to-speech", {"voice_id": voice_id, **body}))
+            return Response(self.speech, media_type="audio/mpeg")
 
         @app.post("/v1/speech-to-text")
         async def speech_to_text(request: Request) -> Any:

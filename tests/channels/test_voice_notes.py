@@ -1,18 +1,22 @@
 """Voice notes through signed webhooks: the audio fetched from Twilio with the account's
 credentials, transcribed once by ElevenLabs Speech-to-Text (the real SDK against a local fake),
-and answered from memory as if written; failures retried, then the "please write" reply."""
+and answered from memory as if written; failures retried, then the "please write" reply; with
+`HILO_VOICE_REPLIES`, answered by voice too, the audio fetched once."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import psycopg
 import pytest
 from pydantic import SecretStr
 
 from memory import get_or_create_customer, recall, save_call
+from memory.voice_replies import store_voice_reply, take_voice_reply
 from tests.agent.conftest import ana_call
-from tests.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, inbound_form, post_signed
+from tests.agent.fake_openai import FakeOpenAI, text
+from tests.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, BASE, inbound_form, post_signed
 from tests.channels.fake_elevenlabs import FakeElevenLabs
 from tests.waiting import wait_until_drained
 
@@ -138,3 +142,49 @@ async def test_media_is_fetched_only_with_the_accounts_credentials(
     await wait_until_drained(services.memory.url)
     assert [r["authorized"] for r in fake_twilio.media_requests] == [False]
     assert "refused: HTTP 401" in stored_note(services.memory.url)[1][0]["transcription_error"]
+
+
+async def test_a_voice_note_is_answered_by_voice_too_and_its_audio_is_fetched_once(
+    client, services, fake_twilio, fake_elevenlabs
+):
+    services.settings.voice_replies = True
+    services.settings.elevenlabs_voice_id = "voice_test"
+    services.settings.public_url = BASE  # where Twilio fetches the audio (and signed the webhook)
+    await save_call(services.memory, ana_call())
+    await post_signed(client, "/webhooks/twilio/whatsapp", voice_note())
+    await wait_until_drained(services.memory.url)
+    text, audio = fake_twilio.messages
+    assert "500 mil" in text["Body"]  # the text reply, stored and sent as usual
+    [spoken] = [r for kind, r in fake_elevenlabs.requests if kind == "text-to-speech"]
+    assert spoken["text"] == text["Body"] and spoken["voice_id"] == "voice_test"
+    url = audio["MediaUrl"]
+    assert url.startswith(BASE + "/media/voice/") and len(url) > len(BASE) + 50
+    fetched = await client.get(url.removeprefix(BASE))
+    assert fetched.status_code == 200 and fetched.content == fake_elevenlabs.speech
+    assert fetched.headers["content-type"] == "audio/mpeg"
+    assert (await client.get(url.removeprefix(BASE))).status_code == 404  # once only
+
+
+async def test_a_voice_reply_expires_unfetched(services):
+    customer = await get_or_create_customer(services.memory, "+573001112233")
+    token = await store_voice_reply(
+        services.memory, customer.id, b"audio", "audio/mpeg", ttl=timedelta(0)
+    )
+    assert await take_voice_reply(services.memory, token) is None
+
+
+async def test_with_only_an_openai_key_openai_transcribes_the_note(client, services, fake_twilio):
+    with FakeOpenAI(lambda body: text("unused")) as openai:
+        openai.transcript = SPOKEN
+        services.settings.elevenlabs_api_key = None
+        services.settings.openai_api_key = SecretStr("sk-test")
+        services.settings.openai_base_url = openai.base_url
+        await save_call(services.memory, ana_call())
+        form = voice_note()
+        form["MediaContentType0"] = "audio/oga"  # named .ogg all the same: OpenAI refuses .oga
+        fake_twilio.media[MEDIA_SID] = (AUDIO, "audio/oga")
+        await post_signed(client, "/webhooks/twilio/whatsapp", form)
+        await wait_until_drained(services.memory.url)
+    [request] = openai.transcriptions
+    assert request["bytes"] == AUDIO and request["filename"] == "voice-note.ogg"
+    assert "500 mil" in fake_twilio.messages[0]["Body"]

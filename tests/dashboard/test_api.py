@@ -23,7 +23,11 @@ from tests.dashboard.conftest import csrf_of
 from tests.waiting import wait_until, wait_until_drained
 
 PHONE = "+573001112233"
-PUBLIC = ("/healthz", "/readyz", "/metrics", "/webhooks/", "/elevenlabs/", "/login", "/static")
+# /media/voice/: Twilio fetches a voice reply by its unguessable one-time token, no login.
+PUBLIC = (
+    "/healthz", "/readyz", "/metrics", "/webhooks/", "/elevenlabs/", "/login", "/static",
+    "/media/voice/",
+)  # fmt: skip
 DOCS = ("/docs", "/redoc", "/openapi.json")
 
 
