@@ -15,9 +15,8 @@ from langchain_core.language_models.chat_models import BaseChatModel
 import prompts
 from agent.analysis import CallAnalysis, analyze_and_store_call
 from memory import CallRecord, Memory, SavedCall, save_call
+from memory.calls import followup_exists, record_failed_call
 from tools.outbox import OptedOut, Outbox
-
-FollowupSender = Outbox  # the follow-up leaves through the outbox like every message
 
 
 @dataclass
@@ -51,7 +50,7 @@ def followup_text(
 
 async def send_followup(
     memory: Memory,
-    sender: FollowupSender,
+    sender: Outbox,
     call: CallRecord,
     customer_id: int,
     analysis: CallAnalysis,
@@ -61,14 +60,7 @@ async def send_followup(
 ) -> int | None:
     """Write the post-call WhatsApp once per call (never to an opted-out customer). The name
     is the call's (dynamic variables), else `name` (the customer's as already known)."""
-    async with memory.pool.connection() as conn:
-        already = await (
-            await conn.execute(
-                "SELECT 1 FROM messages WHERE customer_id = %s AND meta->>'followup_for' = %s",
-                (customer_id, call.conversation_id),
-            )
-        ).fetchone()
-    if already:
+    if await followup_exists(memory, customer_id, call.conversation_id):
         return None
     language = call.language or memory.default_language
     name = call.customer_name or name
@@ -101,7 +93,7 @@ async def ingest_call(
     call: CallRecord,
     *,
     model: BaseChatModel | None,
-    sender: FollowupSender,
+    sender: Outbox,
     followup_content_sid: str | None = None,
     timezone: str = "America/Bogota",
 ) -> IngestedCall:
@@ -120,3 +112,19 @@ async def ingest_call(
         name=saved.customer.name,
     )
     return IngestedCall(saved=saved, analysis=analysis, followup_message_id=followup_id)
+
+
+async def ingest_failed_call(
+    memory: Memory, phone: str, conversation_id: str, reason: str | None, *, language: str
+) -> bool:
+    """A call that never connected: stored as a failed call, with a next action to retry it, in
+    one transaction and once per conversation id. Returns whether it was new."""
+    reason = reason or prompts.entry("operator", "unknown_reason", language)
+    _, created = await record_failed_call(
+        memory,
+        phone,
+        conversation_id,
+        prompts.entry("operator", "failed_call_summary", language, reason=reason),
+        retry_action=prompts.entry("operator", "retry_failed_call", language, reason=reason),
+    )
+    return created

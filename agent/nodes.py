@@ -20,6 +20,7 @@ from langchain_core.messages import (
 from langgraph.runtime import Runtime
 
 import prompts
+from agent.confirmations import asks_yes_no
 from agent.context import TurnContext
 from agent.prompt import system_prompt_text
 from agent.state import WINDOW, ThreadState, ToolOutcome, this_turn, turn_start
@@ -235,9 +236,11 @@ async def finalize(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[st
     removed = [RemoveMessage(id=m.id) for m in _expired(messages, len(new)) if m.id]
     # What the AI did this turn rides on its reply, so the operators' timeline can explain it.
     summary = [{"name": o["name"], "args": o["args"] or {}} for o in outcomes]
-    meta = {"tool_calls": summary} if summary else None
+    meta: dict[str, Any] = {"tool_calls": summary} if summary else {}
+    if asks_yes_no(reply):
+        meta["confirm"] = True  # may leave with Sí / No buttons (channels.delivery)
     reply_id = await store_reply(
-        runtime.context, state.get("channel", "whatsapp"), reply, language, meta
+        runtime.context, state.get("channel", "whatsapp"), reply, language, meta or None
     )
     return {
         "messages": removed + new,

@@ -10,12 +10,14 @@ from typing import Any
 from elevenlabs import AsyncElevenLabs
 from elevenlabs.types import ConversationInitiationClientDataRequestInput
 
+from config import Settings
+
 
 class ElevenLabsNotConfigured(RuntimeError):
     pass
 
 
-def build_elevenlabs(settings: Any) -> AsyncElevenLabs:
+def build_elevenlabs(settings: Settings) -> AsyncElevenLabs:
     if settings.elevenlabs_api_key is None:
         raise ElevenLabsNotConfigured("set ELEVENLABS_API_KEY")
     kwargs: dict[str, Any] = {"api_key": settings.elevenlabs_api_key.get_secret_value()}
@@ -24,7 +26,7 @@ def build_elevenlabs(settings: Any) -> AsyncElevenLabs:
     return AsyncElevenLabs(**kwargs)
 
 
-def can_place_calls(settings: Any) -> bool:
+def can_place_calls(settings: Settings) -> bool:
     return bool(
         settings.elevenlabs_api_key
         and settings.elevenlabs_agent_id
@@ -42,7 +44,7 @@ def _client_data(
 
 
 async def place_outbound_call(
-    settings: Any,
+    settings: Settings,
     phone: str,
     dynamic_variables: dict[str, str],
     *,
@@ -65,7 +67,7 @@ async def place_outbound_call(
 
 
 async def submit_batch(
-    settings: Any,
+    settings: Settings,
     call_name: str,
     recipients: list[tuple[str, str, dict[str, str]]],
     *,
@@ -97,7 +99,7 @@ async def submit_batch(
 
 
 async def finished_conversations(
-    settings: Any, *, since_unix: int | None = None, limit: int = 500
+    settings: Settings, *, since_unix: int | None = None, limit: int = 500
 ) -> list[dict[str, Any]]:
     """Finished conversations of the agent (newest first), each as the post-call `data` shape."""
     client = build_elevenlabs(settings)

@@ -23,6 +23,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from config import Settings
 from memory.phones import mask_phone
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,17 @@ class TwilioChannel:
         # The SDK is synchronous (requests): keep it off the event loop.
         return await asyncio.to_thread(self._create, kwargs)
 
+    async def show_typing(self, message_sid: str) -> None:
+        """WhatsApp's "typing…" (and the message marked read) for the inbound `message_sid`,
+        through the SDK's Messaging v2 typing indicator (a Twilio public beta)."""
+
+        def create() -> None:
+            self.client.messaging.v2.typing_indicator.create(
+                channel="whatsapp", message_id=message_sid
+            )
+
+        await asyncio.to_thread(create)
+
     async def find_sent(
         self, to: str, *, since: datetime, body: str | None, exclude: Collection[str] = ()
     ) -> Sent | None:
@@ -219,6 +231,9 @@ class ConsoleChannel:
         log.info("console whatsapp", extra={"to": mask_phone(to), "chars": len(text or "")})
         return Sent(sid=f"CONSOLE{uuid.uuid4().hex[:26]}", status="console")
 
+    async def show_typing(self, message_sid: str) -> None:
+        return None  # nobody is looking at a console
+
     async def find_sent(
         self, to: str, *, since: datetime, body: str | None, exclude: Collection[str] = ()
     ) -> Sent | None:
@@ -236,15 +251,16 @@ def _send_failed(exc: TwilioRestException) -> SendFailed:
     )
 
 
-def build_whatsapp_channel(settings: Any) -> TwilioChannel | ConsoleChannel:
-    if not settings.twilio_enabled or not settings.twilio_whatsapp_from:
+def build_whatsapp_channel(settings: Settings) -> TwilioChannel | ConsoleChannel:
+    sid, token = settings.twilio_account_sid, settings.twilio_auth_token
+    if not settings.twilio_enabled or not settings.twilio_whatsapp_from or not sid or not token:
         return ConsoleChannel()
     callback = (
         f"{settings.public_url.rstrip('/')}/webhooks/twilio/status" if settings.public_url else None
     )
     return TwilioChannel(
-        settings.twilio_account_sid,
-        settings.twilio_auth_token.get_secret_value(),
+        sid,
+        token.get_secret_value(),
         settings.twilio_whatsapp_from,
         base_url=settings.twilio_api_base_url,
         status_callback=callback,

@@ -22,11 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from langchain_core.language_models.chat_models import BaseChatModel
-from psycopg.conninfo import make_conninfo
 
-from agent import TurnResult, build_agent, run_turn
+from agent import Inbound, TurnResult, build_agent, run_turn
 from agent.ingest import ingest_call
 from agent.models import build_model
 from channels.elevenlabs import call_record
@@ -34,6 +32,7 @@ from config import Settings
 from evals.cases import Case
 from evals.checks import CaseOutcome, TurnOutcome, check_case, check_turn
 from memory import Escalation, Memory, get_or_create_customer, set_language, set_opted_out
+from memory.admin import create_database, drop_database
 from memory.audit import last_message_id
 from memory.database import open_pool, start_embedded_postgres
 from memory.embeddings import build_embeddings
@@ -62,17 +61,14 @@ class EvalDatabase:
     @asynccontextmanager
     async def case_database(self) -> AsyncIterator[str]:
         name = "hilo_eval_" + uuid.uuid4().hex[:12]
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        url = create_database(self.admin_url, name, template=self.template)
         try:
-            yield make_conninfo(self.admin_url, dbname=name)
+            yield url
         finally:
-            with psycopg.connect(self.admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(self.admin_url, name)
 
     def drop(self) -> None:
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        drop_database(self.admin_url, self.template)
 
 
 async def prepare_database(
@@ -84,9 +80,7 @@ async def prepare_database(
         or start_embedded_postgres(Path(tempfile.mkdtemp(prefix="hilo-eval-")))
     )
     template = "hilo_eval_template_" + uuid.uuid4().hex[:8]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{template}"')
-    url = make_conninfo(admin_url, dbname=template)
+    url = create_database(admin_url, template)
     await migrate(url)
     pool = await open_pool(url, min_size=1, max_size=2)
     try:
@@ -172,13 +166,20 @@ class Evaluator:
             outcome.call_summary = ingested.analysis.summary
         for index, turn in enumerate(case.turns):
             media = [m.model_dump() for m in turn.media] or None
+            text = turn.customer
+            if turn.transcript is not None and media:
+                text = turn.transcript  # the voice note, transcribed (server.jobs.inbound)
+                media = [{**media[0], "transcribed": True}, *media[1:]]
+            if turn.agent_asked:
+                await sender.send_text(customer.id, turn.agent_asked, role="agent")
             result: TurnResult = await run_turn(
                 agent,
                 customer.id,
                 "whatsapp",
-                turn.customer,
+                text,
                 external_id=f"SMeval{index:04d}{uuid.uuid4().hex[:24]}",
                 media=media,
+                earlier=[Inbound(text=t) for t in turn.earlier],
             )
             turn_outcome = TurnOutcome.from_result(index, turn.customer, result)
             await check_turn(memory, customer.id, turn, turn_outcome)

@@ -241,14 +241,18 @@ async def record_failed_call(
     memory: Memory,
     phone: str,
     conversation_id: str,
-    reason: str,
+    summary: str,
     *,
+    retry_action: str | None = None,
     platform: str = "elevenlabs",
 ) -> tuple[int, bool]:
-    """Store a call attempt that never connected (status `failed`), once per conversation id.
+    """Store a call attempt that never connected (status `failed`), once per conversation id,
+    and with it (same transaction) a high-priority `call` next action to retry it.
 
     Returns (customer id, created).
     """
+    from memory.actions import insert_action
+
     async with memory.pool.connection() as conn, conn.transaction():
         customer = await upsert_customer(conn, phone, default_region=memory.default_region)
         row = await (
@@ -257,7 +261,23 @@ async def record_failed_call(
                                              direction, status, summary)
                    VALUES (%s, 'call', %s, %s, 'outbound', 'failed', %s)
                    ON CONFLICT (platform, external_id) DO NOTHING RETURNING id""",
-                (customer.id, platform, conversation_id, f"Llamada no iniciada: {reason}"[:300]),
+                (customer.id, platform, conversation_id, summary[:300]),
             )
         ).fetchone()
+        if row is not None and retry_action:
+            await insert_action(
+                conn, customer.id, retry_action, type="call", priority="normal", created_by=platform
+            )
     return customer.id, row is not None
+
+
+async def followup_exists(memory: Memory, customer_id: int, conversation_id: str) -> bool:
+    """Whether the post-call WhatsApp of this call was already written (it is written once)."""
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                "SELECT 1 FROM messages WHERE customer_id = %s AND meta->>'followup_for' = %s",
+                (customer_id, conversation_id),
+            )
+        ).fetchone()
+    return row is not None

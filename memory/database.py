@@ -23,12 +23,16 @@ from typing import Any
 
 import psycopg
 from pgvector.psycopg import register_vector_async
-from psycopg.rows import dict_row
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from memory.errors import DatabaseUnavailable
+from memory.settings import MemorySettings
 
 log = logging.getLogger(__name__)
+# The app's pool: its connections return rows as dicts (column name → value).
+Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
 
 PGVECTOR_HELP = (
     "The PostgreSQL server at DATABASE_URL has no `vector` extension. Install pgvector "
@@ -102,7 +106,7 @@ def _open_existing_data_dir(pgserver: Any, pgdata: Path) -> None:
     )
 
 
-def database_url(settings: Any) -> str:
+def database_url(settings: MemorySettings) -> str:
     """The URL Hilo connects to: `DATABASE_URL`, or the embedded server's."""
     if settings.database_url is not None:
         return str(settings.database_url.get_secret_value())
@@ -222,28 +226,28 @@ PROBE_SECONDS = 2.0
 POOL_WAIT_SECONDS = 5.0
 
 
-async def check_pool(pool: AsyncConnectionPool) -> None:
+async def check_pool(pool: Pool) -> None:
     """The readiness probe's database check: a pooled connection runs the vector self-check."""
     async with asyncio.timeout(PROBE_SECONDS):
         async with pool.connection(timeout=PROBE_SECONDS) as conn:
             await check_vector_support(conn)
 
 
-async def preflight(settings: Any) -> str:
+async def preflight(settings: MemorySettings) -> str:
     """Start or reach the database and check pgvector on it; the URL to use. For the CLI."""
     url = database_url(settings)
     await ensure_pgvector(url)
     return url
 
 
-async def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> AsyncConnectionPool:
+async def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
     """Open the app's pool. Connections return dict rows and know pgvector's types.
 
     `prepare_threshold=None` keeps the pool usable behind PgBouncer-style poolers and shareable
     with LangGraph's checkpointer, which asks for the same.
     """
     await ensure_pgvector(url)
-    pool = AsyncConnectionPool(
+    pool: Pool = AsyncConnectionPool(
         url,
         min_size=min_size,
         max_size=max_size,

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from typing import Any, Protocol
+from typing import Protocol
 
 from langchain_core.embeddings import Embeddings
+
+from memory.settings import MemorySettings
 
 # The longest text embedded: its first characters. Hilo's chunks stay below it
 # (memory.chunks.CHUNK_TURN_CHARS) and tool queries are a sentence; it bounds what anything
@@ -98,10 +100,13 @@ class OpenAIEmbeddingsNamed(Embeddings):
 
     def __init__(self, model: str, api_key: str, base_url: str | None = None) -> None:
         from langchain_openai import OpenAIEmbeddings
+        from pydantic import SecretStr
 
         self.model_name = f"openai:{model}"
         self.dimensions = 3072 if model.endswith("-large") else 1536
-        self._inner = OpenAIEmbeddings(model=model, api_key=api_key, base_url=base_url)  # type: ignore[arg-type]
+        self._inner = OpenAIEmbeddings(
+            model=model, openai_api_key=SecretStr(api_key), openai_api_base=base_url
+        )
 
     def warm_up(self) -> None:
         """Nothing to load; the first request reaches the API."""
@@ -126,7 +131,7 @@ def _clean(text: str) -> str:
     return _WS.sub(" ", text).strip() or "."
 
 
-def build_embeddings(settings: Any) -> LocalEmbeddings | OpenAIEmbeddingsNamed:
+def build_embeddings(settings: MemorySettings) -> LocalEmbeddings | OpenAIEmbeddingsNamed:
     """The embeddings the settings ask for (`HILO_EMBEDDINGS`)."""
     if settings.embeddings == "openai":
         if settings.openai_api_key is None:

@@ -160,6 +160,18 @@ async def claim_overdue_escalations(conn: AsyncConnection[Any], sla: timedelta) 
     return [int(r["id"]) for r in rows]
 
 
+async def latest_escalation(memory: Memory, customer_id: int) -> Escalation | None:
+    """The customer's newest escalation, whatever its status."""
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                f"SELECT {_COLS} FROM escalations WHERE customer_id = %s ORDER BY id DESC LIMIT 1",
+                (customer_id,),
+            )
+        ).fetchone()
+    return Escalation(**row) if row else None
+
+
 async def get_escalation(memory: Memory, escalation_id: int) -> Escalation | None:
     async with memory.pool.connection() as conn:
         row = await (

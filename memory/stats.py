@@ -31,13 +31,13 @@ class OperationalStats:
 async def operational_stats(memory: Memory, *, heartbeat_seconds: float = 30) -> OperationalStats:
     stats = OperationalStats()
     async with memory.pool.connection() as conn:
-        for row in await (
+        for group in await (
             await conn.execute(
                 "SELECT task_name, status::text AS status, count(*) AS n "
                 "FROM procrastinate_jobs GROUP BY 1, 2"
             )
         ).fetchall():
-            stats.jobs[(row["task_name"], row["status"])] = int(row["n"])
+            stats.jobs[(group["task_name"], group["status"])] = int(group["n"])
         row = await (
             await conn.execute(
                 """SELECT coalesce(extract(epoch FROM now() - min(
@@ -57,16 +57,16 @@ async def operational_stats(memory: Memory, *, heartbeat_seconds: float = 30) ->
             )
         ).fetchone()
         stats.live_workers = int(row["n"]) if row else 0
-        for row in await (
+        for group in await (
             await conn.execute(
                 """SELECT status, count(*) AS n,
                           coalesce(extract(epoch FROM now() - min(created_at)), 0) AS age
                    FROM escalations WHERE status <> 'resolved' GROUP BY status"""
             )
         ).fetchall():
-            stats.escalations[row["status"]] = int(row["n"])
-            if row["status"] == "open":
-                stats.oldest_open_escalation_seconds = float(row["age"])
+            stats.escalations[group["status"]] = int(group["n"])
+            if group["status"] == "open":
+                stats.oldest_open_escalation_seconds = float(group["age"])
         row = await (
             await conn.execute(
                 "SELECT count(*) AS n FROM next_actions WHERE status = 'open' AND due_at < now()"
@@ -74,7 +74,7 @@ async def operational_stats(memory: Memory, *, heartbeat_seconds: float = 30) ->
         ).fetchone()
         stats.overdue_next_actions = int(row["n"]) if row else 0
         # A range of one day on the partial index of migration 0006, not a scan of all messages.
-        for row in await (
+        for group in await (
             await conn.execute(
                 """SELECT coalesce(m.delivery_status, 'unknown') AS status, count(*) AS n
                    FROM messages m
@@ -83,7 +83,7 @@ async def operational_stats(memory: Memory, *, heartbeat_seconds: float = 30) ->
                    GROUP BY 1"""
             )
         ).fetchall():
-            stats.whatsapp_outbound_24h[row["status"]] = int(row["n"])
+            stats.whatsapp_outbound_24h[group["status"]] = int(group["n"])
         row = await (
             await conn.execute(
                 "SELECT count(*) AS n, count(*) FILTER (WHERE opted_out) AS out FROM customers"

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
-
-from memory.database import database_url, open_pool, schema_lock
+from memory.database import Pool, database_url, open_pool, schema_lock
 from memory.embeddings import NamedEmbeddings, build_embeddings, index_name
 from memory.migrate import migrate
+from memory.settings import MemorySettings
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +21,7 @@ log = logging.getLogger(__name__)
 class Memory:
     """What memory functions need: a pool, the embedding model and the phone region."""
 
-    pool: AsyncConnectionPool
+    pool: Pool
     embeddings: NamedEmbeddings
     default_region: str = "CO"
     default_language: str = "es"
@@ -48,7 +46,11 @@ async def ensure_vector_index(memory: Memory) -> None:
 
 
 async def open_memory(
-    settings: Any, *, url: str | None = None, run_migrations: bool = True, pool_size: int = 10
+    settings: MemorySettings,
+    *,
+    url: str | None = None,
+    run_migrations: bool = True,
+    pool_size: int = 10,
 ) -> Memory:
     """Start everything memory needs and return the handle (close it with `await m.close()`)."""
     url = url or database_url(settings)

@@ -18,6 +18,7 @@ from channels.elevenlabs import InvalidPayload
 from config import Settings
 from memory import InvalidInput, InvalidPhone
 from memory.errors import DatabaseUnavailable
+from memory.events import EventNotRetryable
 from memory.text import clean_value
 from server import handoff
 from server.auth import NotSignedIn, login_url
@@ -84,7 +85,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(handoff.UnknownEscalation)
-    async def unknown_escalation(request: Request, exc: Exception) -> JSONResponse:
+    @app.exception_handler(EventNotRetryable)
+    async def not_found(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
     @app.exception_handler(handoff.HandoffError)

@@ -1,10 +1,10 @@
 """Live events for the dashboard: PostgreSQL NOTIFY → server-sent events.
 
 Triggers (migration 0005) announce every new message and escalation change on the
-`hilo_events` channel, whichever process wrote it. Each web process keeps one listening
-connection (opened on the first subscriber, re-opened after a failure) and fans the events out
-to its subscribers' queues; a slow browser loses events rather than slowing the others (the
-page re-reads its data on each event, so a lost one costs nothing but a moment).
+`hilo_events` channel, whichever process wrote it (`memory.notifications`). Each web process
+keeps one listening connection (opened on the first subscriber, re-opened after a failure) and
+fans the events out to its subscribers' queues; a slow browser loses events rather than slowing
+the others (the page re-reads its data on each event, so a lost one costs nothing but a moment).
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import psycopg
+from memory.notifications import listening
 
 log = logging.getLogger(__name__)
-CHANNEL = "hilo_events"
 QUEUE_SIZE = 100
 
 
@@ -34,12 +33,11 @@ class LiveEvents:
         delay = 0.5
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
-                    await conn.execute(f"LISTEN {CHANNEL}")
+                async with listening(self.url) as payloads:
                     self._ready.set()
                     delay = 0.5
-                    async for note in conn.notifies():
-                        self._publish(note.payload)
+                    async for payload in payloads:
+                        self._publish(payload)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database went away: keep trying, quietly

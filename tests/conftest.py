@@ -17,15 +17,22 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
 from config import Settings
+from memory.admin import create_database, drop_database
 from memory.database import open_pool, start_embedded_postgres
 from memory.embeddings import LocalEmbeddings, shared_local_embeddings
 from memory.migrate import migrate
 from memory.store import Memory, ensure_vector_index
+
+__all__ = ["create_database", "drop_database"]  # shared with the suites that make their own
+
+# Bursts: the suite answers every WhatsApp message on its own (as the tests written before
+# debouncing expect), in this process and in the `hilo` processes tests start, which inherit
+# the environment; the burst tests turn the debounce on in their own settings.
+os.environ.setdefault("HILO_WHATSAPP_DEBOUNCE", "0")
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, … under pytest-xdist
 TEMPLATE_DB = f"hilo_test_template_{WORKER}"
@@ -44,18 +51,6 @@ def pg_admin_url() -> Iterator[str]:
 
 def url_for_database(admin_url: str, dbname: str) -> str:
     return make_conninfo(admin_url, dbname=dbname)
-
-
-def create_database(admin_url: str, name: str, template: str | None = None) -> str:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
-        conn.execute(sql)
-    return url_for_database(admin_url, name)
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -225,14 +225,14 @@ async def whatsapp_phase(
         with psycopg.connect(DSN) as conn:
             left = conn.execute(
                 "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo','doing')"
-            ).fetchone()[0]
+            ).fetchone()[0]  # type: ignore[index]
         if left == 0:
             break
         await asyncio.sleep(0.5)
     with psycopg.connect(DSN) as conn:
         replies = conn.execute(
             "SELECT count(*) FROM messages WHERE role = 'agent' AND external_id IS NOT NULL"
-        ).fetchone()[0]
+        ).fetchone()[0]  # type: ignore[index]
     answered = time.perf_counter() - started
     print(
         f"worker: {replies} of {total} messages answered (agent turn + reply sent, console "
@@ -289,7 +289,7 @@ async def ingest_phase(http: httpx.AsyncClient, secret: str) -> None:
                 done = conn.execute(
                     "SELECT count(*) FROM messages WHERE meta->>'followup_for' = %s",
                     (f"bench_call_{n}",),
-                ).fetchone()[0]
+                ).fetchone()[0]  # type: ignore[index]
             if done:
                 break
             await asyncio.sleep(0.02)

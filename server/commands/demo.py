@@ -146,6 +146,9 @@ async def _run(keep_running: bool = False, port: int = 0) -> None:
     from channels.elevenlabs import sign_elevenlabs
     from config import Settings
     from memory import find_customer_by_phone, timeline
+    from memory.actions import list_next_actions
+    from memory.escalations import latest_escalation
+    from memory.queue import unfinished_jobs
     from server.app import create_app
 
     data_dir = Path(tempfile.mkdtemp(prefix="hilo-demo-"))
@@ -176,14 +179,7 @@ async def _run(keep_running: bool = False, port: int = 0) -> None:
         async def settle() -> None:
             services = app.state.services
             for _ in range(300):
-                async with services.memory.pool.connection() as conn:
-                    row = await (
-                        await conn.execute(
-                            "SELECT count(*) AS n FROM procrastinate_jobs "
-                            "WHERE status IN ('todo', 'doing')"
-                        )
-                    ).fetchone()
-                if row and row["n"] == 0:
+                if await unfinished_jobs(services.memory) == 0:
                     return
                 await asyncio.sleep(0.1)
 
@@ -292,24 +288,15 @@ async def _run(keep_running: bool = False, port: int = 0) -> None:
                 m.delivery_status or "",
             )
         console.print(table)
-        async with memory.pool.connection() as conn:
-            escalation = await (
-                await conn.execute(
-                    "SELECT status, reason FROM escalations WHERE customer_id = %s", (customer.id,)
-                )
-            ).fetchone()
-            actions = await (
-                await conn.execute(
-                    "SELECT type, description, due_at FROM next_actions WHERE customer_id = %s "
-                    "ORDER BY id",
-                    (customer.id,),
-                )
-            ).fetchall()
+        escalation = await latest_escalation(memory, customer.id)
+        actions = sorted(
+            await list_next_actions(memory, customer.id, open_only=False), key=lambda a: a.id
+        )
         for a in actions:
-            due = f" (due {a['due_at']:%Y-%m-%d %H:%M} UTC)" if a["due_at"] else ""
-            console.print(f"next action ({a['type']}): {a['description']}{due}", markup=False)
+            due = f" (due {a.due_at:%Y-%m-%d %H:%M} UTC)" if a.due_at else ""
+            console.print(f"next action ({a.type}): {a.description}{due}", markup=False)
         console.print(
-            f"escalation: {escalation['status']} — {escalation['reason']}"
+            f"escalation: {escalation.status} — {escalation.reason}"
             if escalation
             else "escalation: none",
             markup=False,

@@ -12,14 +12,14 @@ import logging
 import procrastinate
 
 from agent.ingest import ingest_call as ingest_call_record
+from agent.ingest import ingest_failed_call
 from channels.elevenlabs import call_record, failed_call
-from memory import Memory, create_next_action
-from memory.calls import record_failed_call
+from memory import Memory
 from memory.events import WebhookEvent
 from server.jobs import runtime
 from server.jobs.events import run_event_job
 from server.jobs.retry import ShutdownSafeRetry
-from server.jobs.whatsapp import QueuedSender
+from server.jobs.whatsapp import queued_outbox
 
 log = logging.getLogger(__name__)
 NAMESPACE = "calls"
@@ -41,27 +41,21 @@ async def ingest_event(event: WebhookEvent) -> str:
     payload = event.payload
     if event.event_type == "call_initiation_failure":
         failed = failed_call(payload)
-        reason = failed.reason or "desconocido"
         if failed.phone:
-            customer_id, created = await record_failed_call(
-                memory, failed.phone, failed.conversation_id, reason
+            await ingest_failed_call(
+                memory,
+                failed.phone,
+                failed.conversation_id,
+                failed.reason,
+                language=services.settings.language,
             )
-            if created:
-                await create_next_action(
-                    memory,
-                    customer_id,
-                    f"Reintentar llamada (no se pudo iniciar: {reason})",
-                    type="call",
-                    priority="normal",
-                    created_by="elevenlabs",
-                )
         return "failure recorded"
     settings = services.settings
     result = await ingest_call_record(
         memory,
         call_record(payload),
         model=services.agent.model,
-        sender=QueuedSender(memory),
+        sender=queued_outbox(memory),
         followup_content_sid=settings.twilio_followup_content_sid,
         timezone=settings.timezone,
     )

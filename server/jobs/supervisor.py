@@ -23,6 +23,8 @@ import procrastinate
 import procrastinate.exceptions
 import psycopg
 
+from memory.admin import ping
+
 log = logging.getLogger(__name__)
 WorkerState = Literal["starting", "running", "reconnecting", "failed", "stopped"]
 BACKOFF_FIRST, BACKOFF_MAX = 0.5, 10.0
@@ -97,8 +99,7 @@ class SupervisedWorker:
         while True:
             await asyncio.sleep(delay)
             try:
-                async with await psycopg.AsyncConnection.connect(self.url, connect_timeout=5) as c:
-                    await c.execute("SELECT 1")
+                await ping(self.url, connect_timeout=5)
                 return
             except psycopg.Error as exc:
                 self.last_error = f"database unreachable: {type(exc).__name__}"
@@ -158,10 +159,14 @@ class SupervisedWorker:
             await asyncio.sleep(ORPHAN_SWEEP)
             if worker.worker_id is None:
                 continue
-            running = {context.job.id for context in worker._running_jobs.values()}
+            running = {
+                context.job.id
+                for context in worker._running_jobs.values()
+                if context.job.id is not None
+            }
             try:
                 doing = await manager.list_jobs_async(status="doing", worker_id=worker.worker_id)
-                orphans = {job.id for job in doing if job.id not in running}
+                orphans = {job.id for job in doing if job.id is not None and job.id not in running}
                 for job in doing:
                     if job.id in orphans & suspects:
                         await manager.retry_job(job)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -12,24 +12,20 @@ from memory.operators import create_token, delete_session, revoke_token
 from server.auth import (
     FAILURE_WINDOW,
     SESSION_COOKIE,
-    Operator,
     TooManyAttempts,
     authenticate,
     check_csrf_form,
     clear_session_cookie,
-    current_operator,
     login_redirect_target,
     new_token,
-    page_operator,
     secure_cookies,
     set_session_cookie,
     sha256,
     start_session,
 )
-from server.deps import RowId, get_services
+from server.deps import MemoryDep, OperatorDep, PageOperatorDep, RowId
 from server.login_form import LIFETIME_SECONDS, issue_login_token, login_token_is_valid
 from server.routes.api import REFUSALS
-from server.services import Services
 from server.templating import templates
 
 router = APIRouter()
@@ -65,20 +61,20 @@ async def login_form(request: Request, next: str = Query("/", max_length=500)) -
 @router.post("/login", include_in_schema=False)
 async def login(
     request: Request,
+    memory: MemoryDep,
     email: str = Form(..., max_length=200),
     password: str = Form(..., max_length=500),
     login_token: str = Form(""),
     next: str = Form("/", max_length=500),
-    services: Services = Depends(get_services),
 ) -> Response:
     target = login_redirect_target(next)
     cookie = request.cookies.get(LOGIN_COOKIE, "")
-    if not await login_token_is_valid(services.memory, login_token, cookie):
+    if not await login_token_is_valid(memory, login_token, cookie):
         expired = "El formulario caducó; vuelve a intentarlo."
         return await _login_page(request, target, expired, 403)
     try:
         address = request.client.host if request.client else "unknown"
-        operator = await authenticate(services.memory, email, password, address)
+        operator = await authenticate(memory, email, password, address)
     except TooManyAttempts:
         throttled = await _login_page(
             request, target, "Demasiados intentos. Espera unos minutos e inténtalo de nuevo.", 429
@@ -89,8 +85,8 @@ async def login(
         return await _login_page(request, target, BAD_LOGIN, 401)
     if previous := request.cookies.get(SESSION_COOKIE):
         # Signing in again replaces the session rather than leaving the old one alive.
-        await delete_session(services.memory, sha256(previous))
-    session_id, _ = await start_session(services.memory, operator)
+        await delete_session(memory, sha256(previous))
+    session_id, _ = await start_session(memory, operator)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, session_id)
     response.delete_cookie(LOGIN_COOKIE, path="/login")
@@ -100,12 +96,12 @@ async def login(
 @router.post("/logout", include_in_schema=False)
 async def logout(
     request: Request,
+    operator: PageOperatorDep,
+    memory: MemoryDep,
     csrf_token: str = Form(""),
-    operator: Operator = Depends(page_operator),
-    services: Services = Depends(get_services),
 ) -> Response:
     check_csrf_form(request, operator, csrf_token)
-    await delete_session(services.memory, sha256(request.cookies.get(SESSION_COOKIE, "")))
+    await delete_session(memory, sha256(request.cookies.get(SESSION_COOKIE, "")))
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookie(response, request)
     return response
@@ -116,7 +112,7 @@ class TokenIn(BaseModel):
 
 
 @router.get("/api/me", tags=["operators"], summary="The signed-in operator", responses=REFUSALS)
-async def me(operator: Operator = Depends(current_operator)) -> dict[str, Any]:
+async def me(operator: OperatorDep) -> dict[str, Any]:
     return {"id": operator.id, "email": operator.email, "name": operator.name, "via": operator.via}
 
 
@@ -124,15 +120,13 @@ async def me(operator: Operator = Depends(current_operator)) -> dict[str, Any]:
     "/api/tokens", status_code=201, tags=["operators"], summary="New API token", responses=REFUSALS
 )
 async def make_token(
+    operator: OperatorDep,
+    memory: MemoryDep,
     body: TokenIn | None = None,
-    operator: Operator = Depends(current_operator),
-    services: Services = Depends(get_services),
 ) -> dict[str, Any]:
     """A bearer token for the signed-in operator; shown once, stored only as a hash."""
     token = new_token()
-    token_id = await create_token(
-        services.memory, operator.id, sha256(token), body.name if body else "api"
-    )
+    token_id = await create_token(memory, operator.id, sha256(token), body.name if body else "api")
     return {"id": token_id, "token": token}
 
 
@@ -145,9 +139,9 @@ async def make_token(
 )
 async def delete_token(
     token_id: RowId,
-    operator: Operator = Depends(current_operator),
-    services: Services = Depends(get_services),
+    operator: OperatorDep,
+    memory: MemoryDep,
 ) -> Response:
-    if not await revoke_token(services.memory, operator.id, token_id):
+    if not await revoke_token(memory, operator.id, token_id):
         raise HTTPException(404, f"you have no live token {token_id}")
     return Response(status_code=204)

@@ -24,8 +24,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from memory import UnknownCustomer, create_next_action, update_next_action
 from memory.inbox import escalation_queue, list_customers, next_actions_board
 from server import handoff, views
-from server.auth import Operator, check_csrf_form, page_operator
-from server.deps import RowId, get_services
+from server.auth import Operator, check_csrf_form
+from server.deps import MemoryDep, PageOperatorDep, RowId, ServicesDep, SettingsDep
 from server.live import LiveEvents
 from server.services import Services
 from server.templating import templates
@@ -61,12 +61,12 @@ def back(url: str) -> RedirectResponse:
 @router.get("/", response_class=HTMLResponse)
 async def conversations(
     request: Request,
+    operator: PageOperatorDep,
+    memory: MemoryDep,
     q: str | None = Query(None, max_length=100),
     state: str | None = Query(None, pattern="^(active|escalated|opted_out)$"),
-    operator: Operator = Depends(page_operator),
-    services: Services = Depends(get_services),
 ) -> HTMLResponse:
-    rows = await list_customers(services.memory, query=q, state=state, limit=100)  # type: ignore[arg-type]
+    rows = await list_customers(memory, query=q, state=state, limit=100)  # type: ignore[arg-type]
     return render(
         request,
         "conversations.html",
@@ -81,10 +81,10 @@ async def conversations(
 @router.get("/escalations", response_class=HTMLResponse)
 async def escalations(
     request: Request,
-    operator: Operator = Depends(page_operator),
-    services: Services = Depends(get_services),
+    operator: PageOperatorDep,
+    memory: MemoryDep,
 ) -> HTMLResponse:
-    queue = await escalation_queue(services.memory)
+    queue = await escalation_queue(memory)
     return render(
         request,
         "escalations.html",
@@ -98,14 +98,15 @@ async def escalations(
 async def customer_page(
     request: Request,
     customer_id: RowId,
-    operator: Operator = Depends(page_operator),
-    services: Services = Depends(get_services),
+    operator: PageOperatorDep,
+    memory: MemoryDep,
+    settings: SettingsDep,
 ) -> HTMLResponse:
     try:
-        profile = await views.customer_profile(services.memory, customer_id)
+        profile = await views.customer_profile(memory, customer_id)
     except UnknownCustomer:
         raise HTTPException(404, f"no customer {customer_id}") from None
-    thread = await views.customer_timeline(services.memory, customer_id, limit=300)
+    thread = await views.customer_timeline(memory, customer_id, limit=300)
     return render(
         request,
         "customer.html",
@@ -114,7 +115,7 @@ async def customer_page(
         items=thread["items"],
         insights=thread["insights"],
         request_id=uuid.uuid4().hex,
-        template_configured=bool(services.settings.twilio_followup_content_sid),
+        template_configured=bool(settings.twilio_followup_content_sid),
         page="conversations",
     )
 
@@ -122,16 +123,17 @@ async def customer_page(
 @router.get("/actions", response_class=HTMLResponse)
 async def actions_board(
     request: Request,
-    operator: Operator = Depends(page_operator),
-    services: Services = Depends(get_services),
+    operator: PageOperatorDep,
+    memory: MemoryDep,
+    settings: SettingsDep,
 ) -> HTMLResponse:
-    actions = await next_actions_board(services.memory)
+    actions = await next_actions_board(memory)
     return render(
         request,
         "actions.html",
         operator,
         actions=[views.board_action(a) for a in actions],
-        now=datetime.now(ZoneInfo(services.settings.timezone)),
+        now=datetime.now(ZoneInfo(settings.timezone)),
         page="actions",
     )
 
@@ -143,11 +145,11 @@ async def actions_board(
 async def reply_form(
     request: Request,
     customer_id: RowId,
+    operator: PageOperatorDep,
+    services: ServicesDep,
     text: str = Form(..., max_length=handoff.MAX_REPLY_CHARS),
     request_id: str = Form(..., max_length=100),
     csrf_token: str = Form(""),
-    operator: Operator = Depends(page_operator),
-    services: Services = Depends(get_services),
 ) -> Response:
     check_csrf_form(request, operator, csrf_token)
     try:
@@ -163,11 +165,11 @@ async def reply_form(
 async def escalate_form(
     request: Request,
     customer_id: RowId,
+    operator: PageOperatorDep,
+    services: ServicesDep,
     reason: str = Form(..., min_length=1, max_length=500),
     priority: str = Form("normal", pattern="^(low|normal|high|urgent)$"),
     csrf_token: str = Form(""),
-    operator: Operator = Depends(page_operator),
-    services: Services = Depends(get_services),
 ) -> Response:
     check_csrf_form(request, operator, csrf_token)
     try:
@@ -181,10 +183,10 @@ async def escalate_form(
 async def take_form(
     request: Request,
     escalation_id: RowId,
+    operator: PageOperatorDep,
+    services: ServicesDep,
     csrf_token: str = Form(""),
     next: str = Form("/escalations"),
-    operator: Operator = Depends(page_operator),
-    services: Services = Depends(get_services),
 ) -> Response:
     check_csrf_form(request, operator, csrf_token)
     await handoff.take(services, escalation_id, operator.email)
@@ -195,11 +197,11 @@ async def take_form(
 async def resolve_form(
     request: Request,
     escalation_id: RowId,
+    operator: PageOperatorDep,
+    services: ServicesDep,
     resolution: str = Form("", max_length=1000),
     csrf_token: str = Form(""),
     next: str = Form("/escalations"),
-    operator: Operator = Depends(page_operator),
-    services: Services = Depends(get_services),
 ) -> Response:
     check_csrf_form(request, operator, csrf_token)
     await handoff.resolve(services, escalation_id, operator.email, resolution)
@@ -210,18 +212,19 @@ async def resolve_form(
 async def add_action_form(
     request: Request,
     customer_id: RowId,
+    operator: PageOperatorDep,
+    memory: MemoryDep,
+    settings: SettingsDep,
     description: str = Form(..., min_length=1, max_length=500),
     due_at: str = Form(""),
     priority: str = Form("normal", pattern="^(low|normal|high|urgent)$"),
     csrf_token: str = Form(""),
-    operator: Operator = Depends(page_operator),
-    services: Services = Depends(get_services),
 ) -> Response:
     check_csrf_form(request, operator, csrf_token)
-    due = _local_time(due_at, services.settings.timezone)
+    due = _local_time(due_at, settings.timezone)
     try:
         await create_next_action(
-            services.memory,
+            memory,
             customer_id,
             description,
             priority=priority,  # type: ignore[arg-type]
@@ -238,20 +241,21 @@ async def change_action_form(
     request: Request,
     customer_id: RowId,
     action_id: RowId,
+    operator: PageOperatorDep,
+    memory: MemoryDep,
+    settings: SettingsDep,
     status: str = Form("", pattern="^(|open|done|cancelled)$"),
     due_at: str = Form(""),
     csrf_token: str = Form(""),
     next: str = Form("/actions"),
-    operator: Operator = Depends(page_operator),
-    services: Services = Depends(get_services),
 ) -> Response:
     check_csrf_form(request, operator, csrf_token)
     changed = await update_next_action(
-        services.memory,
+        memory,
         customer_id,
         action_id,
         status=status or None,  # type: ignore[arg-type]
-        due_at=_local_time(due_at, services.settings.timezone),
+        due_at=_local_time(due_at, settings.timezone),
     )
     if changed is None:
         raise HTTPException(404, f"customer {customer_id} has no next action {action_id}")
@@ -264,7 +268,7 @@ async def change_action_form(
 @router.get("/events")
 async def events(
     request: Request,
-    operator: Operator = Depends(page_operator),
+    operator: PageOperatorDep,
     live: LiveEvents = Depends(live_events),
 ) -> StreamingResponse:
     """Server-sent events: every new message and escalation change (ids and states only)."""

@@ -9,16 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from memory.events import EventNotRetryable, WebhookEvent, list_events
-from server.auth import Operator, check_csrf_form, current_operator, page_operator
-from server.deps import RowId, get_services
+from memory.events import WebhookEvent, list_events
+from server.auth import check_csrf_form, current_operator
+from server.deps import MemoryDep, PageOperatorDep, RowId
 from server.jobs.events import retry_failed_event
 from server.routes.dashboard import render
-from server.services import Services
 
 api = APIRouter(prefix="/api/events", tags=["operators"], dependencies=[Depends(current_operator)])
 pages = APIRouter(include_in_schema=False)
@@ -49,12 +48,12 @@ def event_out(event: WebhookEvent) -> EventOut:
 
 @api.get("", response_model=list[EventOut])
 async def events(
+    memory: MemoryDep,
     status: Status = "failed",
     limit: int = Query(50, ge=1, le=200),
     before_id: RowId | None = None,
-    services: Services = Depends(get_services),
 ) -> list[EventOut]:
-    found = await list_events(services.memory, status=status, limit=limit, before_id=before_id)
+    found = await list_events(memory, status=status, limit=limit, before_id=before_id)
     return [event_out(e) for e in found]
 
 
@@ -64,20 +63,15 @@ async def events(
     response_model=EventOut,
     responses={404: {"description": "No failed event with that id"}},
 )
-async def retry_event(event_id: RowId, services: Services = Depends(get_services)) -> EventOut:
-    try:
-        return event_out(await retry_failed_event(services.memory, event_id))
-    except EventNotRetryable as exc:
-        raise HTTPException(404, str(exc)) from exc
+async def retry_event(event_id: RowId, memory: MemoryDep) -> EventOut:
+    return event_out(await retry_failed_event(memory, event_id))  # EventNotRetryable: 404
 
 
 @pages.get("/failed", response_class=HTMLResponse)
 async def failed_page(
-    request: Request,
-    operator: Operator = Depends(page_operator),
-    services: Services = Depends(get_services),
+    request: Request, operator: PageOperatorDep, memory: MemoryDep
 ) -> HTMLResponse:
-    failed = await list_events(services.memory, status="failed", limit=100)
+    failed = await list_events(memory, status="failed", limit=100)
     return render(request, "failed.html", operator, events=failed, page="failed")
 
 
@@ -85,13 +79,10 @@ async def failed_page(
 async def retry_form(
     request: Request,
     event_id: RowId,
+    operator: PageOperatorDep,
+    memory: MemoryDep,
     csrf_token: str = Form(""),
-    operator: Operator = Depends(page_operator),
-    services: Services = Depends(get_services),
 ) -> Response:
     check_csrf_form(request, operator, csrf_token)
-    try:
-        await retry_failed_event(services.memory, event_id)
-    except EventNotRetryable as exc:
-        raise HTTPException(404, str(exc)) from exc
+    await retry_failed_event(memory, event_id)  # EventNotRetryable: 404
     return RedirectResponse("/failed", status_code=303)

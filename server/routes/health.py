@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from memory.database import check_pool
 from memory.errors import DatabaseUnavailable
-from server.deps import get_services
-from server.services import Services
+from server.deps import ServicesDep
 
 router = APIRouter(tags=["probes"])
 log = logging.getLogger(__name__)
@@ -23,7 +22,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(services: Services = Depends(get_services)) -> JSONResponse:
+async def readyz(services: ServicesDep) -> JSONResponse:
     """Ready when the database answers a vector query, the embeddings embed, and (where this
     process runs one) the job worker is alive. A part that is not ready is named."""
     checks: dict[str, Any] = {}

@@ -7,13 +7,14 @@ whole run well under a minute)."""
 from __future__ import annotations
 
 import asyncio
+import importlib
+import pkgutil
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import schemathesis
-import schemathesis.specs.openapi.schemas  # noqa: F401 (compiled at collection, see below)
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from pydantic import SecretStr
@@ -30,6 +31,25 @@ from server.auth import hash_password, new_token, sha256
 from tests.conftest import TEMPLATE_DB, create_database, drop_database
 from tests.local_server import LocalServer
 
+
+def _import_all_of_schemathesis() -> None:
+    """Every schemathesis module imported (so compiled) here, at collection.
+
+    schemathesis imports some modules lazily, inside the fuzzing thread, where pytest's assertion
+    rewriting compiles them. If the garbage collector runs a finalizer during that compile (here:
+    a pending asyncio task of a connection pool an earlier test left behind, whose destruction
+    logs), CPython 3.11 can leave its AST recursion-depth counter wrong and fail the compile with
+    "AST constructor recursion depth mismatch" (pytest-dev/pytest#10763, python/cpython#106905),
+    seen as a FlakyFailure on an operation's first example. Nothing is compiled in the thread now.
+    """
+    for module in pkgutil.walk_packages(schemathesis.__path__, "schemathesis."):
+        try:
+            importlib.import_module(module.name)
+        except ImportError:  # optional integrations (allure) not installed
+            continue
+
+
+_import_all_of_schemathesis()
 EXAMPLES = 12
 REQUEST_TIMEOUT = 10
 TOOLS_SECRET = "tools-secret-for-schemathesis"
