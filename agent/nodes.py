@@ -226,7 +226,12 @@ async def finalize(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[st
     if state.get("escalated") and not new:
         # The customer's one acknowledgement, in their language, whatever the model wrote:
         # from here on people answer, and the AI must not go on with the conversation.
-        reply = prompts.message("escalated", language)
+        voice = state.get("channel") == "voice"
+        reply = (
+            prompts.entry("voice", "escalated", language)
+            if voice
+            else prompts.message("escalated", language)
+        )
         new = [AIMessage(content=reply)]
     removed = [RemoveMessage(id=m.id) for m in _expired(messages, len(new)) if m.id]
     # What the AI did this turn rides on its reply, so the operators' timeline can explain it.

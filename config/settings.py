@@ -130,8 +130,8 @@ class Settings(BaseSettings):
     llm_buffer_after: float = Field(
         1.5, ge=0, le=30, validation_alias=_env("HILO_LLM_BUFFER_AFTER")
     )
-    # How long a call's `hilo_call` token binds it to its customer (from when it is issued; a
-    # batch call scheduled later gets this much after its scheduled start).
+    # How long a call's `hilo_call` token binds it to its customer, from when it is issued (the
+    # call start, or when Hilo places the call): longer than a call and a batch's dialling.
     call_token_ttl: timedelta = Field(
         timedelta(hours=6), validation_alias=_env("HILO_CALL_TOKEN_TTL")
     )

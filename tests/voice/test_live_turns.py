@@ -141,3 +141,24 @@ async def test_post_call_webhook_completes_the_live_call_without_duplicating_tur
     assert sorted(seqs) == [(0, 2), (2, 4), (4, 6)], "the call indexed once, from its transcript"
     followups = rows(url, "SELECT count(*) FROM messages WHERE meta ? 'followup_for'")
     assert followups == [(1,)]
+
+
+async def test_the_same_request_twice_gets_the_same_answer_stored_once(client, services):
+    token = call_token(await start_inbound_call(client))
+    turns = [("agent", GREETING), ("user", BUDGET)]
+    first = await speak(client, token, turns)
+    await stored_answers()
+    again = await speak(client, token, turns)
+    await stored_answers()
+    assert again == first
+    answers = rows(services.memory.url, "SELECT count(*) FROM messages WHERE role = 'agent'")
+    assert answers == [(2,)]  # the greeting and one answer
+
+
+async def test_an_opted_out_caller_is_still_answered_on_the_call(client, services):
+    from memory import get_or_create_customer, set_opted_out
+
+    ana = await get_or_create_customer(services.memory, PHONE)
+    await set_opted_out(services.memory, ana.id, True)
+    token = call_token(await start_inbound_call(client))
+    assert (await speak(client, token, [("agent", GREETING), ("user", BUDGET)])).strip()
