@@ -24,9 +24,10 @@ from tests.waiting import wait_until, wait_until_drained
 
 PHONE = "+573001112233"
 # /media/voice/: Twilio fetches a voice reply by its unguessable one-time token, no login.
+# /v1/: the Custom LLM endpoint, behind its own bearer secret and call token (tests/voice).
 PUBLIC = (
     "/healthz", "/readyz", "/metrics", "/webhooks/", "/elevenlabs/", "/login", "/static",
-    "/media/voice/",
+    "/media/voice/", "/v1/",
 )  # fmt: skip
 DOCS = ("/docs", "/redoc", "/openapi.json")
 
