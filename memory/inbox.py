@@ -155,6 +155,31 @@ async def escalation_queue(
     return [QueueItem(**r) for r in rows]
 
 
+@dataclass
+class EscalationCounts:
+    waiting: int  # not taken yet
+    taken: int
+    past_sla: int  # not taken within the SLA
+
+
+async def escalation_counts(memory: Memory, *, sla_seconds: float) -> EscalationCounts:
+    """How many escalations are open: waiting for someone, taken, and waiting past the SLA."""
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                """SELECT count(*) FILTER (WHERE status = 'open') AS waiting,
+                          count(*) FILTER (WHERE status <> 'open') AS taken,
+                          count(*) FILTER (WHERE status = 'open'
+                                           AND created_at < now() - make_interval(secs => %s))
+                              AS past_sla
+                   FROM escalations WHERE status <> 'resolved'""",
+                (sla_seconds,),
+            )
+        ).fetchone()
+    assert row is not None  # an aggregate always answers one row
+    return EscalationCounts(**row)
+
+
 async def get_escalation_row(memory: Memory, escalation_id: int) -> dict[str, Any] | None:
     """Any escalation (resolved too), as a row."""
     async with memory.pool.connection() as conn:

@@ -14,25 +14,37 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 
 from memory import UnknownCustomer, create_next_action, update_next_action
-from memory.inbox import escalation_queue, list_customers, next_actions_board
+from memory.inbox import (
+    escalation_counts,
+    escalation_queue,
+    list_customers,
+    next_actions_board,
+)
 from server import handoff, views
 from server.auth import Operator, check_csrf_form
 from server.deps import MemoryDep, PageOperatorDep, RowId, ServicesDep, SettingsDep
 from server.live import LiveEvents
 from server.services import Services
-from server.templating import templates
+from server.templating import STATIC_DIR, templates
 
 router = APIRouter(include_in_schema=False)
 HEARTBEAT_SECONDS = 15.0
 STATES = {"active": "Activos", "escalated": "Escalados", "opted_out": "No contactar"}
+BOARD_TYPES = ("follow_up", "call")  # what the call analysis and the tools create
 
 
 def live_events(request: Request) -> LiveEvents:
@@ -43,13 +55,24 @@ def live_events(request: Request) -> LiveEvents:
     return live
 
 
-def render(request: Request, name: str, operator: Operator, **context: Any) -> HTMLResponse:
+def _duration(value: timedelta) -> str:
+    minutes = round(value.total_seconds() / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
+
+
+async def render(request: Request, name: str, operator: Operator, **context: Any) -> HTMLResponse:
+    """A page, with what every page shows: the operator, the time zone, and in the navigation
+    the escalations waiting for someone (and past the SLA) and the SLA itself."""
     services: Services = request.app.state.services
+    sla = services.settings.escalation_sla
+    counts = await escalation_counts(services.memory, sla_seconds=sla.total_seconds())
     context.update(
         operator=operator,
         csrf_token=operator.csrf_token,
         timezone=services.settings.timezone,
         states=STATES,
+        here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        nav={"waiting": counts.waiting, "past_sla": counts.past_sla, "sla": _duration(sla)},
     )
     return templates.TemplateResponse(request, name, context)
 
@@ -67,7 +90,7 @@ async def conversations(
     state: str | None = Query(None, pattern="^(active|escalated|opted_out)$"),
 ) -> HTMLResponse:
     rows = await list_customers(memory, query=q, state=state, limit=100)  # type: ignore[arg-type]
-    return render(
+    return await render(
         request,
         "conversations.html",
         operator,
@@ -85,7 +108,7 @@ async def escalations(
     memory: MemoryDep,
 ) -> HTMLResponse:
     queue = await escalation_queue(memory)
-    return render(
+    return await render(
         request,
         "escalations.html",
         operator,
@@ -107,7 +130,7 @@ async def customer_page(
     except UnknownCustomer:
         raise HTTPException(404, f"no customer {customer_id}") from None
     thread = await views.customer_timeline(memory, customer_id, limit=300)
-    return render(
+    return await render(
         request,
         "customer.html",
         operator,
@@ -125,16 +148,31 @@ async def actions_board(
     request: Request,
     operator: PageOperatorDep,
     memory: MemoryDep,
-    settings: SettingsDep,
+    overdue: bool = Query(False),
+    type: str | None = Query(None, pattern=r"^[a-z_]{0,30}$"),
+    customer: str | None = Query(None, max_length=100),
 ) -> HTMLResponse:
-    actions = await next_actions_board(memory)
-    return render(
+    actions = await next_actions_board(
+        memory, overdue=overdue, type=type or None, customer=customer
+    )
+    return await render(
         request,
         "actions.html",
         operator,
         actions=[views.board_action(a) for a in actions],
-        now=datetime.now(ZoneInfo(settings.timezone)),
+        filters={"overdue": overdue, "type": type or "", "customer": customer or ""},
+        types=sorted({*BOARD_TYPES, *([type] if type else [])}),
         page="actions",
+    )
+
+
+@router.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    """The icon browsers ask for on their own (the pages also link /static/favicon.svg)."""
+    return FileResponse(
+        STATIC_DIR / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
     )
 
 
@@ -158,7 +196,7 @@ async def reply_form(
         raise HTTPException(404, f"no customer {customer_id}") from None
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    return back(f"/customers/{customer_id}#bottom")
+    return back(f"/customers/{customer_id}#thread")
 
 
 @router.post("/customers/{customer_id}/escalate")

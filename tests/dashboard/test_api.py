@@ -23,7 +23,16 @@ from tests.dashboard.conftest import csrf_of
 from tests.waiting import wait_until, wait_until_drained
 
 PHONE = "+573001112233"
-PUBLIC = ("/healthz", "/readyz", "/metrics", "/webhooks/", "/elevenlabs/", "/login", "/static")
+PUBLIC = (
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/webhooks/",
+    "/elevenlabs/",
+    "/login",
+    "/static",
+    "/favicon.ico",
+)
 DOCS = ("/docs", "/redoc", "/openapi.json")
 
 
