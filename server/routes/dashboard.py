@@ -72,7 +72,12 @@ async def render(request: Request, name: str, operator: Operator, **context: Any
         timezone=services.settings.timezone,
         states=STATES,
         here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-        nav={"waiting": counts.waiting, "past_sla": counts.past_sla, "sla": _duration(sla)},
+        nav={
+            "waiting": counts.waiting,
+            "taken": counts.taken,
+            "past_sla": counts.past_sla,
+            "sla": _duration(sla),
+        },
     )
     return templates.TemplateResponse(request, name, context)
 
