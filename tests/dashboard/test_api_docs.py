@@ -6,10 +6,13 @@ webhooks and each live tool have a request body."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, served  # noqa: F401
 from tools.registry import TOOLS
 
 
@@ -96,3 +99,41 @@ async def test_a_named_tool_route_still_refuses_without_the_secret_and_unknown_i
     assert refused.status_code in (401, 503)
     unknown = await client.post("/elevenlabs/tools/no_such_tool", json={})
     assert unknown.status_code in (401, 503)  # the secret is checked before the name
+
+
+@pytest.mark.browser
+async def test_docs_render_in_a_browser_with_no_network(served: str) -> None:  # noqa: F811
+    """Chromium with every request off this host refused: Swagger UI lists the operator routes
+    and the Authorize button, ReDoc its sections; the console has no CSP violation."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.async_api import Route, async_playwright, expect
+
+    outside: list[str] = []
+    problems: list[str] = []
+
+    async def only_local(route: Route) -> None:
+        if route.request.url.startswith(served):
+            await route.continue_()
+        else:
+            outside.append(route.request.url)
+            await route.abort()
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await browser.new_page()
+        page.on(
+            "console",
+            lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        await page.route("**/*", only_local)
+        try:
+            await page.goto(served + "/docs")
+            await expect(page.locator(".swagger-ui")).to_contain_text("/api/customers")
+            await expect(page.locator("button.authorize")).to_be_visible()
+            await page.goto(served + "/redoc")
+            await expect(page.locator("#redoc")).to_contain_text("Live tool: send_whatsapp")
+        finally:
+            await browser.close()
+    assert [p for p in problems if "cdn.redoc.ly" not in p] == []
+    assert [u for u in outside if "cdn.redoc.ly" not in u] == []  # ReDoc's footer logo only
