@@ -57,6 +57,16 @@ def demo(
     asyncio.run(_run(keep_running, port))
 
 
+def banner(settings: Any) -> str:
+    """The demo's title line: which database it writes to (DATABASE_URL's when set)."""
+    database = (
+        "the PostgreSQL of DATABASE_URL"
+        if settings.database_url is not None
+        else "embedded PostgreSQL in a temporary folder"
+    )
+    return f"[bold]Hilo demo[/]  (offline: {database}, rules model, console WhatsApp)"
+
+
 def _whatsapp_lines(recent: str, width: int = 110) -> list[str]:
     """The `recent_whatsapp` variable as the voice agent reads it, one message a line: the
     customer's in full (what the call now knows), the bot's shortened."""
@@ -158,12 +168,7 @@ async def _run(keep_running: bool = False, port: int = 0) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
             await asyncio.sleep(0.05)
-        database = (
-            "the PostgreSQL of DATABASE_URL"
-            if settings.database_url is not None
-            else "embedded PostgreSQL in a temporary folder"
-        )
-        console.rule(f"[bold]Hilo demo[/]  (offline: {database}, rules model, console WhatsApp)")
+        console.rule(banner(settings))
 
         async def settle() -> None:
             services = app.state.services

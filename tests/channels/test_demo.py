@@ -37,3 +37,17 @@ def test_demo_runs_the_whole_story_offline(tmp_path):
     assert "reply → 201" in out and "soy Laura" in out
     assert out.count("descuento del 10%") >= 2  # Laura said it; the AI recalls it afterwards
     assert "Hablamos de" in out  # the follow-up after the call
+
+
+def test_demo_banner_names_the_database_it_uses(tmp_path):
+    from pydantic import SecretStr
+
+    from config import Settings
+    from server.commands.demo import banner
+
+    embedded = Settings(_env_file=None, data_dir=tmp_path, database_url=None)
+    external = Settings(
+        _env_file=None, data_dir=tmp_path, database_url=SecretStr("postgresql://h@db/hilo")
+    )
+    assert "embedded PostgreSQL" in banner(embedded)
+    assert "embedded" not in banner(external) and "DATABASE_URL" in banner(external)
