@@ -27,7 +27,16 @@ from server.body_limit import BodyLimit
 from server.logging_setup import configure_logging
 from server.metrics import RequestMetrics
 from server.metrics import router as metrics_router
-from server.routes import api, auth, dashboard, elevenlabs, events, health, twilio
+from server.routes import (
+    api,
+    auth,
+    dashboard,
+    dashboard_forms,
+    elevenlabs,
+    events,
+    health,
+    twilio,
+)
 from server.security_headers import SecurityHeaders
 from server.services import Services, start_services
 from server.templating import STATIC_DIR
@@ -80,6 +89,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(auth.router)
     app.include_router(api.router)
     app.include_router(dashboard.router)
+    app.include_router(dashboard_forms.router)
     app.include_router(events.api)
     app.include_router(events.pages)
     app.include_router(docs.router)

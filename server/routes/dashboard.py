@@ -3,9 +3,8 @@ live updates by server-sent events (`/events`) — no build step, no CDN, works 
 
 Pages: the conversation list (`/`), the escalation queue (`/escalations`), a customer's page
 with the unified timeline and the reply box (`/customers/{id}`), the next-actions board
-(`/actions`). Every page and form needs a signed-in operator; forms answer with a redirect back
-(post/redirect/get), so reloading never sends twice, and each reply form carries a one-time
-request id, so a double submit sends one message.
+(`/actions`). Every page needs a signed-in operator; the forms they post to are in
+`server.routes.dashboard_forms`.
 """
 
 from __future__ import annotations
@@ -14,29 +13,26 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
-    RedirectResponse,
-    Response,
     StreamingResponse,
 )
 
-from memory import UnknownCustomer, create_next_action, update_next_action
+from memory import UnknownCustomer
 from memory.inbox import (
     escalation_counts,
     escalation_queue,
     list_customers,
     next_actions_board,
 )
-from server import handoff, views
-from server.auth import Operator, check_csrf_form
-from server.deps import MemoryDep, PageOperatorDep, RowId, ServicesDep, SettingsDep
+from server import views
+from server.auth import Operator
+from server.deps import MemoryDep, PageOperatorDep, RowId, SettingsDep
 from server.live import LiveEvents
 from server.services import Services
 from server.templating import STATIC_DIR, templates
@@ -80,10 +76,6 @@ async def render(request: Request, name: str, operator: Operator, **context: Any
         },
     )
     return templates.TemplateResponse(request, name, context)
-
-
-def back(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -181,130 +173,6 @@ async def favicon() -> FileResponse:
     )
 
 
-# Forms ---------------------------------------------------------------------------------------
-
-
-@router.post("/customers/{customer_id}/reply")
-async def reply_form(
-    request: Request,
-    customer_id: RowId,
-    operator: PageOperatorDep,
-    services: ServicesDep,
-    text: str = Form(..., max_length=handoff.MAX_REPLY_CHARS),
-    request_id: str = Form(..., max_length=100),
-    csrf_token: str = Form(""),
-) -> Response:
-    check_csrf_form(request, operator, csrf_token)
-    try:
-        await handoff.reply(services, customer_id, operator.email, text, request_id=request_id)
-    except UnknownCustomer:
-        raise HTTPException(404, f"no customer {customer_id}") from None
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
-    return back(f"/customers/{customer_id}#thread")
-
-
-@router.post("/customers/{customer_id}/escalate")
-async def escalate_form(
-    request: Request,
-    customer_id: RowId,
-    operator: PageOperatorDep,
-    services: ServicesDep,
-    reason: str = Form(..., min_length=1, max_length=500),
-    priority: str = Form("normal", pattern="^(low|normal|high|urgent)$"),
-    csrf_token: str = Form(""),
-) -> Response:
-    check_csrf_form(request, operator, csrf_token)
-    try:
-        await handoff.open_by_operator(services, customer_id, operator.email, reason, priority)
-    except UnknownCustomer:
-        raise HTTPException(404, f"no customer {customer_id}") from None
-    return back(f"/customers/{customer_id}")
-
-
-@router.post("/escalations/{escalation_id}/take")
-async def take_form(
-    request: Request,
-    escalation_id: RowId,
-    operator: PageOperatorDep,
-    services: ServicesDep,
-    csrf_token: str = Form(""),
-    next: str = Form("/escalations"),
-) -> Response:
-    check_csrf_form(request, operator, csrf_token)
-    await handoff.take(services, escalation_id, operator.email)
-    return back(_local(next))
-
-
-@router.post("/escalations/{escalation_id}/resolve")
-async def resolve_form(
-    request: Request,
-    escalation_id: RowId,
-    operator: PageOperatorDep,
-    services: ServicesDep,
-    resolution: str = Form("", max_length=1000),
-    csrf_token: str = Form(""),
-    next: str = Form("/escalations"),
-) -> Response:
-    check_csrf_form(request, operator, csrf_token)
-    await handoff.resolve(services, escalation_id, operator.email, resolution)
-    return back(_local(next))
-
-
-@router.post("/customers/{customer_id}/actions")
-async def add_action_form(
-    request: Request,
-    customer_id: RowId,
-    operator: PageOperatorDep,
-    memory: MemoryDep,
-    settings: SettingsDep,
-    description: str = Form(..., min_length=1, max_length=500),
-    due_at: str = Form(""),
-    priority: str = Form("normal", pattern="^(low|normal|high|urgent)$"),
-    csrf_token: str = Form(""),
-) -> Response:
-    check_csrf_form(request, operator, csrf_token)
-    due = _local_time(due_at, settings.timezone)
-    try:
-        await create_next_action(
-            memory,
-            customer_id,
-            description,
-            priority=priority,  # type: ignore[arg-type]
-            due_at=due,
-            created_by=f"operator:{operator.email}",
-        )
-    except UnknownCustomer:
-        raise HTTPException(404, f"no customer {customer_id}") from None
-    return back(f"/customers/{customer_id}")
-
-
-@router.post("/customers/{customer_id}/actions/{action_id}")
-async def change_action_form(
-    request: Request,
-    customer_id: RowId,
-    action_id: RowId,
-    operator: PageOperatorDep,
-    memory: MemoryDep,
-    settings: SettingsDep,
-    status: str = Form("", pattern="^(|open|done|cancelled)$"),
-    due_at: str = Form(""),
-    csrf_token: str = Form(""),
-    next: str = Form("/actions"),
-) -> Response:
-    check_csrf_form(request, operator, csrf_token)
-    changed = await update_next_action(
-        memory,
-        customer_id,
-        action_id,
-        status=status or None,  # type: ignore[arg-type]
-        due_at=_local_time(due_at, settings.timezone),
-    )
-    if changed is None:
-        raise HTTPException(404, f"customer {customer_id} has no next action {action_id}")
-    return back(_local(next))
-
-
 # Live updates ----------------------------------------------------------------------------------
 
 
@@ -329,20 +197,3 @@ async def events(
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
-
-
-def _local(url: str) -> str:
-    """Only paths of this site (no open redirect through `next`)."""
-    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/"
-
-
-def _local_time(value: str, timezone: str) -> datetime | None:
-    """A `datetime-local` input (no offset) read in the business's time zone."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(422, f"not a date and time: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(timezone))
