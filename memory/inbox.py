@@ -62,6 +62,18 @@ class BoardAction:
     due_at: datetime | None
     created_by: str
     created_at: datetime
+    opted_out: bool  # the customer opted out of WhatsApp: a message cannot be sent
+    calls_declined: bool  # the customer asked not to be called
+    overdue: bool  # due before now
+
+
+def _customer_match(query: str | None) -> tuple[str | None, str | None]:
+    """LIKE patterns for a search box: the name (case-insensitive) and the phone's digits (3+)."""
+    query = (query or "").strip()
+    digits = re.sub(r"\D", "", query)
+    name_like = f"%{query.lower()}%" if query else None
+    phone_like = f"%{digits}%" if len(digits) >= 3 else None
+    return name_like, phone_like
 
 
 async def list_customers(
@@ -74,10 +86,7 @@ async def list_customers(
 ) -> list[CustomerRow]:
     """Customers, the most recently active first. `query` matches the phone (any digits of it)
     or the name (case-insensitive); `state` keeps one of active, escalated, opted_out."""
-    query = (query or "").strip()
-    digits = re.sub(r"\D", "", query)
-    name_like = f"%{query.lower()}%" if query else None
-    phone_like = f"%{digits}%" if len(digits) >= 3 else None
+    name_like, phone_like = _customer_match(query)
     async with memory.pool.connection() as conn:
         rows = await (
             await conn.execute(
@@ -146,6 +155,31 @@ async def escalation_queue(
     return [QueueItem(**r) for r in rows]
 
 
+@dataclass
+class EscalationCounts:
+    waiting: int  # not taken yet
+    taken: int
+    past_sla: int  # not taken within the SLA
+
+
+async def escalation_counts(memory: Memory, *, sla_seconds: float) -> EscalationCounts:
+    """How many escalations are open: waiting for someone, taken, and waiting past the SLA."""
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                """SELECT count(*) FILTER (WHERE status = 'open') AS waiting,
+                          count(*) FILTER (WHERE status <> 'open') AS taken,
+                          count(*) FILTER (WHERE status = 'open'
+                                           AND created_at < now() - make_interval(secs => %s))
+                              AS past_sla
+                   FROM escalations WHERE status <> 'resolved'""",
+                (sla_seconds,),
+            )
+        ).fetchone()
+    assert row is not None  # an aggregate always answers one row
+    return EscalationCounts(**row)
+
+
 async def get_escalation_row(memory: Memory, escalation_id: int) -> dict[str, Any] | None:
     """Any escalation (resolved too), as a row."""
     async with memory.pool.connection() as conn:
@@ -154,21 +188,45 @@ async def get_escalation_row(memory: Memory, escalation_id: int) -> dict[str, An
         ).fetchone()
 
 
-async def next_actions_board(memory: Memory, *, limit: int = 200) -> list[BoardAction]:
-    """Open next actions of every customer: overdue and soonest first, undated last."""
+async def next_actions_board(
+    memory: Memory,
+    *,
+    overdue: bool = False,
+    type: str | None = None,
+    customer: str | None = None,
+    limit: int = 200,
+) -> list[BoardAction]:
+    """Open next actions of every customer: overdue and soonest first, undated last.
+
+    Filters: `overdue` keeps those due before now, `type` one type (`follow_up`, `call`…),
+    `customer` a name or phone search as in `list_customers`.
+    """
+    name_like, phone_like = _customer_match(customer)
     async with memory.pool.connection() as conn:
         rows = await (
             await conn.execute(
                 """SELECT a.id, a.customer_id, c.name AS customer_name, c.phone, a.type,
                           a.description, a.priority, a.status, a.due_at, a.created_by,
-                          a.created_at
+                          a.created_at, c.opted_out,
+                          coalesce(c.profile->>'calls' = 'declined', false) AS calls_declined,
+                          coalesce(a.due_at < now(), false) AS overdue
                    FROM next_actions a JOIN customers c ON c.id = a.customer_id
                    WHERE a.status IN ('open', 'in_progress')
+                     AND (NOT %(overdue)s OR a.due_at < now())
+                     AND (%(type)s::text IS NULL OR a.type = %(type)s)
+                     AND ((%(name)s::text IS NULL AND %(phone)s::text IS NULL)
+                          OR lower(c.name) LIKE %(name)s OR c.phone LIKE %(phone)s)
                    ORDER BY a.due_at NULLS LAST,
                             array_position(ARRAY['urgent','high','normal','low'], a.priority),
                             a.created_at
-                   LIMIT %s""",
-                (limit,),
+                   LIMIT %(limit)s""",
+                {
+                    "overdue": overdue,
+                    "type": type,
+                    "name": name_like,
+                    "phone": phone_like,
+                    "limit": limit,
+                },
             )
         ).fetchall()
     return [BoardAction(**r) for r in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -20,13 +21,24 @@ from memory import InvalidInput, InvalidPhone
 from memory.errors import DatabaseUnavailable
 from memory.events import EventNotRetryable
 from memory.text import clean_value
-from server import handoff
+from server import docs, handoff, openapi
 from server.auth import NotSignedIn, login_url
 from server.body_limit import BodyLimit
 from server.logging_setup import configure_logging
 from server.metrics import RequestMetrics
 from server.metrics import router as metrics_router
-from server.routes import api, auth, dashboard, elevenlabs, events, health, llm, media, twilio
+from server.routes import (
+    api,
+    auth,
+    dashboard,
+    dashboard_forms,
+    elevenlabs,
+    events,
+    health,
+    llm,
+    media,
+    twilio,
+)
 from server.security_headers import SecurityHeaders
 from server.services import Services, start_services
 from server.templating import STATIC_DIR
@@ -65,7 +77,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         version="0.1.0",
         summary="One conversation thread per customer across calls, WhatsApp and humans.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by server.docs
+        redoc_url=None,
     )
+    app.openapi = partial(openapi.describe, app)  # type: ignore[method-assign]
     app.state.settings = settings
     if services is not None:
         app.state.services = services
@@ -78,8 +93,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(auth.router)
     app.include_router(api.router)
     app.include_router(dashboard.router)
+    app.include_router(dashboard_forms.router)
     app.include_router(events.api)
     app.include_router(events.pages)
+    app.include_router(docs.router)
+    docs.mount_docs_assets(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestMetrics)

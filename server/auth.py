@@ -21,8 +21,8 @@ from urllib.parse import quote
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from fastapi import HTTPException, Request, Response
-from fastapi.security.utils import get_authorization_scheme_param
+from fastapi import HTTPException, Request, Response, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from memory import Memory
 from memory.operators import (
@@ -46,6 +46,20 @@ MAX_FAILURES = 5  # failed sign-ins per email …
 MAX_ADDRESS_FAILURES = 20  # … and per client address (an office shares one) …
 FAILURE_WINDOW = timedelta(minutes=15)  # … within a window from the first, then 429
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# The two ways into the API, declared so OpenAPI lists them (Swagger UI's Authorize button);
+# neither refuses by itself (`auto_error=False`): `current_operator` decides, with its messages.
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    description="An API token from `hilo operators token EMAIL` or `POST /api/tokens`.",
+    auto_error=False,
+)
+SESSION = APIKeyCookie(
+    name=SESSION_COOKIE,
+    scheme_name="session",
+    description="The dashboard's session cookie (sign in at /login); writes also need the "
+    "X-CSRF-Token header.",
+    auto_error=False,
+)
 _hasher = PasswordHasher()
 # Verified when the email is unknown, so a missing account takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
@@ -171,12 +185,15 @@ async def session_operator(request: Request) -> Operator | None:
     return _operator(record, "session") if record else None
 
 
-async def current_operator(request: Request) -> Operator:
+async def current_operator(
+    request: Request,
+    bearer: HTTPAuthorizationCredentials | None = Security(BEARER),
+    cookie: str | None = Security(SESSION),
+) -> Operator:
     """The API's operator: a bearer token, or the session cookie (+ CSRF header on writes)."""
-    scheme, credentials = get_authorization_scheme_param(request.headers.get("Authorization"))
     memory: Memory = request.app.state.services.memory
-    if scheme.lower() == "bearer" and credentials:
-        record = await operator_for_token(memory, sha256(credentials))
+    if bearer is not None and bearer.credentials:
+        record = await operator_for_token(memory, sha256(bearer.credentials))
         if record is None:
             raise HTTPException(
                 401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"}

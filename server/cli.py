@@ -13,10 +13,11 @@ import typer
 from rich.console import Console
 
 from config import Settings
+from server.cli_format import HiloTyper
 from server.logging_setup import configure_logging
 
-app = typer.Typer(no_args_is_help=True, help="Hilo: one conversation thread per customer.")
-db_app = typer.Typer(no_args_is_help=True, help="Database schema and embeddings.")
+app = HiloTyper(no_args_is_help=True, help="Hilo: one conversation thread per customer.")
+db_app = HiloTyper(no_args_is_help=True, help="Database schema and embeddings.")
 app.add_typer(db_app, name="db")
 console = Console()
 log = logging.getLogger("hilo")
@@ -39,7 +40,10 @@ def _main(
     """Hilo: one conversation thread per customer."""
 
 
-@app.command()
+@app.command(
+    epilog="Examples:  hilo serve  ·  hilo serve --host 0.0.0.0 --port 8080  ·  "
+    "DATABASE_URL=postgresql://hilo:secret@db:5432/hilo hilo serve --workers 4"
+)
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
@@ -47,7 +51,12 @@ def serve(
         1, min=1, max=64, help="Web processes (each with its job worker unless HILO_RUN_WORKER=0)."
     ),
 ) -> None:
-    """Run the API (and, by default, a job worker) on the embedded database or DATABASE_URL."""
+    """Run the API (and, by default, a job worker) on the embedded database or DATABASE_URL.
+
+    Data lives in PostgreSQL: the server of DATABASE_URL when it is set, otherwise an embedded
+    PostgreSQL (with pgvector) in the data folder HILO_DATA_DIR/postgres (default
+    ./.hilo/postgres, relative to where you run it; back that folder up). Settings come from
+    the environment or a .env file here; the dashboard is at /, the API description at /docs."""
     import uvicorn
 
     from server.app import create_app
@@ -87,7 +96,9 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
 
 
-@db_app.command("migrate")
+@db_app.command(
+    "migrate", epilog="Example:  DATABASE_URL=postgresql://hilo@db/hilo hilo db migrate"
+)
 def db_migrate() -> None:
     """Apply pending schema migrations (safe to run from several processes at once)."""
     from memory.database import database_url
@@ -103,7 +114,7 @@ def db_migrate() -> None:
     console.print(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
 
 
-@db_app.command("reindex")
+@db_app.command("reindex", epilog="Example:  HILO_EMBEDDINGS=openai hilo db reindex")
 def db_reindex() -> None:
     """Re-embed every memory chunk with the configured embedding model."""
     from memory.chunks import reembed_chunks

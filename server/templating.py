@@ -24,14 +24,34 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def local_time(value: str | datetime | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """An ISO timestamp shown in the business's time zone (pages stay readable for operators)."""
+def zone_label(timezone: str, moment: datetime | None = None) -> str:
+    """The zone as operators read it: its abbreviation where it has a real one ("CET", "EST"),
+    else the UTC offset ("UTC-5", "UTC+5:30"), at `moment` (now by default)."""
+    at = (moment or datetime.now(ZoneInfo(timezone))).astimezone(ZoneInfo(timezone))
+    abbreviation = at.strftime("%Z")
+    if abbreviation.isalpha() and abbreviation != "UTC":
+        return abbreviation
+    offset = at.utcoffset()
+    minutes = round(offset.total_seconds() / 60) if offset else 0
+    if minutes == 0:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    sign = "+" if minutes > 0 else "-"
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def local_time(
+    value: str | datetime | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M", *, zone: bool = True
+) -> str:
+    """An ISO timestamp shown in the business's time zone, followed by the zone ("UTC-5")
+    unless `zone` is false (a clock time under a heading that names the zone)."""
     if not value:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is None:
         return moment.strftime(fmt)
-    return moment.astimezone(ZoneInfo(timezone)).strftime(fmt)
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{local.strftime(fmt)} {zone_label(timezone, local)}" if zone else local.strftime(fmt)
 
 
 def json_text(value: Any) -> str:
@@ -61,6 +81,7 @@ def _environment() -> jinja2.Environment:
     )
     del env.filters["tojson"]  # see the module's docstring: use json_text
     env.filters["local"] = local_time
+    env.globals["zone_label"] = zone_label
     env.filters["json_text"] = json_text
     env.filters["https_link"] = https_link
     return env

@@ -10,15 +10,19 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from server.cli_format import HiloTyper
+
 console = Console()
-calls_app = typer.Typer(no_args_is_help=True, help="ElevenLabs outbound calls.")
+calls_app = HiloTyper(no_args_is_help=True, help="ElevenLabs outbound calls.")
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(calls_app, name="calls")
 
 
-@calls_app.command("submit")
+@calls_app.command(
+    "submit", epilog="Example:  hilo calls submit clientes.csv --name recordatorio-0601"
+)
 def submit(
     file: Path = typer.Argument(
         ..., exists=True, readable=True, help="CSV with columns phone, name and any variables."
@@ -101,7 +105,7 @@ def submit(
     console.print(f"submitted batch {batch_id} with {len(rows) - len(declined)} recipients")
 
 
-@calls_app.command("sync")
+@calls_app.command("sync", epilog="Examples:  hilo calls sync  ·  hilo calls sync --since-hours 24")
 def sync(
     since_hours: int = typer.Option(72, help="Look back this many hours."),
 ) -> None:

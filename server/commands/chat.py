@@ -22,7 +22,11 @@ console = Console()
 
 
 def register(app: typer.Typer) -> None:
-    app.command("chat")(chat)
+    app.command(
+        "chat",
+        epilog="Examples:  hilo chat +573001112233  ·  "
+        'hilo chat 300 111 2233 -m "¿Me recuerdas el precio?" -v',
+    )(chat)
 
 
 def _echo(message: Any) -> None:

@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -36,7 +37,9 @@ CALL = [
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+    app.command("demo", epilog="Examples:  hilo demo  ·  hilo demo --keep-running --port 8010")(
+        demo
+    )
 
 
 def demo(
@@ -47,8 +50,36 @@ def demo(
     ),
     port: int = typer.Option(0, help="Port (default: a free one)."),
 ) -> None:
-    """Run the whole story offline (embedded database in a temporary folder) and print it."""
+    """Run the whole story offline and print it: a recorded call, the follow-up, WhatsApp with
+    recall, a call that knows WhatsApp, an escalation answered by a person.
+
+    Uses an embedded PostgreSQL in a temporary folder (thrown away afterwards), or the server of
+    DATABASE_URL when it is set; the rules model; WhatsApp printed to the console."""
     asyncio.run(_run(keep_running, port))
+
+
+def banner(settings: Any) -> str:
+    """The demo's title line: which database it writes to (DATABASE_URL's when set)."""
+    database = (
+        "the PostgreSQL of DATABASE_URL"
+        if settings.database_url is not None
+        else "embedded PostgreSQL in a temporary folder"
+    )
+    return f"[bold]Hilo demo[/]  (offline: {database}, rules model, console WhatsApp)"
+
+
+def _whatsapp_lines(recent: str, width: int = 110) -> list[str]:
+    """The `recent_whatsapp` variable as the voice agent reads it, one message a line: the
+    customer's in full (what the call now knows), the bot's shortened."""
+    lines = []
+    for entry in recent.split(" | "):
+        role, _, text = entry.partition(": ")
+        text = " ".join(text.split())
+        if role != "customer" and len(text) > width:
+            text = text[: width - 1] + "…"
+        who = "Ana (WhatsApp)" if role == "customer" else "Hilo (WhatsApp)"
+        lines.append(f"   {'»' if role == 'customer' else ' '} {who}: {text}")
+    return lines
 
 
 def _free_port() -> int:
@@ -150,6 +181,7 @@ async def _run(keep_running: bool = False, port: int = 0) -> None:
     from memory.escalations import latest_escalation
     from memory.queue import unfinished_jobs
     from server.app import create_app
+    from server.templating import zone_label
 
     data_dir = Path(tempfile.mkdtemp(prefix="hilo-demo-"))
     token, el_secret, tools_secret, llm_secret = (secrets.token_hex(16) for _ in range(4))
@@ -172,9 +204,7 @@ async def _run(keep_running: bool = False, port: int = 0) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
             await asyncio.sleep(0.05)
-        console.rule(
-            "[bold]Hilo demo[/]  (offline: embedded PostgreSQL, rules model, console WhatsApp)"
-        )
+        console.rule(banner(settings))
 
         async def settle() -> None:
             services = app.state.services
@@ -231,9 +261,11 @@ async def _run(keep_running: bool = False, port: int = 0) -> None:
         )
         variables = r.json()["dynamic_variables"]
         console.print(
-            f"3. Ana calls again: call-start webhook → {r.status_code}; the voice agent "
-            f"gets recent_whatsapp = «{variables['recent_whatsapp'][:160]}…»"
+            f"3. Ana calls again: call-start webhook → {r.status_code}; the voice agent starts "
+            "knowing her WhatsApp (dynamic variable recent_whatsapp):"
         )
+        for line in _whatsapp_lines(variables["recent_whatsapp"]):
+            console.print(line, markup=False)
         await _spoken_turn(http, llm_secret, r.json()["custom_llm_extra_body"]["hilo_call"])
         console.print("4. Ana asks for a person (the AI hands over and then stays silent):")
         await whatsapp("SM" + "3" * 32, "Prefiero hablar con una persona, por favor")
@@ -276,12 +308,15 @@ async def _run(keep_running: bool = False, port: int = 0) -> None:
         memory = app.state.services.memory
         customer = await find_customer_by_phone(memory, PHONE)
         assert customer is not None
-        table = Table(title=f"One thread: {customer.name} {customer.phone}", show_lines=False)
+        table = Table(
+            title=f"One thread: {customer.name} {customer.phone} (times in {settings.timezone})",
+            show_lines=False,
+        )
         for column in ("when", "channel", "who", "text", "delivery"):
             table.add_column(column)
         for m in await timeline(memory, customer.id):
             table.add_row(
-                m.created_at.strftime("%H:%M:%S"),
+                m.created_at.astimezone(ZoneInfo(settings.timezone)).strftime("%H:%M:%S"),
                 m.channel,
                 m.role,
                 m.text,
@@ -292,8 +327,12 @@ async def _run(keep_running: bool = False, port: int = 0) -> None:
         actions = sorted(
             await list_next_actions(memory, customer.id, open_only=False), key=lambda a: a.id
         )
+        zone = ZoneInfo(settings.timezone)
         for a in actions:
-            due = f" (due {a.due_at:%Y-%m-%d %H:%M} UTC)" if a.due_at else ""
+            due = ""
+            if a.due_at:
+                local = a.due_at.astimezone(zone)
+                due = f" (due {local:%Y-%m-%d %H:%M} {zone_label(settings.timezone, local)})"
             console.print(f"next action ({a.type}): {a.description}{due}", markup=False)
         console.print(
             f"escalation: {escalation.status} — {escalation.reason}"

@@ -13,8 +13,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from server.cli_format import HiloTyper
+
 console = Console()
-eval_app = typer.Typer(no_args_is_help=True, help="Offline evaluation on recorded conversations.")
+eval_app = HiloTyper(no_args_is_help=True, help="Offline evaluation on recorded conversations.")
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +37,11 @@ def _commit() -> str | None:
     return out.stdout.strip() or None
 
 
-@eval_app.command("run")
+@eval_app.command(
+    "run",
+    epilog="Examples:  hilo eval run evals/datasets/ventas_es.jsonl --llm rules "
+    "--out evals/reports  ·  hilo eval run evals/datasets/*.jsonl --min-pass 0.8",
+)
 def run(
     datasets: list[Path] = typer.Argument(..., help="JSON Lines files of cases."),
     llm: str = typer.Option(
@@ -148,7 +154,10 @@ def run(
         raise typer.Exit(1)
 
 
-@eval_app.command("compare")
+@eval_app.command(
+    "compare",
+    epilog="Example:  hilo eval compare reports/before/report.json reports/after/report.json",
+)
 def compare(
     a: Path = typer.Argument(..., help="The earlier report.json."),
     b: Path = typer.Argument(..., help="The later report.json."),

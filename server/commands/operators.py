@@ -12,8 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from server.cli_format import HiloTyper
+
 console = Console()
-operators_app = typer.Typer(no_args_is_help=True, help="Dashboard and API operators.")
+operators_app = HiloTyper(no_args_is_help=True, help="Dashboard and API operators.")
 T = TypeVar("T")
 
 
@@ -39,7 +41,11 @@ def _with_memory(work: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
-@operators_app.command("add")
+@operators_app.command(
+    "add",
+    epilog="Examples:  hilo operators add ana@empresa.co --name Ana  ·  "
+    "printf '%s\\n' \"$PASSWORD\" | hilo operators add ana@empresa.co --password-stdin",
+)
 def add(
     email: str = typer.Argument(..., help="The operator's email (their sign-in name)."),
     name: str = typer.Option(None, help="Display name."),
@@ -47,7 +53,9 @@ def add(
         False, "--password-stdin", help="Read the password from standard input (scripts)."
     ),
 ) -> None:
-    """Add an operator; asks for the password (twice, hidden) unless --password-stdin."""
+    """Add an operator; asks for the password (twice, hidden) unless --password-stdin.
+
+    The password needs at least 10 characters."""
     from memory.operators import OperatorExists, create_operator
     from server.auth import MIN_PASSWORD, hash_password
 
@@ -72,7 +80,7 @@ def add(
     console.print(f"operator {operator.email} added (id {operator.id})")
 
 
-@operators_app.command("list")
+@operators_app.command("list", epilog="Example:  hilo operators list")
 def list_() -> None:
     """List operators."""
     from memory.operators import list_operators
@@ -85,7 +93,11 @@ def list_() -> None:
     console.print(table)
 
 
-@operators_app.command("token")
+@operators_app.command(
+    "token",
+    epilog="Example:  TOKEN=$(hilo operators token ana@empresa.co); "
+    'curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/api/escalations',
+)
 def token(
     email: str = typer.Argument(..., help="The operator the token acts as."),
     name: str = typer.Option("cli", help="What the token is for."),
@@ -108,8 +120,10 @@ def token(
     typer.echo(raw)
 
 
-@operators_app.command("disable")
-def disable(email: str = typer.Argument(...)) -> None:
+@operators_app.command("disable", epilog="Example:  hilo operators disable ana@empresa.co")
+def disable(
+    email: str = typer.Argument(..., help="The operator to disable (their sign-in email)."),
+) -> None:
     """Disable an operator: their sessions end and their tokens are revoked."""
     from memory.operators import UnknownOperator, set_operator_active
 

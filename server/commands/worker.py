@@ -10,7 +10,11 @@ from rich.console import Console
 
 
 def register(app: typer.Typer) -> None:
-    app.command("worker")(worker)
+    app.command(
+        "worker",
+        epilog="Examples:  hilo worker  ·  DATABASE_URL=postgresql://hilo@db/hilo hilo worker "
+        "--concurrency 8",
+    )(worker)
 
 
 def worker(concurrency: int = typer.Option(4, help="Jobs run at once by this worker.")) -> None:

@@ -26,6 +26,18 @@ from memory.inbox import escalation_queue, list_customers, next_actions_board
 from server import handoff, views
 from server.auth import Operator, current_operator
 from server.deps import MAX_ID, MemoryDep, OperatorDep, RowId, ServicesDep
+from server.schemas import (
+    BoardOut,
+    CustomerProfileOut,
+    CustomersOut,
+    EscalationCreatedOut,
+    EscalationResultOut,
+    NextActionResultOut,
+    NextActionsOut,
+    QueueOut,
+    ReplyOut,
+    TimelineOut,
+)
 from server.services import Services
 
 # Every answer but the route's own and FastAPI's 422 (a field, path or query value refused, which
@@ -88,7 +100,7 @@ async def _customer_or_404(memory: Memory, customer_id: int) -> None:
         raise HTTPException(404, f"no customer {customer_id}") from None
 
 
-@router.get("/customers", summary="Search and filter customers")
+@router.get("/customers", summary="Search and filter customers", response_model=CustomersOut)
 async def customers(
     memory: MemoryDep,
     q: str | None = Query(None, max_length=100, description="Phone digits or part of the name"),
@@ -101,7 +113,10 @@ async def customers(
 
 
 @router.get(
-    "/customers/{customer_id}", summary="A customer's profile and thread state", responses=NOT_FOUND
+    "/customers/{customer_id}",
+    summary="A customer's profile and thread state",
+    responses=NOT_FOUND,
+    response_model=CustomerProfileOut,
 )
 async def customer(customer_id: RowId, memory: MemoryDep) -> dict[str, Any]:
     try:
@@ -111,7 +126,10 @@ async def customer(customer_id: RowId, memory: MemoryDep) -> dict[str, Any]:
 
 
 @router.get(
-    "/customers/{customer_id}/timeline", summary="Every channel, oldest first", responses=NOT_FOUND
+    "/customers/{customer_id}/timeline",
+    summary="Every channel, oldest first",
+    responses=NOT_FOUND,
+    response_model=TimelineOut,
 )
 async def customer_timeline(
     customer_id: RowId,
@@ -154,6 +172,7 @@ async def _reply(
     status_code=201,
     summary="Reply as a person",
     responses=NOT_FOUND,
+    response_model=ReplyOut,
 )
 async def send_reply(
     customer_id: RowId,
@@ -172,6 +191,7 @@ async def send_reply(
     status_code=201,
     summary="Hand to people",
     responses=NOT_FOUND,
+    response_model=EscalationCreatedOut,
 )
 async def escalate(
     customer_id: RowId,
@@ -193,6 +213,7 @@ async def escalate(
     "/customers/{customer_id}/next-actions",
     summary="A customer's open next actions",
     responses=NOT_FOUND,
+    response_model=NextActionsOut,
 )
 async def customer_actions(
     customer_id: RowId, memory: MemoryDep, include_closed: bool = False
@@ -203,7 +224,11 @@ async def customer_actions(
 
 
 @router.post(
-    "/customers/{customer_id}/next-actions", status_code=201, summary="Add", responses=NOT_FOUND
+    "/customers/{customer_id}/next-actions",
+    status_code=201,
+    summary="Add",
+    responses=NOT_FOUND,
+    response_model=NextActionResultOut,
 )
 async def add_action(
     customer_id: RowId, body: NextActionIn, operator: OperatorDep, memory: MemoryDep
@@ -225,6 +250,7 @@ async def add_action(
     "/customers/{customer_id}/next-actions/{action_id}",
     summary="Complete, reschedule, edit",
     responses=NOT_FOUND,
+    response_model=NextActionResultOut,
 )
 async def change_action(
     customer_id: RowId, action_id: RowId, body: NextActionPatch, memory: MemoryDep
@@ -243,13 +269,26 @@ async def change_action(
     return {"next_action": _action(action)}
 
 
-@router.get("/next-actions", summary="Open next actions of every customer (the board)")
-async def board(memory: MemoryDep) -> dict[str, Any]:
-    actions = await next_actions_board(memory)
+@router.get(
+    "/next-actions",
+    summary="Open next actions of every customer (the board)",
+    response_model=BoardOut,
+)
+async def board(
+    memory: MemoryDep,
+    overdue: bool = Query(False, description="Only those due before now"),
+    type: str | None = Query(None, pattern=r"^[a-z_]{1,30}$", description="follow_up, call…"),
+    customer: str | None = Query(None, max_length=100, description="Name or phone digits"),
+) -> dict[str, Any]:
+    actions = await next_actions_board(memory, overdue=overdue, type=type, customer=customer)
     return {"next_actions": [views.board_action(a) for a in actions]}
 
 
-@router.get("/escalations", summary="Open escalations, most urgent then longest waiting")
+@router.get(
+    "/escalations",
+    summary="Open escalations, most urgent then longest waiting",
+    response_model=QueueOut,
+)
 async def escalations(
     memory: MemoryDep,
     status: Literal["open", "all"] = Query("all", description="open: not taken yet"),
@@ -258,7 +297,12 @@ async def escalations(
     return {"escalations": [views.queue_item(i) for i in queue]}
 
 
-@router.post("/escalations/{escalation_id}/take", summary="Take (assign to me)", responses=CONFLICT)
+@router.post(
+    "/escalations/{escalation_id}/take",
+    summary="Take (assign to me)",
+    responses=CONFLICT,
+    response_model=EscalationResultOut,
+)
 async def take(
     escalation_id: RowId, operator: OperatorDep, services: ServicesDep
 ) -> dict[str, Any]:
@@ -270,6 +314,7 @@ async def take(
     status_code=201,
     summary="Reply as a person",
     responses=CONFLICT,
+    response_model=ReplyOut,
 )
 async def reply_to_escalation(
     escalation_id: RowId,
@@ -287,6 +332,7 @@ async def reply_to_escalation(
     "/escalations/{escalation_id}/resolve",
     summary="Resolve: hand back to the AI",
     responses=CONFLICT,
+    response_model=EscalationResultOut,
 )
 async def resolve(
     escalation_id: RowId,

@@ -26,6 +26,7 @@ from server.auth import (
 from server.deps import MemoryDep, OperatorDep, PageOperatorDep, RowId
 from server.login_form import LIFETIME_SECONDS, issue_login_token, login_token_is_valid
 from server.routes.api import REFUSALS
+from server.schemas import MeOut, TokenOut
 from server.templating import templates
 
 router = APIRouter()
@@ -111,13 +112,24 @@ class TokenIn(BaseModel):
     name: str = Field("api", min_length=1, max_length=100)
 
 
-@router.get("/api/me", tags=["operators"], summary="The signed-in operator", responses=REFUSALS)
+@router.get(
+    "/api/me",
+    tags=["operators"],
+    summary="The signed-in operator",
+    responses=REFUSALS,
+    response_model=MeOut,
+)
 async def me(operator: OperatorDep) -> dict[str, Any]:
     return {"id": operator.id, "email": operator.email, "name": operator.name, "via": operator.via}
 
 
 @router.post(
-    "/api/tokens", status_code=201, tags=["operators"], summary="New API token", responses=REFUSALS
+    "/api/tokens",
+    status_code=201,
+    tags=["operators"],
+    summary="New API token",
+    responses=REFUSALS,
+    response_model=TokenOut,
 )
 async def make_token(
     operator: OperatorDep,

@@ -3,9 +3,8 @@ live updates by server-sent events (`/events`) — no build step, no CDN, works 
 
 Pages: the conversation list (`/`), the escalation queue (`/escalations`), a customer's page
 with the unified timeline and the reply box (`/customers/{id}`), the next-actions board
-(`/actions`). Every page and form needs a signed-in operator; forms answer with a redirect back
-(post/redirect/get), so reloading never sends twice, and each reply form carries a one-time
-request id, so a double submit sends one message.
+(`/actions`). Every page needs a signed-in operator; the forms they post to are in
+`server.routes.dashboard_forms`.
 """
 
 from __future__ import annotations
@@ -14,25 +13,34 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    StreamingResponse,
+)
 
-from memory import UnknownCustomer, create_next_action, update_next_action
-from memory.inbox import escalation_queue, list_customers, next_actions_board
-from server import handoff, views
-from server.auth import Operator, check_csrf_form
-from server.deps import MemoryDep, PageOperatorDep, RowId, ServicesDep, SettingsDep
+from memory import UnknownCustomer
+from memory.inbox import (
+    escalation_counts,
+    escalation_queue,
+    list_customers,
+    next_actions_board,
+)
+from server import views
+from server.auth import Operator
+from server.deps import MemoryDep, PageOperatorDep, RowId, SettingsDep
 from server.live import LiveEvents
 from server.services import Services
-from server.templating import templates
+from server.templating import STATIC_DIR, templates
 
 router = APIRouter(include_in_schema=False)
 HEARTBEAT_SECONDS = 15.0
 STATES = {"active": "Activos", "escalated": "Escalados", "opted_out": "No contactar"}
+BOARD_TYPES = ("follow_up", "call")  # what the call analysis and the tools create
 
 
 def live_events(request: Request) -> LiveEvents:
@@ -43,19 +51,31 @@ def live_events(request: Request) -> LiveEvents:
     return live
 
 
-def render(request: Request, name: str, operator: Operator, **context: Any) -> HTMLResponse:
+def _duration(value: timedelta) -> str:
+    minutes = round(value.total_seconds() / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
+
+
+async def render(request: Request, name: str, operator: Operator, **context: Any) -> HTMLResponse:
+    """A page, with what every page shows: the operator, the time zone, and in the navigation
+    the escalations waiting for someone (and past the SLA) and the SLA itself."""
     services: Services = request.app.state.services
+    sla = services.settings.escalation_sla
+    counts = await escalation_counts(services.memory, sla_seconds=sla.total_seconds())
     context.update(
         operator=operator,
         csrf_token=operator.csrf_token,
         timezone=services.settings.timezone,
         states=STATES,
+        here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        nav={
+            "waiting": counts.waiting,
+            "taken": counts.taken,
+            "past_sla": counts.past_sla,
+            "sla": _duration(sla),
+        },
     )
     return templates.TemplateResponse(request, name, context)
-
-
-def back(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -67,7 +87,7 @@ async def conversations(
     state: str | None = Query(None, pattern="^(active|escalated|opted_out)$"),
 ) -> HTMLResponse:
     rows = await list_customers(memory, query=q, state=state, limit=100)  # type: ignore[arg-type]
-    return render(
+    return await render(
         request,
         "conversations.html",
         operator,
@@ -85,7 +105,7 @@ async def escalations(
     memory: MemoryDep,
 ) -> HTMLResponse:
     queue = await escalation_queue(memory)
-    return render(
+    return await render(
         request,
         "escalations.html",
         operator,
@@ -107,7 +127,7 @@ async def customer_page(
     except UnknownCustomer:
         raise HTTPException(404, f"no customer {customer_id}") from None
     thread = await views.customer_timeline(memory, customer_id, limit=300)
-    return render(
+    return await render(
         request,
         "customer.html",
         operator,
@@ -125,141 +145,32 @@ async def actions_board(
     request: Request,
     operator: PageOperatorDep,
     memory: MemoryDep,
-    settings: SettingsDep,
+    overdue: bool = Query(False),
+    type: str | None = Query(None, pattern=r"^[a-z_]{0,30}$"),
+    customer: str | None = Query(None, max_length=100),
 ) -> HTMLResponse:
-    actions = await next_actions_board(memory)
-    return render(
+    actions = await next_actions_board(
+        memory, overdue=overdue, type=type or None, customer=customer
+    )
+    return await render(
         request,
         "actions.html",
         operator,
         actions=[views.board_action(a) for a in actions],
-        now=datetime.now(ZoneInfo(settings.timezone)),
+        filters={"overdue": overdue, "type": type or "", "customer": customer or ""},
+        types=sorted({*BOARD_TYPES, *([type] if type else [])}),
         page="actions",
     )
 
 
-# Forms ---------------------------------------------------------------------------------------
-
-
-@router.post("/customers/{customer_id}/reply")
-async def reply_form(
-    request: Request,
-    customer_id: RowId,
-    operator: PageOperatorDep,
-    services: ServicesDep,
-    text: str = Form(..., max_length=handoff.MAX_REPLY_CHARS),
-    request_id: str = Form(..., max_length=100),
-    csrf_token: str = Form(""),
-) -> Response:
-    check_csrf_form(request, operator, csrf_token)
-    try:
-        await handoff.reply(services, customer_id, operator.email, text, request_id=request_id)
-    except UnknownCustomer:
-        raise HTTPException(404, f"no customer {customer_id}") from None
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
-    return back(f"/customers/{customer_id}#bottom")
-
-
-@router.post("/customers/{customer_id}/escalate")
-async def escalate_form(
-    request: Request,
-    customer_id: RowId,
-    operator: PageOperatorDep,
-    services: ServicesDep,
-    reason: str = Form(..., min_length=1, max_length=500),
-    priority: str = Form("normal", pattern="^(low|normal|high|urgent)$"),
-    csrf_token: str = Form(""),
-) -> Response:
-    check_csrf_form(request, operator, csrf_token)
-    try:
-        await handoff.open_by_operator(services, customer_id, operator.email, reason, priority)
-    except UnknownCustomer:
-        raise HTTPException(404, f"no customer {customer_id}") from None
-    return back(f"/customers/{customer_id}")
-
-
-@router.post("/escalations/{escalation_id}/take")
-async def take_form(
-    request: Request,
-    escalation_id: RowId,
-    operator: PageOperatorDep,
-    services: ServicesDep,
-    csrf_token: str = Form(""),
-    next: str = Form("/escalations"),
-) -> Response:
-    check_csrf_form(request, operator, csrf_token)
-    await handoff.take(services, escalation_id, operator.email)
-    return back(_local(next))
-
-
-@router.post("/escalations/{escalation_id}/resolve")
-async def resolve_form(
-    request: Request,
-    escalation_id: RowId,
-    operator: PageOperatorDep,
-    services: ServicesDep,
-    resolution: str = Form("", max_length=1000),
-    csrf_token: str = Form(""),
-    next: str = Form("/escalations"),
-) -> Response:
-    check_csrf_form(request, operator, csrf_token)
-    await handoff.resolve(services, escalation_id, operator.email, resolution)
-    return back(_local(next))
-
-
-@router.post("/customers/{customer_id}/actions")
-async def add_action_form(
-    request: Request,
-    customer_id: RowId,
-    operator: PageOperatorDep,
-    memory: MemoryDep,
-    settings: SettingsDep,
-    description: str = Form(..., min_length=1, max_length=500),
-    due_at: str = Form(""),
-    priority: str = Form("normal", pattern="^(low|normal|high|urgent)$"),
-    csrf_token: str = Form(""),
-) -> Response:
-    check_csrf_form(request, operator, csrf_token)
-    due = _local_time(due_at, settings.timezone)
-    try:
-        await create_next_action(
-            memory,
-            customer_id,
-            description,
-            priority=priority,  # type: ignore[arg-type]
-            due_at=due,
-            created_by=f"operator:{operator.email}",
-        )
-    except UnknownCustomer:
-        raise HTTPException(404, f"no customer {customer_id}") from None
-    return back(f"/customers/{customer_id}")
-
-
-@router.post("/customers/{customer_id}/actions/{action_id}")
-async def change_action_form(
-    request: Request,
-    customer_id: RowId,
-    action_id: RowId,
-    operator: PageOperatorDep,
-    memory: MemoryDep,
-    settings: SettingsDep,
-    status: str = Form("", pattern="^(|open|done|cancelled)$"),
-    due_at: str = Form(""),
-    csrf_token: str = Form(""),
-    next: str = Form("/actions"),
-) -> Response:
-    check_csrf_form(request, operator, csrf_token)
-    changed = await update_next_action(
-        memory,
-        customer_id,
-        action_id,
-        status=status or None,  # type: ignore[arg-type]
-        due_at=_local_time(due_at, settings.timezone),
+@router.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    """The icon browsers ask for on their own (the pages also link /static/favicon.svg)."""
+    return FileResponse(
+        STATIC_DIR / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
     )
-    if changed is None:
-        raise HTTPException(404, f"customer {customer_id} has no next action {action_id}")
-    return back(_local(next))
 
 
 # Live updates ----------------------------------------------------------------------------------
@@ -286,20 +197,3 @@ async def events(
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
-
-
-def _local(url: str) -> str:
-    """Only paths of this site (no open redirect through `next`)."""
-    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/"
-
-
-def _local_time(value: str, timezone: str) -> datetime | None:
-    """A `datetime-local` input (no offset) read in the business's time zone."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(422, f"not a date and time: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(timezone))

@@ -28,6 +28,8 @@ from server.auth import same_secret
 from server.bodies import json_object, parse_form, parse_json, read_body, without_nul
 from server.deps import AgentDep, MemoryDep, SettingsDep
 from server.jobs.events import accept_event
+from server.openapi import FORM, JSON, document_body
+from server.webhook_bodies import TOOL_REQUESTS, ConversationInit, ElevenLabsPostCall
 from tools.registry import InvalidToolArgs, UnknownTool, invoke_tool
 
 router = APIRouter(tags=["elevenlabs"])
@@ -109,11 +111,10 @@ async def conversation_init(request: Request, memory: MemoryDep, settings: Setti
     )
 
 
-@router.post(
-    "/elevenlabs/tools/{tool}",
-    responses={**SHARED_SECRET_REFUSALS, 404: {"description": "No tool has this name"}},
-)
-async def live_tool(tool: str, request: Request, agent: AgentDep, settings: SettingsDep) -> Any:
+async def run_live_tool(
+    tool: str, request: Request, agent: AgentDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """A live tool for the call's customer: verify, bind the caller, run the shared tool code."""
     check_shared_secret(request, settings)
     fields = await _request_fields(request)
     caller = tool_caller(fields)
@@ -127,3 +128,38 @@ async def live_tool(tool: str, request: Request, agent: AgentDep, settings: Sett
         raise HTTPException(404, str(exc)) from exc
     except InvalidToolArgs as exc:
         raise HTTPException(422, str(exc)) from exc
+
+
+def _tool_route(name: str) -> Any:
+    async def live_tool(request: Request, agent: AgentDep, settings: SettingsDep) -> Any:
+        return await run_live_tool(name, request, agent, settings)
+
+    live_tool.__name__ = f"live_tool_{name}"
+    return live_tool
+
+
+# One route per tool, so the API description has each tool's own request body; the path
+# template below answers any other name with 404 (and is left out of the description).
+for _name, _model in TOOL_REQUESTS.items():
+    _path = f"/elevenlabs/tools/{_name}"
+    router.add_api_route(
+        _path,
+        _tool_route(_name),
+        methods=["POST"],
+        summary=f"Live tool: {_name}",
+        description=_model.__doc__ or "",
+        responses=SHARED_SECRET_REFUSALS,
+        tags=["elevenlabs live tools"],
+    )
+    document_body(_path, _model, (JSON, FORM))
+
+
+@router.post("/elevenlabs/tools/{tool}", include_in_schema=False)
+async def unknown_live_tool(
+    tool: str, request: Request, agent: AgentDep, settings: SettingsDep
+) -> Any:
+    return await run_live_tool(tool, request, agent, settings)
+
+
+document_body("/webhooks/elevenlabs/post-call", ElevenLabsPostCall)
+document_body("/webhooks/elevenlabs/conversation-init", ConversationInit, (JSON, FORM))

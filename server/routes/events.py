@@ -72,7 +72,7 @@ async def failed_page(
     request: Request, operator: PageOperatorDep, memory: MemoryDep
 ) -> HTMLResponse:
     failed = await list_events(memory, status="failed", limit=100)
-    return render(request, "failed.html", operator, events=failed, page="failed")
+    return await render(request, "failed.html", operator, events=failed, page="failed")
 
 
 @pages.post("/failed/{event_id}/retry")

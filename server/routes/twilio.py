@@ -20,6 +20,8 @@ from memory.messages import MAX_MESSAGE_CHARS
 from server.bodies import parse_form, read_body, without_nul
 from server.deps import MemoryDep, SettingsDep
 from server.jobs.events import accept_event
+from server.openapi import FORM, document_body
+from server.webhook_bodies import TwilioInboundMessage, TwilioStatusCallback
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 log = logging.getLogger(__name__)
@@ -87,3 +89,7 @@ async def status_callback(request: Request, memory: MemoryDep, settings: Setting
         # killed right after Twilio's answer): kept, and applied once the sid is recorded.
         await accept_event(memory, "twilio", "message_status", status_event_key(sid, status), form)
     return Response(status_code=204)
+
+
+document_body(f"{router.prefix}/whatsapp", TwilioInboundMessage, (FORM,))
+document_body(f"{router.prefix}/status", TwilioStatusCallback, (FORM,))

@@ -7,6 +7,13 @@
   var customer = page.dataset.customer || null;
   var timer = null;
 
+  // The newest message in view: the timeline scrolls inside itself, the page stays where it is
+  // (scrollIntoView would scroll the page too, past the thread on a phone).
+  function showLatest() {
+    var timeline = document.getElementById("live-timeline");
+    if (timeline && customer) timeline.scrollTop = timeline.scrollHeight;
+  }
+
   function ago(seconds) {
     if (seconds < 60) return "menos de 1 min";
     var minutes = Math.floor(seconds / 60);
@@ -38,8 +45,7 @@
             if (fresh) el.replaceChildren.apply(el, Array.from(fresh.childNodes));
           });
           tick();
-          var bottom = document.getElementById("bottom");
-          if (bottom && customer) bottom.scrollIntoView({ block: "end" });
+          showLatest();
         });
     }, 150);
   }
@@ -55,6 +61,5 @@
   });
   tick();
   setInterval(tick, 15000);
-  var bottom = document.getElementById("bottom");
-  if (bottom && customer) bottom.scrollIntoView({ block: "end" });
+  showLatest();
 })();

@@ -142,12 +142,12 @@ def _words(text: str) -> frozenset[str]:
 
 TAGS = _words(
     "html head meta title link body header nav a form input span button main div h1 h2 select"
-    " option p ul li time br section textarea aside b dl dt dd label script"
+    " option p ul li time br section textarea aside b dl dt dd label script footer"
 )
 ATTRIBUTES = _words(
     "lang charset name content rel href class method action type value id title aria-current"
     " aria-label placeholder selected src defer rows maxlength required autocomplete autofocus"
-    " role target"
+    " role target datetime checked"
 )
 STATIC_SCRIPTS = {"/static/live.js"}
 

@@ -27,7 +27,7 @@ PHONE = "+573001112233"
 # /v1/: the Custom LLM endpoint, behind its own bearer secret and call token (tests/voice).
 PUBLIC = (
     "/healthz", "/readyz", "/metrics", "/webhooks/", "/elevenlabs/", "/login", "/static",
-    "/media/voice/", "/v1/",
+    "/favicon.ico", "/media/voice/", "/v1/",
 )  # fmt: skip
 DOCS = ("/docs", "/redoc", "/openapi.json")
 

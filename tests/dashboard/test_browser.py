@@ -5,7 +5,6 @@ queue, take it, reply, see the customer's next message arrive live, resolve and 
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import socket
 from collections.abc import AsyncIterator
@@ -103,16 +102,9 @@ async def test_operator_sees_an_escalation_live_replies_and_hands_back(
             await expect(page.locator("#live-timeline")).to_contain_text(
                 "pedido es el 4521", timeout=20000
             )
-            shot = tmp_path / "dashboard.png"
+            shot = tmp_path / "dashboard.png"  # the README's come from test_browser_layout.py
             await page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000
-            if os.environ.get("HILO_SCREENSHOTS"):
-                target = Path(os.environ["HILO_SCREENSHOTS"])
-                target.mkdir(parents=True, exist_ok=True)
-                shutil.copy(shot, target / "dashboard-customer.png")
-                await page.set_viewport_size({"width": 390, "height": 844})
-                await page.screenshot(path=str(target / "dashboard-phone.png"))
-                await page.set_viewport_size({"width": 1280, "height": 860})
 
             await page.click("text=Resolver y devolver a la IA")
             await expect(page.locator("#live-side")).to_contain_text("La IA atiende")

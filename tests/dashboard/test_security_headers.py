@@ -1,6 +1,6 @@
 """Every response carries the security headers — pages, redirects, refusals, JSON, static
-files, errors — the API docs get a policy that lets their CDN assets load, and the dashboard's
-server-sent events still stream through the middleware."""
+files, errors — the API docs still allow no inline script and nothing from another site, and
+the dashboard's server-sent events still stream through the middleware."""
 
 from __future__ import annotations
 
@@ -34,13 +34,14 @@ async def test_every_kind_of_response_carries_the_security_headers(
     assert {name: found for name, found in problems.items() if found} == {}
 
 
-async def test_the_api_docs_load_their_assets_and_still_refuse_framing(
+async def test_the_api_docs_allow_no_inline_script_and_refuse_framing(
     client: httpx.AsyncClient,
 ) -> None:
     for path in ("/docs", "/redoc"):
         response = await client.get(path)
         policy = response.headers["content-security-policy"]
-        assert "https://cdn.jsdelivr.net" in policy, path
+        assert "script-src 'self';" in policy, path
+        assert "http" not in policy, path  # nothing from another site
         assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy, path
         assert response.headers["x-content-type-options"] == "nosniff", path
 

@@ -1,0 +1,53 @@
+"""The API documentation pages, served offline: Swagger UI at `/docs` and ReDoc at `/redoc`.
+
+FastAPI's own pages load both from a CDN and start them with an inline script, so offline they
+are blank and under the site's CSP they would need `'unsafe-inline'`. Here the assets come from
+the `fastapi-offline` wheel (Swagger UI 5 and ReDoc 2 files, nothing fetched at run time),
+mounted at `/static/docs`, and each page starts its viewer from `server/static/docs-init.js`
+(the schema's URL in a `data-` attribute): the pages hold no inline script at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fastapi_offline
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from server.templating import templates
+
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+ASSETS_URL = "/static/docs"
+router = APIRouter(include_in_schema=False)
+
+
+def mount_docs_assets(app: FastAPI) -> None:
+    """The viewers' files; mounted before `/static`, which would otherwise answer first."""
+    app.mount(ASSETS_URL, StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+
+
+def _page(request: Request, viewer: str) -> HTMLResponse:
+    root = request.scope.get("root_path", "")
+    return templates.TemplateResponse(
+        request,
+        "docs.html",
+        {
+            "viewer": viewer,
+            "title": f"{request.app.title} — {'API' if viewer == 'swagger' else 'ReDoc'}",
+            "openapi_url": f"{root}{request.app.openapi_url}",
+            "assets": f"{root}{ASSETS_URL}",
+            "static": f"{root}/static",
+        },
+    )
+
+
+@router.get("/docs", response_class=HTMLResponse)
+async def swagger_ui(request: Request) -> HTMLResponse:
+    return _page(request, "swagger")
+
+
+@router.get("/redoc", response_class=HTMLResponse)
+async def redoc(request: Request) -> HTMLResponse:
+    return _page(request, "redoc")

@@ -1,0 +1,63 @@
+"""Every `hilo … --help` explains itself: no value placeholder after a flag, arguments written
+PHONE (not `{phone}`), help on every argument and option, an example on every command, and
+`serve --help` says where the data lives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from server.cli import app
+
+ROOT = typer.main.get_command(app)
+
+
+def _commands(group: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    found = []
+    for name, command in getattr(group, "commands", {}).items():
+        found.append(((*path, name), command))
+        found.extend(_commands(command, (*path, name)))
+    return found
+
+
+COMMANDS = _commands(ROOT)
+LEAVES = [(path, c) for path, c in COMMANDS if not getattr(c, "commands", None)]
+
+
+def _help(path: tuple[str, ...]) -> str:
+    result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_every_command_is_listed() -> None:
+    names = {" ".join(path) for path, _ in LEAVES}
+    assert {"serve", "worker", "demo", "chat", "operators disable", "db migrate"} <= names
+
+
+@pytest.mark.parametrize("path", [(), *[p for p, _ in COMMANDS]], ids=lambda p: " ".join(p))
+def test_help_has_no_placeholder_after_flags_and_no_braces(path: tuple[str, ...]) -> None:
+    text = _help(path)
+    assert "<bool>" not in text
+    usage = next(line for line in text.splitlines() if "Usage:" in line)
+    assert "{" not in usage and "}" not in usage, usage
+
+
+@pytest.mark.parametrize(
+    "path,command", LEAVES, ids=lambda p: " ".join(p) if isinstance(p, tuple) else ""
+)
+def test_every_argument_and_option_has_help_and_the_command_an_example(
+    path: tuple[str, ...], command: Any
+) -> None:
+    ctx = command.make_context(" ".join(path), ["--help"], resilient_parsing=True)
+    missing = [p.name for p in command.get_params(ctx) if not getattr(p, "help", None)]
+    assert missing == [], path
+    assert "Example" in _help(path), path
+
+
+def test_serve_help_says_where_the_data_lives() -> None:
+    text = " ".join(_help(("serve",)).split())
+    assert "DATABASE_URL" in text and "HILO_DATA_DIR" in text and ".hilo" in text
