@@ -55,6 +55,51 @@ _MONTHS = {
     "november": 11,
     "december": 12,
 }
+_MONTHS_ES = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+]
+
+
+def format_when(
+    value: str | datetime | None,
+    language: str,
+    timezone: str = "America/Bogota",
+    part: str | None = None,
+) -> str:
+    """A due time as the customer (and the operator) reads it, in the business's time zone.
+    `part` ("morning"…): only the day is known, and that part of it ("en la mañana")."""
+    if value is None:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo(timezone))
+    if language == "en":
+        day = moment.strftime("%A %B %d").replace(" 0", " ")
+        return f"{day} {_PARTS_EN[part]}" if part else f"{day} at {moment:%H:%M}"
+    days = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
+    day = f"el {days[moment.weekday()]} {moment.day} de {_MONTHS_ES[moment.month - 1]}"
+    return f"{day} {_PARTS_ES[part]}" if part else f"{day} a las {moment:%H:%M}"
+
+
+_PARTS_ES = {"morning": "en la mañana", "afternoon": "en la tarde", "evening": "en la noche"}
+_PARTS_EN = {
+    "morning": "in the morning",
+    "afternoon": "in the afternoon",
+    "evening": "in the evening",
+}
+
+
 _WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b")
 _TIME = re.compile(
     r"\b(?:a las|a la|at|las|@)\s*(\d{1,2})(?::(\d{2}))?\s*"
@@ -155,3 +200,24 @@ def parse_when(folded: str, now: datetime | None = None) -> datetime | None:
     if day is None and result < now:
         result += timedelta(days=1)  # "a las 9" said after 9: tomorrow
     return result
+
+
+_PART_NAMES = {
+    "manana": "morning",
+    "morning": "morning",
+    "tarde": "afternoon",
+    "afternoon": "afternoon",
+    "noche": "evening",
+    "evening": "evening",
+    "tonight": "evening",
+}
+
+
+def part_of_day(folded: str) -> str | None:
+    """ "morning", "afternoon" or "evening" when the text names only a part of the day ("el
+    martes en la mañana"), no clock time: the moment `parse_when` gives is then approximate."""
+    folded = _GREETINGS.sub(" ", folded)
+    if _TIME.search(folded):
+        return None
+    part = _PART_OF_DAY.search(folded)
+    return _PART_NAMES[part.group(1) or part.group(2)] if part else None
