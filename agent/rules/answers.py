@@ -10,13 +10,29 @@ what we told them; a second line when the question asks two things the first lin
 
 from __future__ import annotations
 
+import json
 import re
+from importlib import resources
 from typing import Any
 
 from agent.rules.entities import question_kinds, shows, split_questions
 from agent.rules.intents import fold
 
+
+def _same_terms() -> dict[str, str]:
+    lines = resources.files("agent.rules").joinpath("synonyms.jsonl").read_text("utf-8")
+    table: dict[str, str] = {}
+    for line in lines.splitlines():
+        if line.strip():
+            group = json.loads(line)
+            for form in group["forms"]:
+                table[form] = group["term"]
+                table.setdefault(form[:5], group["term"])
+    return table
+
+
 MIN_COVERAGE = 0.6
+TOP_RANKS = 2
 MIN_SIMILARITY = 0.6
 # Cross-lingual USE similarity of a right answer is often only ~0.3 (English question,
 # Spanish call).
@@ -142,26 +158,9 @@ _QUERY_NOISE = {
     "bro",
     "dude",
 }
-# Forms of one word whose first five letters differ: read as one term.
-_SAME_TERM = {
-    "cuest": "costo",
-    "costa": "costo",
-    "costo": "costo",
-    "cost": "costo",
-    "empie": "empez",
-    "valia": "valor",
-    "valen": "valor",
-    "vale": "valor",
-    "month": "mes",
-    "meses": "mes",
-    "mensu": "mes",
-    "devue": "reemb",
-    "devol": "reemb",
-    "years": "año",
-    "anos": "año",
-    "year": "año",
-    "warra": "garan",
-}
+# Forms of one word, and its usual synonyms in Spanish and English, whose first five letters
+# differ: read as one term (data file `synonyms.jsonl`).
+_SAME_TERM = _same_terms()
 # Kinds of fact that count towards a chunk's coverage of a question (a name or a place is
 # rarely spelt the same way in the question and the answer: those only rank lines).
 _COUNTED_KINDS = {"frequency", "time", "day", "duration", "amount"}
@@ -200,6 +199,9 @@ class Question:
         # Short names in capitals ("SAP", "IVA", "iOS" aside) are content words too.
         self.short = {a.lower() for a in _ACRONYM.findall(text)}
         self.terms = terms(content) | self.short
+        # Names: capitalised words after the first ("¿Luna tiene que ir en ayunas?" has none
+        # by this rule; "¿a qué hora viene Luna?" has one).
+        self.names = {t for t in terms(" ".join(_NAME.findall(text))) if t in self.terms}
         self.ours = bool(TOLD_ME.search(folded))
         self.theirs = bool(I_SAID.search(folded)) and not self.ours
 
@@ -217,6 +219,7 @@ class Question:
         return (len(found_terms) + len(found_kinds)) / total if total else 0.0
 
 
+_NAME = re.compile(r"(?<=[\w,] )[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,3}\b")
 
 
@@ -230,7 +233,7 @@ def terms(text: str) -> set[str]:
     for w in words:
         if len(w) < 4:
             continue
-        stem = _SAME_TERM.get(w[:5], _SAME_TERM.get(w, w[:5]))
+        stem = _SAME_TERM.get(w, _SAME_TERM.get(w[:5], w[:5]))
         if stem not in _QUERY_NOISE and w not in _QUERY_NOISE:
             found.add(stem)
     return found
@@ -253,11 +256,19 @@ def evidence(hit: dict[str, Any]) -> str:
     return "\n".join(ln for ln in lines if not _own_reply(ln.strip(), hit.get("channel")))
 
 
-def _passes(question: Question, text: str) -> bool:
+def _passes(question: Question, text: str, rank: int = 9) -> bool:
     found_terms, _ = question.matched(text)
     coverage = question.coverage(text)
     # Two or more of its words together also point at the place, whatever else it says.
-    return coverage >= MIN_COVERAGE or (len(found_terms) >= 2 and coverage >= 0.4)
+    if coverage >= MIN_COVERAGE or (len(found_terms) >= 2 and coverage >= 0.4):
+        return True
+    # A best-ranked chunk need not repeat a name the customer adds ("¿Luna va en ayunas?").
+    unnamed = question.terms - question.names
+    if rank >= TOP_RANKS or not found_terms or unnamed == question.terms:
+        return False
+    _, found_kinds = question.matched(text)
+    total = len(unnamed) + len(question.kinds)
+    return total > 0 and (len(found_terms & unnamed) + len(found_kinds)) / total >= MIN_COVERAGE
 
 
 def relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dict[str, Any]]:
@@ -268,11 +279,11 @@ def relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dic
     questions = [Question(query)] + [Question(q) for q in _parts(query)]
     min_similarity = EXPLICIT_SIMILARITY if explicit else MIN_SIMILARITY
     kept = []
-    for h in hits:
+    for rank, h in enumerate(hits):
         text = evidence(h)
         if not text.strip():
             continue
-        lexical = any(_passes(q, text) for q in questions)
+        lexical = any(_passes(q, text, rank) for q in questions)
         if lexical or (h.get("similarity") or 0) >= min_similarity:
             kept.append(h)
     return kept

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from agent.language import detect_language
 from agent.rules import answers
 from agent.rules.intents import Reading, fold
 from agent.rules.policy import recap
@@ -27,6 +28,11 @@ def _pending_topic(context: dict[str, Any], text: str) -> str | None:
     scored = [(len(wanted.matched(q)[0]), q) for q in context.get("pending_questions") or []]
     best = max(scored, default=(0, ""))
     return best[1] if best[0] else None
+
+
+def _quoted(text: str, language: str) -> str:
+    """A text from memory in the reply's language as it is; in another one, as a quote."""
+    return text if detect_language(text, language) == language else f"«{text}»"
 
 
 def _summary_answer(summary: str, text: str) -> str:
@@ -192,7 +198,7 @@ def _compose(
                 "recalled",
                 lang,
                 when=_date_phrase(last_call["date"], "call", lang),
-                fact=_summary_answer(last_call["summary"], text),
+                fact=_quoted(_summary_answer(last_call["summary"], text), lang),
             )
         )
     if reading.intent == "quote" and "?" in text and not relevant and last_call:
@@ -212,9 +218,11 @@ def _compose(
         pending = [] if topic else context.get("pending_questions") or []
         steps = context.get("agreed_next_steps") or []
         if pending:
-            parts.append(message("pending_questions", lang, items="; ".join(pending[:3])))
+            items = "; ".join(_quoted(p, lang) for p in pending[:3])
+            parts.append(message("pending_questions", lang, items=items))
         if steps and not quote_due:
-            parts.append(message("next_steps", lang, items="; ".join(steps[:3])))
+            items = "; ".join(_quoted(x, lang) for x in steps[:3])
+            parts.append(message("next_steps", lang, items=items))
     asked_about = answers.Question(text).terms
     if not parts and not hits and reading.intent == "recall" and not last_call:
         return message("no_context", lang)  # nothing on record at all to confirm or recall

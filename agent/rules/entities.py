@@ -100,7 +100,8 @@ _ASKING = (
     "|which|who|does|do|is|are|can"
 )
 _QUESTION_SPLIT = re.compile(
-    r"\?+|(?:,\s*|\s+)(?:y|and|e|tambi[eé]n|also|adem[aá]s)\s+(?=(?:a |para )?(?:"
+    r"\?+|(?:,\s*|\s+)(?:y|and|e|tambi[eé]n|also|adem[aá]s)\s+"
+    r"(?=(?:(?:a|para|de|en|por|con|desde|from|at|in|for) )?(?:"
     + _ASKING.translate(_ACCENTED)
     + r")\b)",
     re.IGNORECASE,
