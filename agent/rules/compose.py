@@ -103,7 +103,10 @@ def _compose(
     lang = language
 
     def when(value: str | None) -> str:
-        return format_when(value, lang, timezone)
+        # The moment the customer named, as they named it: "el martes en la mañana", no
+        # made-up clock time.
+        said = reading.when is not None and value and datetime.fromisoformat(value) == reading.when
+        return format_when(value, lang, timezone, reading.part_of_day if said else None)
 
     if reading.other_party and not results:
         return message("cannot_other", lang)
@@ -116,8 +119,7 @@ def _compose(
         scheduled = results["schedule_callback"][0].get("scheduled")
         if not scheduled:
             return message("callback_needs_time", lang)
-        said = format_when(scheduled.get("when"), lang, timezone, reading.part_of_day)
-        return message("callback", lang, when=said)
+        return message("callback", lang, when=when(scheduled.get("when")))
     context = (results.get("get_customer_context") or [{}])[0]
     parts: list[str] = []
     sending = (

@@ -86,9 +86,13 @@ def format_when(
         moment = moment.astimezone(ZoneInfo(timezone))
     if language == "en":
         day = moment.strftime("%A %B %d").replace(" 0", " ")
+        if part == "day":
+            return day
         return f"{day} {_PARTS_EN[part]}" if part else f"{day} at {moment:%H:%M}"
     days = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
     day = f"el {days[moment.weekday()]} {moment.day} de {_MONTHS_ES[moment.month - 1]}"
+    if part == "day":
+        return day
     return f"{day} {_PARTS_ES[part]}" if part else f"{day} a las {moment:%H:%M}"
 
 
@@ -104,7 +108,7 @@ _WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b")
 _TIME = re.compile(
     r"\b(?:a las|a la|at|las|@)\s*(\d{1,2})(?::(\d{2}))?\s*"
     r"(am|pm|a\.m\.|p\.m\.|de la manana|de la tarde|de la noche|hrs|h)?\b"
-    r"|\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)(?!\w)"
+    r"|\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|de la manana|de la tarde|de la noche)(?!\w)"
 )
 _DATE_ES = re.compile(r"\b(?:el )?(\d{1,2}) de (" + "|".join(_MONTHS) + r")\b")
 _DATE_EN = re.compile(r"\b(" + "|".join(_MONTHS) + r") (\d{1,2})(?:st|nd|rd|th)?\b")
@@ -217,7 +221,9 @@ def part_of_day(folded: str) -> str | None:
     """ "morning", "afternoon" or "evening" when the text names only a part of the day ("el
     martes en la mañana"), no clock time: the moment `parse_when` gives is then approximate."""
     folded = _GREETINGS.sub(" ", folded)
-    if _TIME.search(folded):
+    if _TIME.search(folded) or _IN_HOURS.search(folded):
         return None
     part = _PART_OF_DAY.search(folded)
-    return _PART_NAMES[part.group(1) or part.group(2)] if part else None
+    if part:
+        return _PART_NAMES[part.group(1) or part.group(2)]
+    return "day" if _day(folded, datetime.now(DEFAULT_TZ)) is not None else None

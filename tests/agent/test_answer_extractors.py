@@ -164,3 +164,13 @@ def test_a_reply_that_promises_to_check_creates_the_action_first() -> None:
     reply = model.respond(messages)
     assert isinstance(reply, AIMessage) and not reply.tool_calls
     assert "consulto" in str(reply.content)
+
+
+def test_six_in_the_afternoon_without_a_las_is_18_and_a_bare_day_gets_no_made_up_time() -> None:
+    assert classify("llámenme el lunes tipo 6 de la tarde", NOW).when == datetime(
+        2026, 12, 7, 18, 0, tzinfo=BOGOTA
+    )
+    reading = classify("llámenme el lunes", NOW)
+    assert reading.part_of_day == "day"
+    assert format_when(reading.when, "es", "America/Bogota", "day") == "el lunes 7 de diciembre"
+    assert classify("llámenme en 2 horas", NOW).part_of_day is None
