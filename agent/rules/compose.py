@@ -8,6 +8,7 @@ from typing import Any
 
 from agent.language import detect_language
 from agent.rules import answers
+from agent.rules.entities import is_question
 from agent.rules.intents import Reading, fold
 from agent.rules.policy import recap
 from agent.rules.when import _MONTHS_ES, format_when
@@ -203,7 +204,7 @@ def _compose(
                 fact=_quoted(_summary_answer(last_call["summary"], text), lang),
             )
         )
-    if reading.intent == "quote" and "?" in text and not relevant and last_call:
+    if reading.intent == "quote" and is_question(text, fold(text)) and not relevant and last_call:
         parts.insert(0, message("not_discussed", lang))  # asked, never said: no figure invented
         promise.append(entry("operator", "check_and_answer", lang, question=text[:160]))
     if topic:
@@ -228,7 +229,8 @@ def _compose(
     asked_about = answers.Question(text).terms
     if not parts and not hits and reading.intent == "recall" and not last_call:
         return message("no_context", lang)  # nothing on record at all to confirm or recall
-    if not parts and reading.intent in ("recall", "unknown") and asked_about and "?" in text:
+    asks = is_question(text, fold(text))
+    if not parts and reading.intent in ("recall", "unknown") and asked_about and asks:
         # Something in particular, never discussed: said plainly, and checked.
         parts.append(message("not_discussed_check", lang))
         promise.append(entry("operator", "check_and_answer", lang, question=text[:160]))
