@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 
 import prompts
 from agent.context import READ_CHARS
+from agent.language import detect_language
 from agent.prompt import spoken_now
 from agent.rules.calls import AgreedStep, CallReading, read_call
 from agent.rules.intents import fold
@@ -110,7 +111,12 @@ def analyze_with_rules(
 ) -> tuple[CallAnalysis, CallReading]:
     """The rules' analysis, and their reading (promises with due dates, the email)."""
     reading = read_call(_as_read(call), call.started_at.astimezone(ZoneInfo(timezone)))
-    summary = call.summary or _summary(call, reading)
+    language = call.language if call.language in ("es", "en") else "es"
+    platform_summary = call.summary or ""
+    # The platform's summary is often in English whatever the call's language: the customer
+    # then gets the rules' own summary, in theirs, not a paste in another language.
+    same_language = detect_language(platform_summary, language) == language
+    summary = platform_summary if platform_summary and same_language else _summary(call, reading)
     analysis = CallAnalysis(
         summary=summary,
         intent=reading.intent,

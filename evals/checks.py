@@ -12,9 +12,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from agent import TurnResult
+from agent.rules.when import format_when
 from evals.cases import Case, Turn
 from memory import (
     Memory,
@@ -132,7 +135,15 @@ def same_phone(a: str, b: str) -> bool:
     return bool(da) and bool(db) and da[-10:] == db[-10:]
 
 
-async def check_turn(memory: Memory, customer_id: int, turn: Turn, out: TurnOutcome) -> None:
+async def check_turn(
+    memory: Memory,
+    customer_id: int,
+    turn: Turn,
+    out: TurnOutcome,
+    *,
+    timezone: str = "America/Bogota",
+    language: str = "es",
+) -> None:
     expect = turn.expect
     out.expected_tools = list(expect.tools)
     out.forbidden_tools = list(expect.forbidden_tools)
@@ -177,14 +188,25 @@ async def check_turn(memory: Memory, customer_id: int, turn: Turn, out: TurnOutc
     if expect.next_action is not None:
         actions = await list_next_actions(memory, customer_id)
         wanted = expect.next_action.contains_any
-        found = any(fold(w) in fold(a.description) for a in actions for w in wanted)
-        open_ = "; ".join(a.description for a in actions) or "none"
+        shown = [operator_text(a.description, a.due_at, timezone, language) for a in actions]
+        found = any(fold(w) in fold(text) for text in shown for w in wanted)
+        open_ = "; ".join(shown) or "none"
         checks.append(Check("next_action", found, f"none of {wanted} in open actions: {open_}"))
     if turn.evidence:
         out.recall_at_k = recall_at_k(out.recalled, turn.evidence, RECALL_K)
     for check in checks:
         if check.passed:
             check.detail = ""
+
+
+def operator_text(description: str, due: datetime | None, timezone: str, language: str) -> str:
+    """A next action as an operator reads it: its description and its due time as the
+    dashboard shows it (business time zone), with the day named in the customer's language
+    ("Llamar … · 2026-12-07 18:00 · el lunes 7 de diciembre a las 18:00")."""
+    if due is None:
+        return description
+    local = due.astimezone(ZoneInfo(timezone))
+    return f"{description} · {local:%Y-%m-%d %H:%M} · {format_when(due, language, timezone)}"
 
 
 def recall_at_k(recalled: list[dict[str, Any]], evidence: list[int], k: int) -> float:

@@ -182,7 +182,14 @@ class Evaluator:
                 earlier=[Inbound(text=t) for t in turn.earlier],
             )
             turn_outcome = TurnOutcome.from_result(index, turn.customer, result)
-            await check_turn(memory, customer.id, turn, turn_outcome)
+            await check_turn(
+                memory,
+                customer.id,
+                turn,
+                turn_outcome,
+                timezone=self.settings.timezone,
+                language=case.customer.language or self.settings.language,
+            )
             outcome.turns.append(turn_outcome)
         await check_case(memory, case, outcome, setup_until=setup_until, other_ids=other_ids)
         return outcome

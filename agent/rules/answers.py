@@ -10,12 +10,29 @@ what we told them; a second line when the question asks two things the first lin
 
 from __future__ import annotations
 
+import json
 import re
+from importlib import resources
 from typing import Any
 
+from agent.rules.entities import question_kinds, shows, split_questions
 from agent.rules.intents import fold
 
+
+def _same_terms() -> dict[str, str]:
+    lines = resources.files("agent.rules").joinpath("synonyms.jsonl").read_text("utf-8")
+    table: dict[str, str] = {}
+    for line in lines.splitlines():
+        if line.strip():
+            group = json.loads(line)
+            for form in group["forms"]:
+                table[form] = group["term"]
+                table.setdefault(form[:5], group["term"])
+    return table
+
+
 MIN_COVERAGE = 0.6
+TOP_RANKS = 2
 MIN_SIMILARITY = 0.6
 # Cross-lingual USE similarity of a right answer is often only ~0.3 (English question,
 # Spanish call).
@@ -25,6 +42,8 @@ EXPLICIT_SIMILARITY = 0.28
 _QUERY_NOISE = {
     "recue",
     "acuer",
+    "acord",
+    "agree",
     "dije",
     "dijis",
     "dijim",
@@ -130,70 +149,27 @@ _QUERY_NOISE = {
     "otro",
     "cosa",
     "algo",
+    "telef",
+    "phone",
+    "parce",
+    "parcero",
+    "oye",
+    "mano",
+    "bro",
+    "dude",
 }
-# Forms of one word whose first five letters differ: read as one term.
-_SAME_TERM = {
-    "cuest": "costo",
-    "costa": "costo",
-    "costo": "costo",
-    "cost": "costo",
-    "empie": "empez",
-    "valia": "valor",
-    "valen": "valor",
-    "vale": "valor",
-    "month": "mes",
-    "meses": "mes",
-    "mensu": "mes",
-    "devue": "reemb",
-    "devol": "reemb",
-    "years": "año",
-    "anos": "año",
-    "year": "año",
-    "warra": "garan",
-}
-# Kinds of fact a question asks for, and how a line shows one.
-_KINDS = {
-    "time": (
-        re.compile(r"\b(hora|horas|horario|a que hora|what time|hours)\b"),
-        re.compile(
-            r"\b\d{1,2}(:\d{2})?\s*(am|pm|a\.\s?m|p\.\s?m|de la (manana|tarde|noche))"
-            r"|\b(a las|a la|at|from) \d{1,2}(:\d{2})?\b|\b\d{1,2}:\d{2}\b|\bmediodia\b|\bnoon\b"
-        ),
-    ),
-    "day": (
-        re.compile(
-            r"\b(que dias?|cuando|para cuando|fecha|what day|which day|when|que fecha|dias)\b"
-        ),
-        re.compile(
-            r"\b(lunes|martes|miercoles|jueves|viernes|sabados?|domingos?|manana|hoy|enero"
-            r"|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre"
-            r"|diciembre|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow"
-            r"|today|semana|week)\b|\b\d{1,2} de [a-z]+\b"
-        ),
-    ),
-    "duration": (
-        re.compile(r"\b(cuanto tiempo|cuantos (dias|meses|anos|semanas)|how long)\b"),
-        re.compile(
-            r"\b(\d+|un[oa]?|dos|tres|cuatro|cinco|seis|siete|ocho|diez|doce|quince|treinta)"
-            r" (dias|horas|semanas|meses|anos|days|hours|weeks|months|years)\b"
-        ),
-    ),
-    "amount": (
-        re.compile(
-            r"\b(cuant[oa]s?|precio|costo|cuesta|costaba|valor|vale|valia|numero|how much"
-            r"|how many|price|cost|number|total|descuento|discount|deducible)\b"
-        ),
-        re.compile(
-            r"\d|\b(dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|quince"
-            r"|veinte|treinta|cuarenta|cincuenta|cien|mil|millon\w*|gratis|one|two|three|four"
-            r"|five|six|seven|eight|nine|ten|twelve|free)\b"
-        ),
-    ),
-}
+# Forms of one word, and its usual synonyms in Spanish and English, whose first five letters
+# differ: read as one term (data file `synonyms.jsonl`).
+_SAME_TERM = _same_terms()
+# Kinds of fact that count towards a chunk's coverage of a question (a name or a place is
+# rarely spelt the same way in the question and the answer: those only rank lines).
+_COUNTED_KINDS = {"frequency", "time", "day", "duration", "amount"}
 _KIND_WORDS = re.compile(
     r"\b(horas?|horario|dias?|fecha|cuando|cuant[oa]s?|precio|costo|cuesta|costaba|valor"
-    r"|numero|price|cost|number|time|hours|when|date|day)\b"
+    r"|numero|price|cost|number|time|hours|when|date|day|cada|often|frecuencia|frequency"
+    r"|frequently|veces|times|vale|valia|sale|salia|cobran)\b"
 )
+_MONEY = re.compile(r"\$|\b(pesos|dolares|dollars|euros|usd|cop|mil|millon\w*|k)\b")
 _VOCATIVE = re.compile(r"^\W*((hola|buenas|buenos dias|hi|hello)\W+)?[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+\s*,")
 _SPEAKER = re.compile(r"^(Cliente|Customer|Agente|Agent|Asesor|Advisor|Sistema|System):\s*")
 _CUSTOMER_LABELS = ("Cliente", "Customer")
@@ -217,16 +193,22 @@ class Question:
     def __init__(self, text: str):
         text = _VOCATIVE.sub(" ", text)
         folded = fold(text)
-        self.kinds = {k for k, (asks, _) in _KINDS.items() if asks.search(folded)}
+        self.asked = question_kinds(folded)
+        self.kinds = self.asked & _COUNTED_KINDS
         content = _KIND_WORDS.sub(" ", folded) if self.kinds else folded
-        self.terms = terms(content)
+        # Short names in capitals ("SAP", "IVA", "iOS" aside) are content words too.
+        self.short = {a.lower() for a in _ACRONYM.findall(text)}
+        self.terms = terms(content) | self.short
+        # Names: capitalised words after the first ("¿Luna tiene que ir en ayunas?" has none
+        # by this rule; "¿a qué hora viene Luna?" has one).
+        self.names = {t for t in terms(" ".join(_NAME.findall(text))) if t in self.terms}
         self.ours = bool(TOLD_ME.search(folded))
         self.theirs = bool(I_SAID.search(folded)) and not self.ours
 
     def matched(self, text: str) -> tuple[set[str], set[str]]:
         plain = fold(_unlabelled(text))
-        found_terms = self.terms & terms(plain)
-        found_kinds = {k for k in self.kinds if _KINDS[k][1].search(plain)}
+        found_terms = self.terms & (terms(plain) | _short_words(plain, self.short))
+        found_kinds = {k for k in self.kinds if shows(k, plain)}
         return found_terms, found_kinds
 
     def coverage(self, text: str) -> float:
@@ -237,13 +219,21 @@ class Question:
         return (len(found_terms) + len(found_kinds)) / total if total else 0.0
 
 
+_NAME = re.compile(r"(?<=[\w,] )[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+")
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,3}\b")
+
+
+def _short_words(folded: str, wanted: set[str]) -> set[str]:
+    return {w for w in wanted if re.search(rf"\b{re.escape(w)}\b", folded)}
+
+
 def terms(text: str) -> set[str]:
     words = re.findall(r"\w+", fold(text))
     found = set()
     for w in words:
         if len(w) < 4:
             continue
-        stem = _SAME_TERM.get(w[:5], _SAME_TERM.get(w, w[:5]))
+        stem = _SAME_TERM.get(w, _SAME_TERM.get(w[:5], w[:5]))
         if stem not in _QUERY_NOISE and w not in _QUERY_NOISE:
             found.add(stem)
     return found
@@ -253,21 +243,56 @@ def _unlabelled(text: str) -> str:
     return "\n".join(_SPEAKER.sub("", ln) for ln in text.splitlines())
 
 
+def _own_reply(line: str, channel: str | None) -> bool:
+    """Hilo's own earlier reply in a written thread: never evidence of anything (quoting it
+    would quote our quote)."""
+    match = _SPEAKER.match(line)
+    return channel != "call" and match is not None and match.group(1) in ("Agente", "Agent")
+
+
+def evidence(hit: dict[str, Any]) -> str:
+    """The text of a hit without Hilo's own written replies."""
+    lines = hit["text"].splitlines()
+    return "\n".join(ln for ln in lines if not _own_reply(ln.strip(), hit.get("channel")))
+
+
+def _passes(question: Question, text: str, rank: int = 9) -> bool:
+    found_terms, _ = question.matched(text)
+    coverage = question.coverage(text)
+    # Two or more of its words together also point at the place, whatever else it says.
+    if coverage >= MIN_COVERAGE or (len(found_terms) >= 2 and coverage >= 0.4):
+        return True
+    # A best-ranked chunk need not repeat a name the customer adds ("¿Luna va en ayunas?").
+    unnamed = question.terms - question.names
+    if rank >= TOP_RANKS or not found_terms or unnamed == question.terms:
+        return False
+    _, found_kinds = question.matched(text)
+    total = len(unnamed) + len(question.kinds)
+    return total > 0 and (len(found_terms & unnamed) + len(found_kinds)) / total >= MIN_COVERAGE
+
+
 def relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dict[str, Any]]:
-    """Hits that answer the query: most of its terms and kinds are there, or the meaning is
-    close. `explicit`: the customer refers to an earlier conversation, so a closer-than-usual
-    semantic match (also across languages) is accepted."""
-    question = Question(query)
+    """Hits that answer the query (or one of its questions): most of its terms and kinds are
+    there, or the meaning is close. `explicit`: the customer refers to an earlier
+    conversation, so a closer-than-usual semantic match (also across languages) is
+    accepted."""
+    questions = [Question(query)] + [Question(q) for q in _parts(query)]
     min_similarity = EXPLICIT_SIMILARITY if explicit else MIN_SIMILARITY
     kept = []
-    for h in hits:
-        found_terms, _ = question.matched(h["text"])
-        coverage = question.coverage(h["text"])
-        # Two or more of its words together also point at the place, whatever else it says.
-        lexical = coverage >= MIN_COVERAGE or (len(found_terms) >= 2 and coverage >= 0.4)
+    for rank, h in enumerate(hits):
+        text = evidence(h)
+        if not text.strip():
+            continue
+        lexical = any(_passes(q, text, rank) for q in questions)
         if lexical or (h.get("similarity") or 0) >= min_similarity:
             kept.append(h)
     return kept
+
+
+def _parts(query: str) -> list[str]:
+    """The questions of a message when it asks more than one."""
+    parts = split_questions(query)
+    return parts if len(parts) >= 2 else []
 
 
 def is_customer(line: str) -> bool:
@@ -277,16 +302,19 @@ def is_customer(line: str) -> bool:
 
 def _score(question: Question, line: str) -> float:
     found_terms, found_kinds = question.matched(line)
-    return len(found_terms) + len(found_kinds)
+    score = float(len(found_terms) + len(found_kinds))
+    if "amount" in found_kinds and _MONEY.search(fold(line)):
+        score += 0.5  # a price said as one ("780 mil pesos"), not any figure
+    return score
 
 
 def _lines(hits: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
-    """(hit rank, line index, line) of every line of the hits."""
+    """(hit rank, line index, line) of every line of the hits that may be evidence."""
     return [
         (rank, i, ln.strip())
         for rank, h in enumerate(hits)
         for i, ln in enumerate(h["text"].splitlines())
-        if ln.strip()
+        if ln.strip() and not _own_reply(ln.strip(), h.get("channel"))
     ]
 
 
@@ -294,21 +322,57 @@ def answer(
     hits: list[dict[str, Any]], query: str, others: list[dict[str, Any]] | None = None
 ) -> tuple[dict[str, Any], list[str]]:
     """The hit that best answers the query and the line(s) of it (or of another relevant hit)
-    that hold the answer, speaker labels kept."""
+    that hold the answer, speaker labels kept: one answer for each question it asks."""
+    parts = _parts(query)
+    if not parts:
+        return _answer_one(hits, query, others)
+    top: dict[str, Any] | None = None
+    chosen: list[str] = []
+    for part in parts:
+        question = Question(part)
+        if not question.terms and not question.kinds:
+            continue
+        hit, lines = _answer_one(hits, part, others)
+        if not any(_score(question, ln) for ln in lines):
+            continue
+        top = top or hit
+        chosen += [ln for ln in lines if ln not in chosen]
+    if top is None:
+        return _answer_one(hits, query, others)
+    return top, chosen[:3]
+
+
+def _answer_one(
+    hits: list[dict[str, Any]], query: str, others: list[dict[str, Any]] | None = None
+) -> tuple[dict[str, Any], list[str]]:
     question = Question(query)
     lines = _lines(hits)
+    if not lines:
+        return hits[0], []
+    # "What did you tell me it cost?": what we said, not the customer's own budget.
+    ours_found = question.ours and any(
+        not is_customer(ln) and _score(question, ln) for _, _, ln in lines
+    )
 
     def preference(item: tuple[int, int, str]) -> tuple[float, ...]:
         rank, i, line = item
         score = _score(question, line)
         mine = is_customer(line)
+        if ours_found and mine:
+            score = 0.0
         speaker = 1.5 if (question.ours and not mine) or (question.theirs and mine) else 0.0
+        if not speaker and not mine and not question.theirs:
+            speaker = 0.75  # a fact asked is ours to state; the customer's figure is theirs
         asked = "?" in line and not question.theirs
         return (score + (speaker if score else 0) - (0.4 if asked and score else 0), -rank, -i)
 
     best = max(lines, key=preference)
     rank, i, line = best
-    chunk = [ln.strip() for ln in hits[rank]["text"].splitlines() if ln.strip()]
+    chunk = [
+        ln.strip()
+        for ln in hits[rank]["text"].splitlines()
+        if ln.strip() and not _own_reply(ln.strip(), hits[rank].get("channel"))
+    ]
     j = chunk.index(line) if line in chunk else 0
     own_words = question.theirs and is_customer(line)
     if (

@@ -5,49 +5,52 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from agent.language import detect_language
 from agent.rules import answers
+from agent.rules.entities import is_question
 from agent.rules.intents import Reading, fold
 from agent.rules.policy import recap
+from agent.rules.when import _MONTHS_ES, format_when
 from prompts import entry, message
+
+# Intents that ask about something (a call's pending question may be meant).
+ASKING = ("recall", "pending", "unknown", "quote")
+_PROMISE_PREFIXES = re.compile(
+    r"(Consultar y responder|Responder al cliente la pregunta|Check and answer|Answer the"
+    r" customer's pending)"
+)
+
+
+def _pending_topic(context: dict[str, Any], text: str) -> str | None:
+    """The call's pending question the message asks about, by topic ("¿ya supieron lo de
+    SAP?" → "¿Y se puede conectar con SAP?"): the one sharing most content terms."""
+    wanted = answers.Question(text)
+    scored = [(len(wanted.matched(q)[0]), q) for q in context.get("pending_questions") or []]
+    best = max(scored, default=(0, ""))
+    return best[1] if best[0] else None
+
+
+def _quoted(text: str, language: str) -> str:
+    """A text from memory in the reply's language as it is; in another one, as a quote."""
+    return text if detect_language(text, language) == language else f"«{text}»"
+
+
+def _summary_answer(summary: str, text: str) -> str:
+    """What the call's summary says about the question: all of it for "¿qué hablamos?", the
+    sentences that hold the question's words for a question about something in particular
+    (none: the summary is not an answer to it)."""
+    question = answers.Question(text)
+    if not summary or not question.terms:
+        return summary
+    sentences = [x for x in re.split(r"(?<=[.!?])\s+", summary) if x.strip()]
+    return " ".join(x for x in sentences if question.matched(x)[0])
+
 
 _REFERS_BACK = re.compile(
     r"\b(me recuerdas|recuerdame|te acuerdas|lo que (hablamos|dijimos|te dije)|te dije|"
     r"remind me|i (said|told you)|we (discussed|talked|agreed))\b"
 )
-_MONTHS_ES = [
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-]
-
-
-def format_when(
-    value: str | datetime | None, language: str, timezone: str = "America/Bogota"
-) -> str:
-    """A due time as the customer reads it, in the business's time zone."""
-    if value is None:
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(ZoneInfo(timezone))
-    if language == "en":
-        return moment.strftime("%A %B %d at %H:%M").replace(" 0", " ")
-    days = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
-    return (
-        f"el {days[moment.weekday()]} {moment.day} de {_MONTHS_ES[moment.month - 1]} "
-        f"a las {moment:%H:%M}"
-    )
 
 
 def _date_phrase(iso_date: str, channel: str, language: str) -> str:
@@ -71,10 +74,40 @@ def compose_reply(
     timezone: str = "America/Bogota",
 ) -> str:
     """The reply to `text`, from the tool results of this turn and the reply catalogue."""
+    return compose_turn(reading, text, results, language, channel, timezone)[0]
+
+
+def compose_turn(
+    reading: Reading,
+    text: str,
+    results: dict[str, list[dict[str, Any]]],
+    language: str,
+    channel: str = "whatsapp",
+    timezone: str = "America/Bogota",
+) -> tuple[str, str | None]:
+    """The reply to `text`, and the next action it promises (to check or send something),
+    when it promises one: the model creates that action before it sends the reply."""
+    promise: list[str] = []
+    reply = _compose(reading, text, results, language, channel, timezone, promise)
+    return reply, (promise[0] if promise else None)
+
+
+def _compose(
+    reading: Reading,
+    text: str,
+    results: dict[str, list[dict[str, Any]]],
+    language: str,
+    channel: str,
+    timezone: str,
+    promise: list[str],
+) -> str:
     lang = language
 
     def when(value: str | None) -> str:
-        return format_when(value, lang, timezone)
+        # The moment the customer named, as they named it: "el martes en la mañana", no
+        # made-up clock time.
+        said = reading.when is not None and value and datetime.fromisoformat(value) == reading.when
+        return format_when(value, lang, timezone, reading.part_of_day if said else None)
 
     if reading.other_party and not results:
         return message("cannot_other", lang)
@@ -92,10 +125,20 @@ def compose_reply(
         return message("callback", lang, when=when(scheduled.get("when")))
     context = (results.get("get_customer_context") or [{}])[0]
     parts: list[str] = []
+    sending = (
+        entry("operator", "send_to", lang, what=reading.send_what, email=reading.emails[0])
+        if reading.send_what and reading.emails
+        else None
+    )
     for outcome in results.get("update_next_action", []):
         created = outcome.get("created") or {}
         updated = outcome.get("updated") or {}
-        if reading.intent == "complaint":
+        if sending and created.get("description") == sending:
+            what, email = reading.send_what, reading.emails[0]
+            parts.append(message("will_send", lang, what=what, email=email))
+        elif _PROMISE_PREFIXES.match(created.get("description") or ""):
+            continue  # the check this reply promises (below)
+        elif reading.intent == "complaint":
             parts.append(message("complaint", lang))
         elif reading.intent == "accept":
             parts.append(message("accepted", lang))
@@ -108,7 +151,7 @@ def compose_reply(
             parts.append(message("scheduled", lang, when=when(created["due"])))
     for outcome in results.get("update_customer_profile", []):
         profile = outcome.get("profile") or {}
-        if profile.get("email") and reading.emails:
+        if profile.get("email") and reading.emails and not sending:
             parts.append(message("email_saved", lang, email=profile["email"]))
         if profile.get("calls") == "declined" and reading.declines_calls:
             parts.append(message("calls_declined", lang))
@@ -126,6 +169,9 @@ def compose_reply(
     if told_us:
         relevant = []  # "¿qué datos te di?": everything they told us, not one line of it
         parts.append(message("your_details", lang, items="; ".join(f"«{x}»" for x in told_us)))
+    topic = _pending_topic(context, text) if reading.intent in ASKING else None
+    if topic:
+        relevant = []  # the call's own pending question: where it stands, not the call's words
     appointment = _appointment(context, text) if reading.intent == "recall" else None
     if appointment:
         if text.count("?") < 2:
@@ -147,18 +193,25 @@ def compose_reply(
         field, value = profile_fact
         parts.append(message(f"profile_{field}", lang, value=value))
     elif (
-        not relevant and not appointment and reading.intent == "recall" and last_call.get("summary")
+        not relevant
+        and not appointment
+        and reading.intent == "recall"
+        and _summary_answer(last_call.get("summary") or "", text)
     ):
         parts.append(
             message(
                 "recalled",
                 lang,
                 when=_date_phrase(last_call["date"], "call", lang),
-                fact=last_call["summary"],
+                fact=_quoted(_summary_answer(last_call["summary"], text), lang),
             )
         )
-    if reading.intent == "quote" and "?" in text and not relevant and last_call:
+    if reading.intent == "quote" and is_question(text, fold(text)) and not relevant and last_call:
         parts.insert(0, message("not_discussed", lang))  # asked, never said: no figure invented
+        promise.append(entry("operator", "check_and_answer", lang, question=text[:160]))
+    if topic:
+        parts.append(message("pending_topic", lang, question=topic))
+        promise.append(entry("operator", "answer_pending", lang, question=topic))
     if reading.intent in ("pending", "quote") and context:
         quote_due = [
             a["due"]
@@ -167,12 +220,22 @@ def compose_reply(
         ]
         if quote_due and not results.get("update_next_action"):
             parts.append(message("quote_pending", lang, due=when(quote_due[0])))
-        pending = context.get("pending_questions") or []
+        pending = [] if topic else context.get("pending_questions") or []
         steps = context.get("agreed_next_steps") or []
         if pending:
-            parts.append(message("pending_questions", lang, items="; ".join(pending[:3])))
+            items = "; ".join(_quoted(p, lang) for p in pending[:3])
+            parts.append(message("pending_questions", lang, items=items))
         if steps and not quote_due:
-            parts.append(message("next_steps", lang, items="; ".join(steps[:3])))
+            items = "; ".join(_quoted(x, lang) for x in steps[:3])
+            parts.append(message("next_steps", lang, items=items))
+    asked_about = answers.Question(text).terms
+    if not parts and not hits and reading.intent == "recall" and not last_call:
+        return message("no_context", lang)  # nothing on record at all to confirm or recall
+    asks = is_question(text, fold(text))
+    if not parts and reading.intent in ("recall", "unknown") and asked_about and asks:
+        # Something in particular, never discussed: said plainly, and checked.
+        parts.append(message("not_discussed_check", lang))
+        promise.append(entry("operator", "check_and_answer", lang, question=text[:160]))
     if parts:
         return _tidy(" ".join(parts))
     simple = {

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from agent.optout import is_opt_in, is_opt_out
+from agent.rules.entities import is_question
 from agent.rules.nearest import IntentIndex
-from agent.rules.when import DEFAULT_TZ, parse_when
+from agent.rules.when import DEFAULT_TZ, parse_when, part_of_day
 
 LOCAL_TZ = DEFAULT_TZ
 _PEOPLE_ES = (
@@ -254,6 +255,8 @@ class Reading:
     reschedule: bool = False
     bare_time: bool = False  # only a day or time ("mañana a las 4"): read with the last message
     declines_calls: bool = False  # "no me llamen más": no phone calls; WhatsApp goes on
+    part_of_day: str | None = None  # "en la mañana": `when` is only approximate
+    send_what: str | None = None  # "envíenme la propuesta a x@y": what to send to `emails[0]`
 
 
 def classify(text: str, now: datetime | None = None, index: IntentIndex | None = None) -> Reading:
@@ -290,8 +293,13 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         asks_existing = True  # "¿Me cobran la visita del técnico?" books nothing either
     if intent in ("schedule", "thanks", "bye", "greeting", "unknown") and asks_existing:
         intent, fallback = "recall", False
+    question = is_question(text, folded)
     if intent == "unknown" and index is not None:
-        intent = index.intent(text) or "unknown"
+        guess = index.intent(text) or "unknown"
+        # A question the patterns missed is answered from memory, not taken for a request.
+        intent = "unknown" if question and guess in _NOT_QUESTIONS else guess
+    if intent == "unknown" and question:
+        intent = "recall"
     if intent in ("quote", "accept") and _TOLD_PAST.search(folded):
         intent = "recall"  # "¿cuánto me dijo que costaba?": what was said, not a new quote
     if intent == "accept" and re.match(r"\W*(y |and )?(si|if)\b", folded):
@@ -313,7 +321,25 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         reschedule=intent == "schedule" and bool(_RESCHEDULE.search(folded)),
         bare_time=fallback,
         declines_calls=declines_calls,
+        part_of_day=part_of_day(folded) if when is not None else None,
+        send_what=_send_what(text) if emails else None,
     )
+
+
+# Intents a nearest example may suggest that a question never is.
+_NOT_QUESTIONS = {"schedule", "send_whatsapp", "thanks", "greeting", "bye"}
+# "Envíenme la propuesta a …", "send the quote to …": the thing between the verb and "a"/"to".
+_SEND_WHAT = re.compile(
+    r"\b(?:env[ií]\w*|mand\w*|pas[ae]\w*|reenv[ií]\w*|send|email|forward|mail)\s+(?:me\s+|us\s+)?"
+    r"(?P<what>(?:(?:la|el|los|las|the|a|an|my|mi|su|una|un)\s+)?[\wáéíóúñ]{3,}"
+    r"(?:\s+(?:de|del|of|for)\s+[\wáéíóúñ]+)?)\s+(?:a|al|to)\b",
+    re.IGNORECASE,
+)
+
+
+def _send_what(text: str) -> str | None:
+    match = _SEND_WHAT.search(text)
+    return match.group("what") if match else None
 
 
 def _amounts(folded: str) -> list[str]:

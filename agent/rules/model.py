@@ -31,9 +31,10 @@ from langchain_core.runnables import RunnableConfig, ensure_config
 
 from agent.confirmations import asks_yes_no, is_yes, last_question
 from agent.language import detect_language
-from agent.rules.compose import compose_reply
+from agent.rules.compose import compose_turn
+from agent.rules.entities import expand_shorthand
 from agent.rules.intents import classify
-from agent.rules.policy import first_step, second_step
+from agent.rules.policy import first_step, second_step, tool_call
 from memory.embeddings import INLINE_CHARS
 
 # Per-turn call arguments the rules model reads (see the module docstring).
@@ -115,6 +116,7 @@ class RulesChatModel(BaseChatModel):
             return AIMessage(content="", usage_metadata=usage, response_metadata=meta)  # type: ignore[arg-type]
         text = str(messages[last_human].content)
         language = detect_language(text, default=language)
+        text = expand_shorthand(text)  # "a q hora" reads as "a que hora"
         now = datetime.now(ZoneInfo(self.timezone))
         proposal = _our_proposal(messages[:last_human])
         if proposal is not None and is_yes(text):
@@ -134,9 +136,15 @@ class RulesChatModel(BaseChatModel):
                 for m in messages[:last_human][-6:]
                 if isinstance(m, HumanMessage)
             ]
-            calls = first_step(reading, text, earlier)
+            calls = first_step(reading, text, earlier, language)
         elif steps_taken == 1:
             calls = second_step(reading, results, channel, language, text)
+        reply, promise = "", None
+        if not calls and steps_taken:
+            reply, promise = compose_turn(reading, text, results, language, channel, self.timezone)
+            if promise and "update_next_action" not in results:
+                # The reply promises to check or send something: the action behind it first.
+                calls = [tool_call("update_next_action", {"description": promise})]
         if calls:
             return AIMessage(
                 content="",
@@ -144,7 +152,8 @@ class RulesChatModel(BaseChatModel):
                 usage_metadata=usage,  # type: ignore[arg-type]
                 response_metadata=meta,
             )
-        reply = compose_reply(reading, text, results, language, channel, self.timezone)
+        if not steps_taken:
+            reply, _ = compose_turn(reading, text, results, language, channel, self.timezone)
         return AIMessage(content=reply, usage_metadata=usage, response_metadata=meta)  # type: ignore[arg-type]
 
 

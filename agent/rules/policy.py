@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from agent.rules.intents import Reading, fold
-from prompts import message
+from agent.rules.when import format_when
+from prompts import entry, message
 
 _CALL_MENTION = re.compile(r"\b(llamada|por telefono|on the call|phone call|when you called)\b")
 _APPOINTMENT = re.compile(
@@ -25,21 +26,26 @@ _QUOTE = re.compile(r"\b(cotiza|quote)")
 Results = dict[str, list[dict[str, Any]]]
 
 
-def _call(name: str, args: dict[str, Any]) -> dict[str, Any]:
+def tool_call(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A tool call as a chat model writes one."""
     return {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}
 
 
-def first_step(reading: Reading, text: str, earlier: Sequence[Reading]) -> list[dict[str, Any]]:
+def first_step(
+    reading: Reading, text: str, earlier: Sequence[Reading], language: str = "es"
+) -> list[dict[str, Any]]:
     """The tool calls for a customer message (may be none). `earlier`: the previous customer
     messages of the thread, most recent last (repeated frustration escalates)."""
     intent = reading.intent
     # "No me llamen más" is recorded whatever else the message does (even when it escalates).
     declines = (
-        [_call("update_customer_profile", {"calls": "declined"})] if reading.declines_calls else []
+        [tool_call("update_customer_profile", {"calls": "declined"})]
+        if reading.declines_calls
+        else []
     )
     if intent == "human":
         return [
-            _call(
+            tool_call(
                 "escalate_to_human",
                 {"reason": "El cliente pidió hablar con una persona", "priority": "normal"},
             ),
@@ -48,7 +54,7 @@ def first_step(reading: Reading, text: str, earlier: Sequence[Reading]) -> list[
     frustrated = sum(r.intent in ("complaint", "anger") for r in earlier[-3:])
     if intent == "anger" or (intent == "complaint" and frustrated >= 1):
         return [
-            _call(
+            tool_call(
                 "escalate_to_human",
                 {"reason": f"Cliente molesto: {text[:160]}", "priority": "high"},
             ),
@@ -60,60 +66,72 @@ def first_step(reading: Reading, text: str, earlier: Sequence[Reading]) -> list[
     if intent == "no_calls":
         return calls
     if reading.emails:
-        calls.append(_call("update_customer_profile", {"email": reading.emails[0]}))
+        calls.append(tool_call("update_customer_profile", {"email": reading.emails[0]}))
+    if reading.emails and reading.send_what:
+        # "Envíenme la propuesta a …": the address saved and the sending itself to be done.
+        what, email = reading.send_what, reading.emails[0]
+        calls.append(
+            tool_call(
+                "update_next_action",
+                {"description": entry("operator", "send_to", language, what=what, email=email)},
+            )
+        )
     if reading.amounts and intent in ("quote", "provide_info"):
-        calls.append(_call("update_customer_profile", {"budget": reading.amounts[0]}))
+        calls.append(tool_call("update_customer_profile", {"budget": reading.amounts[0]}))
     when = reading.when.isoformat() if reading.when else None
     if intent == "schedule" and reading.bare_time and earlier and earlier[-1].intent == "callback":
         intent = "callback"  # "¿Me pueden llamar?" … "Mañana a las 4": the time of that call
     if intent == "complaint":
         # What the call said may answer it (a refund's timing); the words go to the team.
-        calls.append(_call("recall_conversations", {"query": text}))
+        calls.append(tool_call("recall_conversations", {"query": text}))
         calls.append(
-            _call(
+            tool_call(
                 "update_next_action",
                 {"description": f"Revisar queja: {text[:160]}", "priority": "high"},
             )
         )
     elif intent == "accept":
         calls.append(
-            _call(
+            tool_call(
                 "update_next_action",
                 {"description": f"El cliente aceptó; contratar/activar: {text[:160]}"},
             )
         )
-        calls.append(_call("get_customer_context", {}))
-    elif intent == "callback" and when:
-        calls.append(
-            _call("schedule_callback", {"when": when, "reason": "El cliente pidió que lo llamen"})
-        )
+        calls.append(tool_call("get_customer_context", {}))
+    elif intent == "callback" and when and reading.when:
+        # The day and time in the text the operator reads, in the business's time zone.
+        moment = reading.when
+        zone = getattr(moment.tzinfo, "key", "America/Bogota")
+        said = format_when(moment, language, zone, reading.part_of_day)
+        reason = entry("operator", "callback_reason", language, when=said)
+        calls.append(tool_call("schedule_callback", {"when": when, "reason": reason}))
     elif intent == "schedule" and reading.reschedule:
-        calls.append(_call("get_customer_context", {}))  # which appointment to move: step two
+        calls.append(tool_call("get_customer_context", {}))  # which appointment to move: step two
     elif intent == "schedule" and when:
         calls.append(
-            _call(
+            tool_call(
                 "update_next_action",
                 {"description": "Cita/visita pedida por el cliente", "due": when},
             )
         )
     elif intent == "quote":
-        calls.append(_call("recall_conversations", {"query": text}))
-        calls.append(_call("get_customer_context", {}))
+        calls.append(tool_call("recall_conversations", {"query": text}))
+        calls.append(tool_call("get_customer_context", {}))
     elif intent in ("pending", "send_whatsapp"):
-        calls.append(_call("get_customer_context", {}))
+        calls.append(tool_call("get_customer_context", {}))
         if intent == "pending":
-            calls.append(_call("recall_conversations", {"query": text}))
+            calls.append(tool_call("recall_conversations", {"query": text}))
     elif intent in ("recall", "unknown"):
         args: dict[str, Any] = {"query": text}
         if _CALL_MENTION.search(fold(text)):
             args["channel"] = "call"
-        calls.append(_call("recall_conversations", args))
+        calls.append(tool_call("recall_conversations", args))
         questions = [q.strip() for q in re.findall(r"[^?¿]+\?", text) if len(q.strip()) > 8]
         if len(questions) >= 2:
             # Two questions, two searches: the last one may be about another part of the call.
-            calls.append(_call("recall_conversations", {**args, "query": questions[-1]}))
+            calls.append(tool_call("recall_conversations", {**args, "query": questions[-1]}))
         if intent == "recall":
-            calls.append(_call("get_customer_context", {}))
+            calls.append(tool_call("get_customer_context", {}))
     return calls
 
 
@@ -134,7 +152,7 @@ def second_step(
         if moving:
             target = moving[0]
             return [
-                _call(
+                tool_call(
                     "update_next_action",
                     {
                         "action_id": target["id"],
@@ -145,18 +163,18 @@ def second_step(
                 )
             ]
         return [
-            _call(
+            tool_call(
                 "update_next_action",
                 {"description": "Cita/visita reprogramada por el cliente", "due": when},
             )
         ]
     quote_open = any(_QUOTE.search(fold(a.get("description", ""))) for a in actions)
-    if reading.intent == "quote" and context and not quote_open:
-        return [_call("update_next_action", {"description": "Enviar cotización al cliente"})]
+    if reading.intent == "quote" and context and not quote_open and not reading.send_what:
+        return [tool_call("update_next_action", {"description": "Enviar cotización al cliente"})]
     if reading.intent == "send_whatsapp" and channel == "voice":
         text = recap(context, language)
         if text:
-            return [_call("send_whatsapp", {"text": text})]
+            return [tool_call("send_whatsapp", {"text": text})]
     return []
 
 

@@ -55,11 +55,60 @@ _MONTHS = {
     "november": 11,
     "december": 12,
 }
+_MONTHS_ES = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+]
+
+
+def format_when(
+    value: str | datetime | None,
+    language: str,
+    timezone: str = "America/Bogota",
+    part: str | None = None,
+) -> str:
+    """A due time as the customer (and the operator) reads it, in the business's time zone.
+    `part` ("morning"…): only the day is known, and that part of it ("en la mañana")."""
+    if value is None:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo(timezone))
+    if language == "en":
+        day = moment.strftime("%A %B %d").replace(" 0", " ")
+        if part == "day":
+            return day
+        return f"{day} {_PARTS_EN[part]}" if part else f"{day} at {moment:%H:%M}"
+    days = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
+    day = f"el {days[moment.weekday()]} {moment.day} de {_MONTHS_ES[moment.month - 1]}"
+    if part == "day":
+        return day
+    return f"{day} {_PARTS_ES[part]}" if part else f"{day} a las {moment:%H:%M}"
+
+
+_PARTS_ES = {"morning": "en la mañana", "afternoon": "en la tarde", "evening": "en la noche"}
+_PARTS_EN = {
+    "morning": "in the morning",
+    "afternoon": "in the afternoon",
+    "evening": "in the evening",
+}
+
+
 _WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b")
 _TIME = re.compile(
     r"\b(?:a las|a la|at|las|@)\s*(\d{1,2})(?::(\d{2}))?\s*"
     r"(am|pm|a\.m\.|p\.m\.|de la manana|de la tarde|de la noche|hrs|h)?\b"
-    r"|\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)(?!\w)"
+    r"|\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|de la manana|de la tarde|de la noche)(?!\w)"
 )
 _DATE_ES = re.compile(r"\b(?:el )?(\d{1,2}) de (" + "|".join(_MONTHS) + r")\b")
 _DATE_EN = re.compile(r"\b(" + "|".join(_MONTHS) + r") (\d{1,2})(?:st|nd|rd|th)?\b")
@@ -155,3 +204,26 @@ def parse_when(folded: str, now: datetime | None = None) -> datetime | None:
     if day is None and result < now:
         result += timedelta(days=1)  # "a las 9" said after 9: tomorrow
     return result
+
+
+_PART_NAMES = {
+    "manana": "morning",
+    "morning": "morning",
+    "tarde": "afternoon",
+    "afternoon": "afternoon",
+    "noche": "evening",
+    "evening": "evening",
+    "tonight": "evening",
+}
+
+
+def part_of_day(folded: str) -> str | None:
+    """ "morning", "afternoon" or "evening" when the text names only a part of the day ("el
+    martes en la mañana"), no clock time: the moment `parse_when` gives is then approximate."""
+    folded = _GREETINGS.sub(" ", folded)
+    if _TIME.search(folded) or _IN_HOURS.search(folded):
+        return None
+    part = _PART_OF_DAY.search(folded)
+    if part:
+        return _PART_NAMES[part.group(1) or part.group(2)]
+    return "day" if _day(folded, datetime.now(DEFAULT_TZ)) is not None else None

@@ -1,0 +1,165 @@
+"""Question types and entity extractors: what kind of fact a question asks for, and which
+kinds of fact a line holds.
+
+A question asks for a time, a day, a date, an amount, a duration, a frequency, a name, a place
+or a yes/no; a line answers it when it holds an entity of that kind (a clock time, a weekday, a
+figure with a currency, "cada 15 minutos"). Text is accent-folded lower case unless a function
+says otherwise. Texting shorthand ("q", "x", "xq") is spelt out first (`expand_shorthand`), from
+the small data file `shorthand.jsonl`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+
+_NUMBER_WORDS = (
+    r"un[oa]?|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|quince|veinte|treinta"
+    r"|cuarenta|cincuenta|sesenta|noventa|cien|one|two|three|four|five|six|seven|eight|nine|ten"
+    r"|twelve|fifteen|twenty|thirty|a|an"
+)
+_UNITS = (
+    r"minutos?|horas?|dias?|semanas?|meses|mes|anos?|minutes?|hours?|days?|weeks?|months?|years?"
+)
+# kind: (how a question asks for it, how a line shows one)
+KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "frequency": (
+        re.compile(
+            r"\b(cada cuanto|con que frecuencia|cuantas veces|how often|how frequently"
+            r"|how many times|frecuencia|frequency)\b"
+        ),
+        re.compile(
+            rf"\bcada\s+((\d+|{_NUMBER_WORDS})\s+)?({_UNITS})\b|\bevery\s+((\d+|{_NUMBER_WORDS})\s+)?"
+            rf"({_UNITS})\b|\b(\d+|{_NUMBER_WORDS}) (veces|times)\b|\b(diari\w+|semanal\w*"
+            r"|mensual\w*|anual\w*|daily|weekly|monthly|hourly|yearly|twice|once a|una vez (al|por"
+            r"|a la|cada))\b|\b(al|por|a la|per|a) (dia|semana|mes|hora|ano|day|week|month|hour)\b"
+        ),
+    ),
+    "time": (
+        re.compile(r"\b(hora|horas|horario|a que hora|what time|hours|at what time)\b"),
+        re.compile(
+            r"\b\d{1,2}(:\d{2})?\s*(am|pm|a\.\s?m|p\.\s?m|de la (manana|tarde|noche)|hrs|h)\b"
+            r"|\b(a las|a la|at|from|desde las|hasta las) \d{1,2}(:\d{2})?\b|\b\d{1,2}:\d{2}\b"
+            r"|\bmediodia\b|\bnoon\b|\bmedianoche\b|\bmidnight\b"
+        ),
+    ),
+    "day": (
+        re.compile(
+            r"\b(que dias?|cuando|para cuando|fecha|what day|which day|when|que fecha|dias|date)\b"
+        ),
+        re.compile(
+            r"\b(lunes|martes|miercoles|jueves|viernes|sabados?|domingos?|manana|hoy|enero"
+            r"|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre"
+            r"|diciembre|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow"
+            r"|today|semana|week|january|february|march|april|june|july|august|september"
+            r"|october|november|december)\b|\b\d{1,2} de [a-z]+\b|\b\d{1,2}/\d{1,2}\b"
+        ),
+    ),
+    "duration": (
+        re.compile(
+            r"\b(cuanto tiempo|cuantos (dias|meses|anos|semanas|minutos)|cuantas (horas|semanas)"
+            r"|how long|how many (days|hours|weeks|months|years|minutes)|duracion|dura|demora"
+            r"|tarda)\b"
+        ),
+        re.compile(rf"\b(\d+|{_NUMBER_WORDS}|media|medio)\s+({_UNITS})\b"),
+    ),
+    "amount": (
+        re.compile(
+            r"\b(cuant[oa]s?|precio|costo|cuesta|costaba|valor|vale|valia|sale|salia|cobran"
+            r"|numero|how much|how many|price|cost|number|total|descuento|discount|deducible"
+            r"|cuota|cuotas|fee)\b"
+        ),
+        re.compile(
+            r"\d|\b(dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|quince"
+            r"|veinte|treinta|cuarenta|cincuenta|cien|mil|millon\w*|gratis|one|two|three|four"
+            r"|five|six|seven|eight|nine|ten|twelve|free|mitad|half)\b"
+        ),
+    ),
+    "place": (
+        re.compile(r"\b(donde|adonde|en que (lugar|sede|direccion)|direccion|where|address)\b"),
+        re.compile(
+            r"\b(calle|carrera|avenida|av|sede|local|oficina|piso|barrio|street|avenue|suite"
+            r"|floor|office|cra|cl)\b|#\s?\d"
+        ),
+    ),
+    "name": (
+        re.compile(
+            r"\b(como se llama\w*|cual es (el|su) nombre|que nombre|quien|what'?s (the|his|her)"
+            r" name|who)\b"
+        ),
+        re.compile(r"\b(se llama|llamad[oa]|nombre|named|called|name is)\b"),
+    ),
+}
+# Frequencies and durations ask "cuánto" too: the narrower kind wins.
+_NARROWER = {"frequency": {"amount", "duration", "time"}, "duration": {"amount"}}
+_ACCENTED = str.maketrans({"a": "[aá]", "e": "[eé]", "i": "[ií]", "o": "[oó]", "u": "[uú]"})
+_ASKING = (
+    "que|cual|cuales|cuanto|cuanta|cuantos|cuantas|cuando|donde|como|quien|what|how|when|where"
+    "|which|who|does|do|is|are|can"
+)
+_QUESTION_SPLIT = re.compile(
+    r"\?+|(?:,\s*|\s+)(?:y|and|e|tambi[eé]n|also|adem[aá]s)\s+"
+    r"(?=(?:(?:a|para|de|en|por|con|desde|from|at|in|for) )?(?:"
+    + _ASKING.translate(_ACCENTED)
+    + r")\b)",
+    re.IGNORECASE,
+)
+_QUESTION_WORD = re.compile(
+    r"^\W*(y |and |oye |oe |hola,? )?(que|cual|cuales|cuant\w*|cuando|donde|como|quien|a que"
+    r"|para que|por que|tienen|tienes|hay|se puede|puedo|pueden|incluye|sirve|what|how|when"
+    r"|where|which|who|why|does|do|is|are|can|will|did)\b"
+)
+
+
+def question_kinds(folded: str) -> set[str]:
+    """The kinds of fact a question asks for ("¿a qué hora…?" → {"time"})."""
+    kinds = {kind for kind, (asks, _) in KINDS.items() if asks.search(folded)}
+    for narrow, wider in _NARROWER.items():
+        if narrow in kinds:
+            kinds -= wider
+    return kinds
+
+
+def entity_kinds(folded: str) -> set[str]:
+    """The kinds of fact a line holds ("llega a las 7" → {"time", "amount"})."""
+    return {kind for kind, (_, shows) in KINDS.items() if shows.search(folded)}
+
+
+def shows(kind: str, folded: str) -> bool:
+    return KINDS[kind][1].search(folded) is not None
+
+
+def is_question(text: str, folded: str) -> bool:
+    """A question, asked with a mark or a question word ("a que hora pasan por mi")."""
+    return "?" in text or _QUESTION_WORD.search(folded) is not None
+
+
+def split_questions(text: str) -> list[str]:
+    """The questions of a message, each on its own: on question marks, and on "y"/"and"
+    before another question word ("¿a qué hora pasan y cuánto sale?" → two)."""
+    parts = [p.strip(" ¿?,.;") for p in _QUESTION_SPLIT.split(text)]
+    return [p for p in parts if len(p) > 3]
+
+
+@cache
+def _shorthand() -> dict[str, str]:
+    lines = resources.files("agent.rules").joinpath("shorthand.jsonl").read_text("utf-8")
+    pairs = [json.loads(line) for line in lines.splitlines() if line.strip()]
+    return {p["short"]: p["full"] for p in pairs}
+
+
+_TOKEN = re.compile(r"(?<![\w.@/+-])([A-Za-z]{1,5})(?![\w.@/-])")
+
+
+def expand_shorthand(text: str) -> str:
+    """Texting shorthand spelt out ("a q hora" → "a que hora", "x telefono" → "por
+    telefono"); emails, links and numbers untouched."""
+    table = _shorthand()
+
+    def spell(match: re.Match[str]) -> str:
+        word = match.group(1)
+        return table.get(word.lower(), word) if word.islower() else word
+
+    return _TOKEN.sub(spell, text)

@@ -1,0 +1,176 @@
+"""Question types, entity extractors and answer lines of the offline rules model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from agent.rules import answers
+from agent.rules.entities import (
+    entity_kinds,
+    expand_shorthand,
+    question_kinds,
+    split_questions,
+)
+from agent.rules.intents import classify, fold
+from agent.rules.policy import first_step
+from agent.rules.when import format_when
+
+BOGOTA = ZoneInfo("America/Bogota")
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=BOGOTA)  # a Wednesday
+
+
+def _hit(text: str, channel: str = "call") -> dict:
+    return {"text": text, "channel": channel, "date": "2026-11-30", "similarity": 0.1}
+
+
+def test_question_type_is_the_kind_of_fact_asked() -> None:
+    assert question_kinds(fold("¿a qué hora quedamos para la demo?")) == {"time"}
+    assert question_kinds(fold("how often does the HubSpot sync run?")) == {"frequency"}
+    assert question_kinds(fold("¿Cada cuánto pasa el camión?")) == {"frequency"}
+    assert "amount" in question_kinds(fold("¿cuánto sale el trasteo?"))
+    assert "duration" in question_kinds(fold("¿cuántas horas de ayuno necesita?"))
+
+
+def test_entity_extractors_find_times_frequencies_and_amounts_in_a_line() -> None:
+    assert "frequency" in entity_kinds(fold("La sincronización corre cada 15 minutos"))
+    assert "time" in entity_kinds(fold("El camión llega a las 7 de la mañana"))
+    assert "time" not in entity_kinds(fold("A mí me sirve el jueves"))
+    assert "day" in entity_kinds(fold("A mí me sirve el jueves"))
+
+
+def test_a_message_with_two_questions_is_split_into_both() -> None:
+    assert split_questions("a que hora pasan por mi y cuanto es que sale al final?") == [
+        "a que hora pasan por mi",
+        "cuanto es que sale al final",
+    ]
+    assert len(split_questions("¿Cada cuánto sincroniza? ¿Y cuánto vale el plan?")) == 2
+    assert split_questions("Pan y queso, y domingo") == ["Pan y queso, y domingo"]
+
+
+def test_texting_shorthand_is_spelt_out_but_emails_are_not() -> None:
+    assert expand_shorthand("a q hora x telefono") == "a que hora por telefono"
+    assert expand_shorthand("mi correo es q@x.co") == "mi correo es q@x.co"
+
+
+def test_the_agreed_time_answers_a_time_question_not_the_day_asked_for() -> None:
+    hit = _hit(
+        "Cliente: ¿Podemos ver una demo? A mí me sirve el jueves.\n"
+        "Agente: El jueves tenemos espacio a las 3 de la tarde.\n"
+        "Cliente: Sí, a las 3 está perfecto."
+    )
+    _, lines = answers.answer([hit], "¿a qué hora quedamos para la demo?")
+    assert any("3" in line for line in lines)
+    assert not any(line.endswith("me sirve el jueves.") for line in lines)
+
+
+def test_our_price_answers_a_price_question_not_the_customers_budget() -> None:
+    hit = _hit(
+        "Cliente: El sábado 12. Yo tengo como 600 mil para eso.\n"
+        "Agente: El trasteo completo le sale en 780 mil pesos."
+    )
+    _, lines = answers.answer([hit], "oe parce cuanto vale eso que me dijeron por telefono")
+    assert lines == ["Agente: El trasteo completo le sale en 780 mil pesos."]
+
+
+def test_hilos_own_written_replies_are_never_evidence() -> None:
+    own = _hit(
+        "Cliente: ¿Cuánto costaba?\nAgente: Según lo que hablamos: te dijimos «780 mil»",
+        channel="whatsapp",
+    )
+    assert answers.evidence(own) == "Cliente: ¿Cuánto costaba?"
+    call = _hit("Agente: El trasteo le sale en 780 mil pesos.")
+    _, lines = answers.answer([own, call], "¿cuánto me dijeron que costaba?")
+    assert lines == ["Agente: El trasteo le sale en 780 mil pesos."]
+
+
+def test_each_question_of_a_message_gets_its_answer() -> None:
+    hit = _hit(
+        "Agente: El trasteo completo le sale en 780 mil pesos.\n"
+        "Cliente: Bueno, dale. ¿A qué hora llegan?\n"
+        "Agente: El camión llega a recogerle a las 7 de la mañana."
+    )
+    _, lines = answers.answer([hit], "a que hora pasan por mi y cuanto es que sale al final?")
+    assert any("780" in line for line in lines) and any("7 de la" in line for line in lines)
+
+
+def test_a_short_name_in_capitals_is_a_content_word() -> None:
+    question = answers.Question("¿ya supieron lo de SAP?")
+    assert "sap" in question.terms
+    assert question.matched("¿Y se puede conectar con SAP?")[0] == {"sap"}
+
+
+def test_a_callback_at_6_pm_is_booked_at_18_with_day_and_time_in_the_action() -> None:
+    reading = classify("llámenme el lunes a las 6 pm", NOW)
+    assert reading.when == datetime(2026, 12, 7, 18, 0, tzinfo=BOGOTA)
+    (call,) = first_step(reading, "llámenme el lunes a las 6 pm", [], "es")
+    assert call["name"] == "schedule_callback"
+    assert "lunes 7 de diciembre a las 18:00" in call["args"]["reason"]
+
+
+def test_in_the_morning_is_kept_as_a_part_of_the_day_not_an_exact_time() -> None:
+    reading = classify("¿Me pueden llamar el martes en la mañana?", NOW)
+    assert reading.part_of_day == "morning"
+    said = format_when(reading.when, "es", "America/Bogota", reading.part_of_day)
+    assert said == "el martes 8 de diciembre en la mañana"
+    assert format_when(reading.when, "en", "America/Bogota", "morning").endswith("in the morning")
+
+
+def test_send_the_proposal_to_an_email_saves_it_and_creates_the_action() -> None:
+    text = "Envíenme la propuesta a ana@nexo.co por favor"
+    calls = first_step(classify(text, NOW), text, [], "es")
+    assert ("update_customer_profile", {"email": "ana@nexo.co"}) in [
+        (c["name"], c["args"]) for c in calls
+    ]
+    actions = [c["args"]["description"] for c in calls if c["name"] == "update_next_action"]
+    assert actions == ["Enviar la propuesta a ana@nexo.co"]
+
+
+def test_a_question_the_patterns_miss_is_answered_from_memory() -> None:
+    assert classify("¿tienen aplicación para iPhone?", NOW).intent == "recall"
+    assert classify("a q hora pasan por mi?", NOW).intent == "recall"
+
+
+def test_a_reply_that_promises_to_check_creates_the_action_first() -> None:
+    import json
+
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+    from agent.rules.model import RulesChatModel
+
+    model = RulesChatModel()
+    text = "¿tienen aplicación para iPhone?"
+    messages: list = [HumanMessage(content=text)]
+    step = model.respond(messages)
+    messages.append(step)
+    for call in step.tool_calls:
+        result = {"results": []} if call["name"] == "recall_conversations" else {}
+        if call["name"] == "get_customer_context":
+            result = {"last_call": {"summary": "Demo el jueves.", "date": "2026-11-30"}}
+        messages.append(
+            ToolMessage(content=json.dumps(result), tool_call_id=call["id"], name=call["name"])
+        )
+    promise = model.respond(messages)
+    assert [c["name"] for c in promise.tool_calls] == ["update_next_action"]
+    assert "iPhone" in promise.tool_calls[0]["args"]["description"]
+    messages += [
+        promise,
+        ToolMessage(
+            content=json.dumps({"created": {"id": 1, "description": "x", "due": None}}),
+            tool_call_id=promise.tool_calls[0]["id"],
+            name="update_next_action",
+        ),
+    ]
+    reply = model.respond(messages)
+    assert isinstance(reply, AIMessage) and not reply.tool_calls
+    assert "consulto" in str(reply.content)
+
+
+def test_six_in_the_afternoon_without_a_las_is_18_and_a_bare_day_gets_no_made_up_time() -> None:
+    assert classify("llámenme el lunes tipo 6 de la tarde", NOW).when == datetime(
+        2026, 12, 7, 18, 0, tzinfo=BOGOTA
+    )
+    reading = classify("llámenme el lunes", NOW)
+    assert reading.part_of_day == "day"
+    assert format_when(reading.when, "es", "America/Bogota", "day") == "el lunes 7 de diciembre"
+    assert classify("llámenme en 2 horas", NOW).part_of_day is None
