@@ -44,7 +44,14 @@ def _summary_answer(summary: str, text: str) -> str:
     if not summary or not question.terms:
         return summary
     sentences = [x for x in re.split(r"(?<=[.!?])\s+", summary) if x.strip()]
-    return " ".join(x for x in sentences if question.matched(x)[0])
+
+    def answers_it(sentence: str) -> bool:
+        found_terms, found_kinds = question.matched(sentence)
+        if question.kinds:  # a figure, a day, a time asked: one of its words and that fact
+            return bool(found_terms) and found_kinds == question.kinds
+        return question.coverage(sentence) >= answers.MIN_COVERAGE
+
+    return " ".join(x for x in sentences if answers_it(x))
 
 
 _REFERS_BACK = re.compile(
@@ -161,7 +168,9 @@ def _compose(
         # Already on WhatsApp (or in the console): the recap is the answer itself.
         return recap(context, lang) or message("no_context", lang)
     hits = [h for r in results.get("recall_conversations", []) for h in r.get("results", [])]
-    explicit = reading.intent in ("recall", "pending") or bool(_REFERS_BACK.search(fold(text)))
+    explicit = (reading.intent in ("recall", "pending") and not reading.plain_question) or bool(
+        _REFERS_BACK.search(fold(text))
+    )
     relevant = answers.relevant(hits, text, explicit)
     if reading.intent == "complaint" and "?" not in text and not _PROMISED.search(fold(text)):
         relevant = []  # a complaint without a question: the apology, not a quote of the call

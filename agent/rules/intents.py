@@ -257,6 +257,9 @@ class Reading:
     declines_calls: bool = False  # "no me llamen más": no phone calls; WhatsApp goes on
     part_of_day: str | None = None  # "en la mañana": `when` is only approximate
     send_what: str | None = None  # "envíenme la propuesta a x@y": what to send to `emails[0]`
+    # A question no pattern read, answered from memory: it does not itself refer to an
+    # earlier conversation (no looser semantic match for it).
+    plain_question: bool = False
 
 
 def classify(text: str, now: datetime | None = None, index: IntentIndex | None = None) -> Reading:
@@ -298,7 +301,8 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         guess = index.intent(text) or "unknown"
         # A question the patterns missed is answered from memory, not taken for a request.
         intent = "unknown" if question and guess in _NOT_QUESTIONS else guess
-    if intent == "unknown" and question:
+    routed = intent == "unknown" and question
+    if routed:
         intent = "recall"
     if intent in ("quote", "accept") and _TOLD_PAST.search(folded):
         intent = "recall"  # "¿cuánto me dijo que costaba?": what was said, not a new quote
@@ -323,6 +327,7 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         declines_calls=declines_calls,
         part_of_day=part_of_day(folded) if when is not None else None,
         send_what=_send_what(text) if emails else None,
+        plain_question=bool(routed) and intent == "recall",
     )
 
 

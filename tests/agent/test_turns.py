@@ -41,8 +41,10 @@ async def test_unknown_fact_is_not_invented(agent, call_customer):
     result = await run_turn(
         agent, call_customer.id, "whatsapp", "¿Cuál es la garantía de los paneles?"
     )
-    assert "persona" in (result.reply or "")
+    # Said plainly, and checked: the promise has its next action behind it.
+    assert "no lo hemos hablado" in (result.reply or "")
     assert "500" not in (result.reply or "")
+    assert "update_next_action" in tool_names(result)
 
 
 async def test_pending_question_and_promised_quote_come_from_the_analysed_call(
