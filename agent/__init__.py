@@ -1,5 +1,5 @@
 """The central multichannel agent: a LangGraph graph over the customer's one thread."""
 
-from agent.turn import Agent, TurnResult, build_agent, run_turn
+from agent.turn import Agent, Inbound, TurnResult, build_agent, run_turn
 
-__all__ = ["Agent", "TurnResult", "build_agent", "run_turn"]
+__all__ = ["Agent", "Inbound", "TurnResult", "build_agent", "run_turn"]

@@ -6,7 +6,8 @@ it: the customer id reaches the tools only from here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from tools.ports import ToolDeps
 
@@ -24,3 +25,10 @@ class TurnContext:
     timezone: str = "America/Bogota"
     # The stored inbound message this turn answers (None on voice): the reply points back to it.
     inbound_message_id: int | None = None
+    # A burst answered in one turn: its stored messages and their texts, in arrival order
+    # (empty: the one message of the turn).
+    inbound_message_ids: tuple[int, ...] = ()
+    inbound_texts: tuple[str, ...] = ()
+    # The voice platform's own tools (OpenAI function schemas from the Custom LLM request):
+    # offered to the model, run by the platform, never by Hilo (`agent.voice_prompt`).
+    client_tools: list[dict[str, Any]] = field(default_factory=list)

@@ -6,7 +6,8 @@ START → guard ─(opt-out / opt-in / media: templated reply; opted out / human
      load_context              the customer's context snapshot
           │
           ▼
-     model ⇄ tools             at most `max_steps` model calls, then finalize
+     model ⇄ tools             at most `max_steps` model calls, then finalize (on a call, a
+          │                    tool of the voice platform ends the turn: the platform runs it)
           │
           ▼
       finalize → END           reply through the outbox; window trimmed
@@ -21,7 +22,14 @@ from langgraph.graph import END, START, StateGraph
 
 from agent.context import TurnContext
 from agent.guards import guard, route_after_guard
-from agent.nodes import finalize, load_context, make_model_node, route_after_model, run_tools
+from agent.nodes import (
+    finalize,
+    load_context,
+    make_model_node,
+    route_after_model,
+    route_after_tools,
+    run_tools,
+)
 from agent.state import ThreadState
 
 
@@ -40,6 +48,8 @@ def build_graph(model: BaseChatModel, checkpointer: Any = None) -> Any:
     graph.add_conditional_edges(
         "model", route_after_model, {"tools": "tools", "finalize": "finalize"}
     )
-    graph.add_edge("tools", "model")
+    graph.add_conditional_edges(
+        "tools", route_after_tools, {"model": "model", "finalize": "finalize"}
+    )
     graph.add_edge("finalize", END)
     return graph.compile(checkpointer=checkpointer)

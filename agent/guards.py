@@ -1,8 +1,11 @@
 """The graph's first node: the guards that need no model, in one place.
 
-In order: an opt-out word (opted out, the confirmation is the last automated message), an
-opted-out customer (an opt-in word opts back in; anything else gets no AI reply, except on a
-live call), a media-only message (a templated answer), a human-owned thread (no AI reply).
+In order: an opt-out word (opted out, the confirmation is the last automated message; a bare
+keyword answering our own question is not one, `agent.optout`), an opted-out customer (an
+opt-in word opts back in; a request for a person opens an escalation the operators see, with
+no automated reply; anything else gets no AI reply, except on a live call), a media-only
+message (a templated answer), a human-owned thread (no AI reply). A burst of messages answered
+in one turn is read message by message (`TurnContext.inbound_texts`).
 The guard also resets what a turn records (`ThreadState`), so every turn starts clean.
 """
 
@@ -17,9 +20,11 @@ import prompts
 from agent.context import TurnContext
 from agent.nodes import store_reply
 from agent.optout import is_opt_in, is_opt_out
+from agent.rules.intents import asks_for_person
 from agent.state import ThreadState
-from memory import get_customer, set_opted_out
+from memory import get_customer, open_escalation, set_opted_out
 from memory.escalations import current_escalation
+from memory.messages import message_before
 
 
 async def guard(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
@@ -39,6 +44,7 @@ async def guard(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, 
         "opted_out": False,
         "prompt_tokens": 0,
         "steps": 0,
+        "client_tool_calls": [],
     }
     # A guard's answer is not part of the conversation the model sees: the message leaves
     # the thread again (it is stored as a message all the same).
@@ -49,7 +55,9 @@ async def guard(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, 
         reply_id = await store_reply(context, channel, reply, language, meta)
         return {**fresh, **kw, "messages": forget, "reply": reply, "reply_message_id": reply_id}
 
-    if is_opt_out(text):
+    parts = context.inbound_texts or (text,)
+    asked = await _our_question(context)
+    if any(is_opt_out(part, asked=asked) for part in parts):
         await set_opted_out(deps.memory, deps.customer_id, True)
         # The confirmation is the last automated message the customer receives.
         return await answer("opted_out", {"optout_confirmation": True}, opted_out=True)
@@ -57,15 +65,36 @@ async def guard(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, 
     # Opting out is about automated messages; a live call the customer is on is still answered
     # (and the outbox refuses to write to them).
     if customer.opted_out and channel != "voice":
-        if is_opt_in(text):
+        if any(is_opt_in(part, asked=asked) for part in parts):
             await set_opted_out(deps.memory, deps.customer_id, False)
             return await answer("opted_in")
-        return {**fresh, "messages": forget, "skipped": "opted_out", "opted_out": True}
+        silent = {**fresh, "messages": forget, "skipped": "opted_out", "opted_out": True}
+        if any(asks_for_person(part) for part in parts):
+            # No automated reply, but people must hear of it: an escalation on their queue.
+            reason = prompts.message("optedout_wants_person", language, text=" / ".join(parts))
+            escalation, created = await open_escalation(
+                deps.memory, deps.customer_id, reason[:500], opened_by="agent"
+            )
+            if created:
+                await deps.notifier.escalation_opened(escalation)
+            return {**silent, "escalated": True}
+        return silent
     if media and not text.strip():
         return await answer("media", fill={"kind": _media_kind(media, language)})
     if await current_escalation(deps.memory, deps.customer_id) is not None:
         return {**fresh, "skipped": "human_owned", "escalated": True}
     return fresh
+
+
+async def _our_question(context: TurnContext) -> str | None:
+    """The message before the customer's turn, when it is ours (the agent's or a person's):
+    a bare keyword repeating one of its words answers it (`agent.optout`)."""
+    first = context.inbound_message_ids[0] if context.inbound_message_ids else None
+    first = first if first is not None else context.inbound_message_id
+    if first is None:
+        return None
+    before = await message_before(context.deps.memory, context.deps.customer_id, first)
+    return before.text if before and before.direction == "outbound" else None
 
 
 def route_after_guard(state: ThreadState) -> str:

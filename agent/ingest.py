@@ -18,8 +18,6 @@ from memory import CallRecord, Memory, SavedCall, save_call
 from memory.calls import followup_exists, record_failed_call
 from tools.outbox import OptedOut, Outbox
 
-FollowupSender = Outbox  # the follow-up leaves through the outbox like every message
-
 
 @dataclass
 class IngestedCall:
@@ -52,7 +50,7 @@ def followup_text(
 
 async def send_followup(
     memory: Memory,
-    sender: FollowupSender,
+    sender: Outbox,
     call: CallRecord,
     customer_id: int,
     analysis: CallAnalysis,
@@ -95,7 +93,7 @@ async def ingest_call(
     call: CallRecord,
     *,
     model: BaseChatModel | None,
-    sender: FollowupSender,
+    sender: Outbox,
     followup_content_sid: str | None = None,
     timezone: str = "America/Bogota",
 ) -> IngestedCall:

@@ -3,6 +3,7 @@ finalize (the reply leaves through the outbox)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -19,33 +20,55 @@ from langchain_core.messages import (
 from langgraph.runtime import Runtime
 
 import prompts
+from agent.confirmations import asks_yes_no
 from agent.context import TurnContext
 from agent.prompt import system_prompt_text
-from agent.state import WINDOW, ThreadState, ToolOutcome, turn_start
+from agent.state import WINDOW, ThreadState, ToolOutcome, this_turn, turn_start
+from agent.voice_prompt import (
+    client_tool_names,
+    passthrough_calls,
+    spoken_recall,
+    voice_prompt_text,
+)
 from memory import DatabaseUnavailable, customer_context
 from tools.registry import InvalidToolArgs, UnknownTool, invoke_tool, tool_schemas
 
 log = logging.getLogger(__name__)
+# What the thread records as the result of a tool the voice platform runs (end_call…).
+HANDED = '{"status": "run by the voice platform"}'
 
 
 async def load_context(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     """The customer's context snapshot, read once per turn (the guard has let the turn in)."""
     deps = runtime.context.deps
-    context = await customer_context(deps.memory, deps.customer_id, recent=6)
+    recalled: list[dict[str, Any]] = []
+    if state.get("channel") == "voice":
+        # The recall for the caller's words, beside the context read: on a call the model gets
+        # memory in its prompt instead of asking for it (a round trip the caller would hear).
+        last = state["messages"][-1]
+        context, recalled = await asyncio.gather(
+            customer_context(deps.memory, deps.customer_id, recent=6),
+            spoken_recall(deps, str(last.content) if isinstance(last, HumanMessage) else ""),
+        )
+    else:
+        context = await customer_context(deps.memory, deps.customer_id, recent=6)
     snapshot = context.as_dict()
     snapshot.pop("phone", None)  # the model never needs the number
     deps.context_snapshot = dict(snapshot)  # get_customer_context reuses this read
     # Customer/agent messages are in the window already; what advisors wrote is not.
     snapshot["recent_messages"] = [m for m in snapshot["recent_messages"] if m["role"] == "human"]
+    if recalled:
+        snapshot["recalled"] = recalled
     return {"context": snapshot}
 
 
 def system_prompt(state: ThreadState, timezone: str = "America/Bogota") -> SystemMessage:
     channel = state.get("channel", "whatsapp")
     language = state.get("language", "es")
-    text = system_prompt_text(
-        state.get("context") or {}, channel=channel, language=language, timezone=timezone
-    )
+    context = state.get("context") or {}
+    text = system_prompt_text(context, channel=channel, language=language, timezone=timezone)
+    if channel == "voice":
+        text += "\n\n" + voice_prompt_text(context.get("recalled") or [], language)
     return SystemMessage(content=text)
 
 
@@ -66,14 +89,30 @@ def prompt_window(messages: list[Any]) -> list[Any]:
 
 
 def make_model_node(model: BaseChatModel):  # noqa: ANN201 - a LangGraph node
-    bound = model.bind_tools(tool_schemas())
+    schemas = tool_schemas()  # built once: pydantic's schema generation costs ~15 ms a time
+    bound = model.bind_tools(schemas)
+    # Bound once per set of the voice platform's tools (an agent sends the same every turn).
+    with_platform_tools: dict[str, Any] = {}
+
+    def binding(client: list[dict[str, Any]]) -> Any:
+        names = client_tool_names(client)
+        offered = [t for t in client if (t.get("function") or {}).get("name") in names]
+        if not offered:
+            return bound
+        key = json.dumps(offered, sort_keys=True)
+        if key not in with_platform_tools:
+            if len(with_platform_tools) >= 32:
+                with_platform_tools.clear()
+            with_platform_tools[key] = model.bind_tools([*schemas, *offered])
+        return with_platform_tools[key]
 
     async def call_model(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
         system = system_prompt(state, runtime.context.timezone)
+        runnable = binding(runtime.context.client_tools)
         # The turn's channel and language, offered to any model as run configuration (the
         # rules model reads them; ChatOpenAI ignores them). Nothing here knows which model.
         turn = {"channel": state.get("channel", "whatsapp"), "language": state.get("language")}
-        response = await bound.ainvoke(
+        response = await runnable.ainvoke(
             [system, *prompt_window(state["messages"])], config={"configurable": turn}
         )
         usage = getattr(response, "usage_metadata", None) or {}
@@ -94,7 +133,11 @@ async def run_tools(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[s
     results = []
     outcomes: list[ToolOutcome] = list(state.get("tool_outcomes") or [])
     escalated = bool(state.get("escalated"))
+    handed = passthrough_calls(last, runtime.context.client_tools)
     for call in last.tool_calls:
+        if call in handed:  # the voice platform runs it once the turn is handed back
+            results.append(ToolMessage(content=HANDED, tool_call_id=call["id"], name=call["name"]))
+            continue
         try:
             output: Any = await invoke_tool(call["name"], call.get("args"), runtime.context.deps)
         except (UnknownTool, InvalidToolArgs) as exc:
@@ -123,8 +166,18 @@ async def run_tools(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[s
 def route_after_model(state: ThreadState, runtime: Runtime[TurnContext]) -> str:
     last = state["messages"][-1]
     if isinstance(last, AIMessage) and last.tool_calls:
+        handed = passthrough_calls(last, runtime.context.client_tools)
+        if len(handed) == len(last.tool_calls):
+            return "finalize"  # only the platform's tools: nothing for Hilo to run
         return "tools" if state.get("steps", 0) < runtime.context.max_steps else "finalize"
     return "finalize"
+
+
+def route_after_tools(state: ThreadState, runtime: Runtime[TurnContext]) -> str:
+    """Back to the model, unless the platform runs a tool of this step: the turn is handed
+    back to it (it may call again with the result)."""
+    asked = next((m for m in reversed(state["messages"]) if isinstance(m, AIMessage)), None)
+    return "finalize" if passthrough_calls(asked, runtime.context.client_tools) else "model"
 
 
 async def finalize(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
@@ -135,7 +188,27 @@ async def finalize(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[st
     reply = str(last.content).strip() if isinstance(last, AIMessage) else ""
     new: list[Any] = []
     outcomes: list[ToolOutcome] = list(state.get("tool_outcomes") or [])
-    if isinstance(last, AIMessage) and last.tool_calls:
+    asked = [m for m in this_turn(messages) if isinstance(m, AIMessage)]
+    handed = passthrough_calls(asked[-1], runtime.context.client_tools) if asked else []
+    if handed:
+        # The platform runs these (end_call, transfer_to_number…): what the model said with
+        # them is the reply; the calls are closed so the stored thread stays a valid one.
+        reply = str(asked[-1].content).strip()
+        if isinstance(last, AIMessage) and last.tool_calls:
+            new = [
+                ToolMessage(
+                    content=HANDED if c in handed else '{"error": "step limit"}',
+                    tool_call_id=c["id"],
+                    name=c["name"],
+                )
+                for c in last.tool_calls
+            ]
+        new += [AIMessage(content=reply)] if reply else []
+        outcomes += [
+            ToolOutcome(name=c["name"], args=c["args"], result={"run_by": "voice platform"})
+            for c in handed
+        ]
+    elif isinstance(last, AIMessage) and last.tool_calls:
         # The step bound cut the loop: answer safely, and close the dangling tool calls so
         # the stored thread stays a valid conversation.
         reply = prompts.message("step_limit", language)
@@ -147,26 +220,34 @@ async def finalize(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[st
             ToolOutcome(name=c["name"], args=c["args"], result={"error": "step limit"})
             for c in last.tool_calls
         ]
-    if not reply:
+    if not reply and not handed:
         reply = prompts.message("unknown", language)
         new = [AIMessage(content=reply)]
     if state.get("escalated") and not new:
         # The customer's one acknowledgement, in their language, whatever the model wrote:
         # from here on people answer, and the AI must not go on with the conversation.
-        reply = prompts.message("escalated", language)
+        voice = state.get("channel") == "voice"
+        reply = (
+            prompts.entry("voice", "escalated", language)
+            if voice
+            else prompts.message("escalated", language)
+        )
         new = [AIMessage(content=reply)]
     removed = [RemoveMessage(id=m.id) for m in _expired(messages, len(new)) if m.id]
     # What the AI did this turn rides on its reply, so the operators' timeline can explain it.
     summary = [{"name": o["name"], "args": o["args"] or {}} for o in outcomes]
-    meta = {"tool_calls": summary} if summary else None
+    meta: dict[str, Any] = {"tool_calls": summary} if summary else {}
+    if asks_yes_no(reply):
+        meta["confirm"] = True  # may leave with Sí / No buttons (channels.delivery)
     reply_id = await store_reply(
-        runtime.context, state.get("channel", "whatsapp"), reply, language, meta
+        runtime.context, state.get("channel", "whatsapp"), reply, language, meta or None
     )
     return {
         "messages": removed + new,
         "reply": reply,
         "reply_message_id": reply_id,
         "tool_outcomes": outcomes,
+        "client_tool_calls": handed,
     }
 
 

@@ -3,6 +3,14 @@
 WhatsApp through Twilio has no documented automatic STOP handling, so Hilo detects it itself.
 A message counts as an opt-out when it is one of the keywords on its own, or says clearly not
 to be written to again ("no me escriban más", "stop messaging me").
+
+A keyword on its own is not an opt-out when it answers our own question: when the message just
+before it in the conversation is a question of ours (the agent's or an operator's) that holds
+that word ("¿la cuota la prefiere alta o baja?" → "baja"), the customer is picking one of the
+options we offered or echoing our verb, as people answer in Spanish. The one exception is a
+question about opting out itself ("¿quiere darse de baja?"), where the echo means yes. The
+explicit phrases ("no me escriban más") opt out whatever was asked. The same rule holds for
+the opt-in keywords ("alta").
 """
 
 from __future__ import annotations
@@ -52,19 +60,40 @@ def _fold(text: str) -> str:
     return " ".join(re.sub(r"[^\w' ]+", " ", text).split())
 
 
-def is_opt_out(text: str | None) -> bool:
-    """True when the customer asks not to receive more messages."""
+# A question of ours about the subscription itself: a keyword echoing it means yes.
+_ASKS_ABOUT_SUBSCRIPTION = re.compile(
+    r"\b(dar|darse|darte|darle|darlo|darla) de (baja|alta)\b|\bdejar de recibir\b"
+    r"|\b(volver a|seguir) recibi\w*|\b(unsubscribe|opt out|opt in|stop receiving)\b"
+)
+
+
+def answers_question(text: str | None, asked: str | None) -> bool:
+    """Whether `text`, a bare keyword, repeats a word of `asked`, our own question just before
+    it (an option we offered, or our verb echoed back), so it answers that question."""
+    if not text or not asked or "?" not in asked:
+        return False
+    folded, question = _fold(text), _fold(asked)
+    if not folded or _ASKS_ABOUT_SUBSCRIPTION.search(question):
+        return False
+    return set(folded.split()) <= set(question.split())
+
+
+def is_opt_out(text: str | None, *, asked: str | None = None) -> bool:
+    """True when the customer asks not to receive more messages. `asked`: the message just
+    before it in the conversation, when it was ours (the module docstring's rule)."""
     if not text:
         return False
     folded = _fold(text)
     if folded in _KEYWORDS_OUT:
-        return True
+        return not answers_question(text, asked)
     return any(p.search(folded) for p in _OUT_RE)
 
 
-def is_opt_in(text: str | None) -> bool:
+def is_opt_in(text: str | None, *, asked: str | None = None) -> bool:
     """True when the customer asks to receive messages again (START and its Spanish forms)."""
     if not text:
         return False
     folded = _fold(text)
-    return folded in _KEYWORDS_IN or any(p.search(folded) for p in _IN_RE)
+    if folded in _KEYWORDS_IN:
+        return not answers_question(text, asked)
+    return any(p.search(folded) for p in _IN_RE)

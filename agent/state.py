@@ -39,6 +39,7 @@ class ThreadState(TypedDict, total=False):
     escalated: bool  # a tool call of this turn opened (or found open) an escalation
     opted_out: bool  # the customer is opted out after this turn
     prompt_tokens: int  # input tokens of this turn's model calls
+    client_tool_calls: list[dict[str, Any]]  # voice: calls the platform runs (end_call…)
 
 
 def turn_start(messages: list[Any]) -> int:

@@ -62,7 +62,18 @@ async def deliver(memory: Memory, channel: WhatsAppChannel, settings: Any, messa
         return "opted_out"
     inside = inside_window(customer)
     kwargs: dict[str, Any] = {"body": message.text}
-    if not inside and channel.name == "console":
+    confirm_template = getattr(settings, "twilio_confirm_content_sid", None)
+    if message.meta.get("media_url"):  # a voice reply: free-form, so only inside the window
+        if not inside:
+            await record_send_failure(
+                memory, message_id, code="63016", error="a voice reply outside the 24-hour window"
+            )
+            return "failed"
+        kwargs = {"media_url": str(message.meta["media_url"])}
+    elif inside and message.meta.get("confirm") and confirm_template and channel.name != "console":
+        # A yes/no question, with Sí / No buttons: the quick-reply template carries the text.
+        kwargs = {"content_sid": confirm_template, "content_variables": {"1": message.text[:1024]}}
+    elif not inside and channel.name == "console":
         # Offline, the text is shown as written; on Twilio this send would need a template.
         log.info("console whatsapp outside the 24 h window", extra={"message_id": message_id})
     elif not inside:

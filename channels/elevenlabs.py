@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from channels.call_token import peek_call_ref
 from memory import CallRecord, CallTurn, InvalidDate
 from memory.dates import check_moment
 
@@ -197,11 +198,17 @@ def call_record(payload: dict[str, Any]) -> CallRecord:
             )
         )
     analysis = _object(data.get("analysis"))
-    variables = _object(
-        _object(data.get("conversation_initiation_client_data")).get("dynamic_variables")
-    )
+    client_data = _object(data.get("conversation_initiation_client_data"))
+    variables = _object(client_data.get("dynamic_variables"))
     duration = metadata.get("call_duration_secs")
-    direction = _object(metadata.get("phone_call")).get("direction")
+    phone_call = _object(metadata.get("phone_call"))
+    direction = phone_call.get("direction")
+    # The live call this is the record of: the reference in the `hilo_call` token Hilo gave
+    # the call, or (inbound) Twilio's call SID, which that reference is.
+    live_refs = [
+        peek_call_ref(_object(client_data.get("custom_llm_extra_body")).get("hilo_call")),
+        _text(phone_call.get("call_sid")),
+    ]
     return CallRecord(
         conversation_id=str(data["conversation_id"]),
         phone=customer_phone(data),
@@ -216,6 +223,7 @@ def call_record(payload: dict[str, Any]) -> CallRecord:
         status=str(data.get("status") or "done")[:50],
         summary=_text(analysis.get("transcript_summary")),
         analysis={"elevenlabs": analysis},
+        live_refs=tuple(dict.fromkeys(r for r in live_refs if r)),
     )
 
 

@@ -34,10 +34,24 @@ def can_place_calls(settings: Settings) -> bool:
     )
 
 
+def _client_data(
+    variables: dict[str, str], extra_body: dict[str, Any] | None
+) -> ConversationInitiationClientDataRequestInput:
+    data: dict[str, Any] = {"dynamic_variables": variables}
+    if extra_body:  # the `hilo_call` token, when Hilo is the agent's Custom LLM
+        data["custom_llm_extra_body"] = extra_body
+    return ConversationInitiationClientDataRequestInput(**data)  # type: ignore[arg-type]
+
+
 async def place_outbound_call(
-    settings: Settings, phone: str, dynamic_variables: dict[str, str]
+    settings: Settings,
+    phone: str,
+    dynamic_variables: dict[str, str],
+    *,
+    custom_llm_extra_body: dict[str, Any] | None = None,
 ) -> str | None:
-    """Ask ElevenLabs to call `phone` now with these dynamic variables; the conversation id."""
+    """Ask ElevenLabs to call `phone` now with these dynamic variables (and the Custom LLM's
+    extra body); the conversation id."""
     if not can_place_calls(settings):
         raise ElevenLabsNotConfigured(
             "set ELEVENLABS_API_KEY, ELEVENLABS_AGENT_ID and ELEVENLABS_PHONE_NUMBER_ID"
@@ -47,17 +61,20 @@ async def place_outbound_call(
         agent_id=settings.elevenlabs_agent_id,
         agent_phone_number_id=settings.elevenlabs_phone_number_id,
         to_number=phone,
-        conversation_initiation_client_data=ConversationInitiationClientDataRequestInput(
-            dynamic_variables=dynamic_variables
-        ),  # type: ignore[arg-type]
+        conversation_initiation_client_data=_client_data(dynamic_variables, custom_llm_extra_body),
     )
     return response.conversation_id
 
 
 async def submit_batch(
-    settings: Settings, call_name: str, recipients: list[tuple[str, str, dict[str, str]]]
+    settings: Settings,
+    call_name: str,
+    recipients: list[tuple[str, str, dict[str, str]]],
+    *,
+    extra_bodies: dict[str, dict[str, Any]] | None = None,
 ) -> str:
-    """Submit a batch call: (recipient id, phone, dynamic variables) each; the batch id."""
+    """Submit a batch call: (recipient id, phone, dynamic variables) each, and the Custom
+    LLM's extra body of each recipient id in `extra_bodies`; the batch id."""
     from elevenlabs.types import OutboundCallRecipient
 
     if not settings.elevenlabs_agent_id:
@@ -71,8 +88,8 @@ async def submit_batch(
             OutboundCallRecipient(
                 id=rid,
                 phone_number=phone,
-                conversation_initiation_client_data=ConversationInitiationClientDataRequestInput(
-                    dynamic_variables=variables
+                conversation_initiation_client_data=_client_data(
+                    variables, (extra_bodies or {}).get(rid)
                 ),
             )  # type: ignore[arg-type]
             for rid, phone, variables in recipients

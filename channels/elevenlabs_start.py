@@ -9,9 +9,11 @@ said on earlier calls and on WhatsApp.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import prompts
+from channels.call_token import issue_call_token
 from memory import Customer, CustomerContext, Memory, customer_context, get_or_create_customer
 
 RECENT_MESSAGES = 8  # read from memory; the WhatsApp ones among them, at most:
@@ -57,9 +59,21 @@ def call_start_data(customer: Customer, context: CustomerContext) -> dict[str, A
     }
 
 
-async def start_call(memory: Memory, caller: str) -> dict[str, Any]:
+async def start_call(
+    memory: Memory,
+    caller: str,
+    *,
+    call_sid: str | None = None,
+    token_ttl: timedelta | None = None,
+) -> dict[str, Any]:
     """The caller's customer (created on a first call) and the call start answer for them;
-    `InvalidPhone` when the caller id is not a phone number."""
+    `InvalidPhone` when the caller id is not a phone number. With `token_ttl` (Hilo is the
+    agent's Custom LLM), the answer's `custom_llm_extra_body` carries the `hilo_call` token that
+    binds the call's LLM requests to this customer (`channels.call_token`)."""
     customer = await get_or_create_customer(memory, caller)
     context = await customer_context(memory, customer.id, recent=RECENT_MESSAGES)
-    return call_start_data(customer, context)
+    data = call_start_data(customer, context)
+    if token_ttl is not None:
+        token = await issue_call_token(memory, customer.id, ttl=token_ttl, call_ref=call_sid)
+        data["custom_llm_extra_body"] = {"hilo_call": token}
+    return data

@@ -71,6 +71,7 @@ class WhatsAppChannel(Protocol):
         body: str | None = None,
         content_sid: str | None = None,
         content_variables: dict[str, str] | None = None,
+        media_url: str | None = None,
     ) -> Sent: ...
 
     async def find_sent(
@@ -180,17 +181,31 @@ class TwilioChannel:
         body: str | None = None,
         content_sid: str | None = None,
         content_variables: dict[str, str] | None = None,
+        media_url: str | None = None,
     ) -> Sent:
         kwargs: dict[str, Any] = {"from_": self.from_, "to": f"whatsapp:{to}"}
         if content_sid:
             kwargs["content_sid"] = content_sid
             kwargs["content_variables"] = json.dumps(content_variables or {}, ensure_ascii=False)
+        elif media_url:
+            kwargs["media_url"] = [media_url]  # an audio message on WhatsApp carries no text
         else:
             kwargs["body"] = body or ""
         if self.status_callback:
             kwargs["status_callback"] = self.status_callback
         # The SDK is synchronous (requests): keep it off the event loop.
         return await asyncio.to_thread(self._create, kwargs)
+
+    async def show_typing(self, message_sid: str) -> None:
+        """WhatsApp's "typing…" (and the message marked read) for the inbound `message_sid`,
+        through the SDK's Messaging v2 typing indicator (a Twilio public beta)."""
+
+        def create() -> None:
+            self.client.messaging.v2.typing_indicator.create(
+                channel="whatsapp", message_id=message_sid
+            )
+
+        await asyncio.to_thread(create)
 
     async def find_sent(
         self, to: str, *, since: datetime, body: str | None, exclude: Collection[str] = ()
@@ -215,10 +230,14 @@ class ConsoleChannel:
         body: str | None = None,
         content_sid: str | None = None,
         content_variables: dict[str, str] | None = None,
+        media_url: str | None = None,
     ) -> Sent:
         text = body if body is not None else f"[template {content_sid}] {content_variables}"
         log.info("console whatsapp", extra={"to": mask_phone(to), "chars": len(text or "")})
         return Sent(sid=f"CONSOLE{uuid.uuid4().hex[:26]}", status="console")
+
+    async def show_typing(self, message_sid: str) -> None:
+        return None  # nobody is looking at a console
 
     async def find_sent(
         self, to: str, *, since: datetime, body: str | None, exclude: Collection[str] = ()

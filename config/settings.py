@@ -83,10 +83,27 @@ class Settings(BaseSettings):
     twilio_followup_content_sid: str | None = Field(
         None, validation_alias=_env("TWILIO_FOLLOWUP_CONTENT_SID")
     )
+    # Approved quick-reply template (HX…) for yes/no questions: variable 1 the question, buttons
+    # with the ids `yes` and `no`.
+    twilio_confirm_content_sid: str | None = Field(
+        None, validation_alias=_env("TWILIO_CONFIRM_CONTENT_SID")
+    )
     twilio_api_base_url: str | None = Field(None, validation_alias=_env("TWILIO_API_BASE_URL"))
     # Seconds to wait for Twilio's answer to a send; a send that timed out stays in doubt for
     # four times this (its message log is looked up, not sent again) before it is re-sent.
     twilio_timeout: float = Field(15.0, gt=0, le=120, validation_alias=_env("HILO_TWILIO_TIMEOUT"))
+
+    # WhatsApp as people use it
+    # Seconds of quiet after a customer's last message before one turn answers the burst
+    # (0: every message answered on its own).
+    whatsapp_debounce: float = Field(
+        3.0, ge=0, le=60, validation_alias=_env("HILO_WHATSAPP_DEBOUNCE")
+    )
+    # WhatsApp's "typing…" while a turn runs (Twilio's typing indicator, a public beta).
+    whatsapp_typing: bool = Field(False, validation_alias=_env("HILO_WHATSAPP_TYPING"))
+    # Answer a voice note with audio too (ElevenLabs text-to-speech; needs ELEVENLABS_API_KEY,
+    # ELEVENLABS_VOICE_ID and HILO_PUBLIC_URL, where Twilio fetches the audio once).
+    voice_replies: bool = Field(False, validation_alias=_env("HILO_VOICE_REPLIES"))
 
     # ElevenLabs
     elevenlabs_api_key: SecretStr | None = Field(None, validation_alias=_env("ELEVENLABS_API_KEY"))
@@ -98,7 +115,26 @@ class Settings(BaseSettings):
         None, validation_alias=_env("ELEVENLABS_PHONE_NUMBER_ID")
     )
     elevenlabs_base_url: str | None = Field(None, validation_alias=_env("ELEVENLABS_BASE_URL"))
+    elevenlabs_voice_id: str | None = Field(None, validation_alias=_env("ELEVENLABS_VOICE_ID"))
+    # Voice notes: ElevenLabs Speech-to-Text when its key is set, else OpenAI's transcription.
+    elevenlabs_stt_model: str = Field("scribe_v2", validation_alias=_env("ELEVENLABS_STT_MODEL"))
+    openai_transcription_model: str = Field(
+        "gpt-4o-mini-transcribe", validation_alias=_env("HILO_OPENAI_TRANSCRIPTION_MODEL")
+    )
     tools_secret: SecretStr | None = Field(None, validation_alias=_env("HILO_TOOLS_SECRET"))
+
+    # Custom LLM (Hilo answers the ElevenLabs agent's live turns at /v1/chat/completions)
+    llm_secret: SecretStr | None = Field(None, validation_alias=_env("HILO_LLM_SECRET"))
+    # Seconds without a first word from the model after which a short buffer phrase ending in
+    # "... " is spoken while it thinks (ElevenLabs' advice for slow models); 0: never.
+    llm_buffer_after: float = Field(
+        1.5, ge=0, le=30, validation_alias=_env("HILO_LLM_BUFFER_AFTER")
+    )
+    # How long a call's `hilo_call` token binds it to its customer, from when it is issued (the
+    # call start, or when Hilo places the call): longer than a call and a batch's dialling.
+    call_token_ttl: timedelta = Field(
+        timedelta(hours=6), validation_alias=_env("HILO_CALL_TOKEN_TTL")
+    )
 
     # Escalation (operators)
     alert_webhook_url: SecretStr | None = Field(

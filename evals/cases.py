@@ -79,6 +79,13 @@ class Expect(_Strict):
 class Turn(_Strict):
     customer: str = ""
     media: list[Media] = Field(default_factory=list)
+    # A voice note (an audio in `media`): what the transcription service heard. The turn reads
+    # it as the customer's text, as the WhatsApp worker does once the note is transcribed.
+    transcript: str | None = None
+    # A burst: the customer's messages just before `customer`, answered with it in one turn.
+    earlier: list[str] = Field(default_factory=list)
+    # Our message to the customer just before the turn (e.g. a question the customer answers).
+    agent_asked: str | None = None
     # Indexes (in the call's transcript) of the call turns that hold this turn's answer.
     evidence: list[int] = Field(default_factory=list)
     expect: Expect = Field(default_factory=Expect)

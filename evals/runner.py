@@ -24,7 +24,7 @@ from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from agent import TurnResult, build_agent, run_turn
+from agent import Inbound, TurnResult, build_agent, run_turn
 from agent.ingest import ingest_call
 from agent.models import build_model
 from channels.elevenlabs import call_record
@@ -166,13 +166,20 @@ class Evaluator:
             outcome.call_summary = ingested.analysis.summary
         for index, turn in enumerate(case.turns):
             media = [m.model_dump() for m in turn.media] or None
+            text = turn.customer
+            if turn.transcript is not None and media:
+                text = turn.transcript  # the voice note, transcribed (server.jobs.inbound)
+                media = [{**media[0], "transcribed": True}, *media[1:]]
+            if turn.agent_asked:
+                await sender.send_text(customer.id, turn.agent_asked, role="agent")
             result: TurnResult = await run_turn(
                 agent,
                 customer.id,
                 "whatsapp",
-                turn.customer,
+                text,
                 external_id=f"SMeval{index:04d}{uuid.uuid4().hex[:24]}",
                 media=media,
+                earlier=[Inbound(text=t) for t in turn.earlier],
             )
             turn_outcome = TurnOutcome.from_result(index, turn.customer, result)
             await check_turn(memory, customer.id, turn, turn_outcome)

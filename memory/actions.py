@@ -132,7 +132,7 @@ async def create_next_action(
     if due_at is not None:
         check_moment(due_at, "due_at")
     async with memory.pool.connection() as conn:
-        return await _insert_action(
+        return await insert_action(
             conn,
             customer_id,
             description,
@@ -168,7 +168,7 @@ async def schedule_call(
                WHERE id = %s""",
             (customer_id,),
         )
-        return await _insert_action(
+        return await insert_action(
             conn,
             customer_id,
             description,
@@ -176,46 +176,22 @@ async def schedule_call(
             priority=priority,
             due_at=due_at,
             created_by=created_by,
-            source_interaction_id=None,
-            meta=None,
         )
 
 
-async def create_action_in(
+async def insert_action(
     conn: AsyncConnection[Any],
     customer_id: int,
     description: str,
     *,
     type: str,
-    priority: Priority = "high",
     created_by: str,
+    priority: str = "normal",
+    due_at: datetime | None = None,
+    source_interaction_id: int | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> NextAction:
-    """A next action inside the caller's transaction (stored with what it follows from)."""
-    return await _insert_action(
-        conn,
-        customer_id,
-        " ".join(description.split()),
-        type=type,
-        priority=priority,
-        due_at=None,
-        created_by=created_by,
-        source_interaction_id=None,
-        meta=None,
-    )
-
-
-async def _insert_action(
-    conn: AsyncConnection[Any],
-    customer_id: int,
-    description: str,
-    *,
-    type: str,
-    priority: str,
-    due_at: datetime | None,
-    created_by: str,
-    source_interaction_id: int | None,
-    meta: dict[str, Any] | None,
-) -> NextAction:
+    """A next action inside the caller's transaction (the callers check its values)."""
     row = await (
         await conn.execute(
             f"""INSERT INTO next_actions (customer_id, type, description, priority, due_at,

@@ -14,6 +14,7 @@ from memory.chunks import ChunkTurn, insert_chunks, window_chunks
 from memory.customers import Customer, upsert_customer
 from memory.dates import check_moment
 from memory.errors import InvalidCall, InvalidPhone
+from memory.live_calls import complete_live_call
 from memory.messages import MAX_MESSAGE_CHARS
 from memory.phones import normalize_phone
 from memory.store import Memory
@@ -48,6 +49,9 @@ class CallRecord:
     status: str = "done"
     summary: str | None = None
     analysis: dict[str, Any] = field(default_factory=dict)
+    # References of the live call this is the record of (its `hilo_call` token's, Twilio's
+    # call SID): its turns stored during the call are completed, not stored again.
+    live_refs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -110,6 +114,32 @@ async def save_call(memory: Memory, call: CallRecord) -> SavedCall:
         except InvalidPhone as exc:
             raise InvalidCall(f"call {call.conversation_id}: {exc}") from exc
         ended = started + timedelta(seconds=call.duration_secs) if call.duration_secs else None
+        if call.live_refs:
+            completed = await complete_live_call(
+                conn,
+                memory,
+                customer_id=customer.id,
+                call_refs=call.live_refs,
+                conversation_id=call.conversation_id,
+                platform=call.platform,
+                spoken=spoken,
+                started=started,
+                chunks=chunks,
+                vectors=vectors,
+                fields={
+                    "direction": call.direction,
+                    "ended_at": ended,
+                    "duration_secs": call.duration_secs,
+                    "summary": call.summary,
+                    "status": call.status,
+                    "analysis": jsonb(call.analysis),
+                },
+            )
+            if completed is not None:
+                interaction_id, created, added = completed
+                return SavedCall(
+                    customer, interaction_id, created, added, len(chunks) if created else 0
+                )
         row = await (
             await conn.execute(
                 """INSERT INTO interactions
@@ -221,7 +251,7 @@ async def record_failed_call(
 
     Returns (customer id, created).
     """
-    from memory.actions import create_action_in
+    from memory.actions import insert_action
 
     async with memory.pool.connection() as conn, conn.transaction():
         customer = await upsert_customer(conn, phone, default_region=memory.default_region)
@@ -235,7 +265,7 @@ async def record_failed_call(
             )
         ).fetchone()
         if row is not None and retry_action:
-            await create_action_in(
+            await insert_action(
                 conn, customer.id, retry_action, type="call", priority="normal", created_by=platform
             )
     return customer.id, row is not None

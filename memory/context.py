@@ -106,6 +106,7 @@ async def customer_context(
                 """SELECT id AS interaction_id, started_at, summary, intent, sentiment,
                           direction, duration_secs
                    FROM interactions WHERE customer_id = %s AND channel = 'call'
+                     AND status <> 'live'
                    ORDER BY started_at DESC, id DESC LIMIT 1""",
                 (customer_id,),
             )

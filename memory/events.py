@@ -86,6 +86,25 @@ async def get_events_by_keys(memory: Memory, source: str, keys: list[str]) -> li
     return [WebhookEvent(**row) for row in rows]
 
 
+async def unfinished_events(
+    memory: Memory, source: str, event_type: str, matching: dict[str, Any]
+) -> list[WebhookEvent]:
+    """Events of one kind not yet processed (received, or processing by an attempt that did not
+    finish) whose payload holds `matching` (e.g. the sender), oldest first: a customer's burst
+    of messages waiting for its one answer."""
+    async with memory.pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                f"""SELECT {_COLS} FROM webhook_events
+                    WHERE status IN ('received', 'processing')
+                      AND source = %s AND event_type = %s AND payload @> %s::jsonb
+                    ORDER BY id""",
+                (source, event_type, json.dumps(matching)),
+            )
+        ).fetchall()
+    return [WebhookEvent(**row) for row in rows]
+
+
 async def list_events(
     memory: Memory, *, status: str = "failed", limit: int = 50, before_id: int | None = None
 ) -> list[WebhookEvent]:

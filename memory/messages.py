@@ -403,3 +403,30 @@ async def recent_external_ids(memory: Memory, customer_id: int, *, limit: int = 
             )
         ).fetchall()
     return {str(r["external_id"]) for r in rows}
+
+
+async def message_before(memory: Memory, customer_id: int, message_id: int) -> Message | None:
+    """The message just before `message_id` in the customer's written conversation (WhatsApp,
+    operators, console; not call turns), within a day: what the customer may be answering."""
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                f"""SELECT {_COLUMNS} FROM messages
+                    WHERE customer_id = %s AND id < %s AND channel <> 'call'
+                      AND role <> 'system' AND created_at > now() - %s
+                    ORDER BY id DESC LIMIT 1""",
+                (customer_id, message_id, CONVERSATION_GAP),
+            )
+        ).fetchone()
+    return Message.from_row(row) if row else None
+
+
+async def find_message_by_external_id(memory: Memory, external_id: str) -> Message | None:
+    """The message stored with this provider id (an inbound MessageSid), if any."""
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE external_id = %s", (external_id,)
+            )
+        ).fetchone()
+    return Message.from_row(row) if row else None

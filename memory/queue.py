@@ -34,6 +34,7 @@ async def enqueue(
     queueing_lock: str | None = None,
     queue: str = DEFAULT_QUEUE,
     priority: int = 0,
+    schedule_in: float | None = None,
     **task_kwargs: Any,
 ) -> int:
     """Queue `task_name(**task_kwargs)`; returns the job id.
@@ -42,11 +43,22 @@ async def enqueue(
     `queueing_lock`: at most one such job waiting; a second raises `AlreadyEnqueued` (inside
     a savepoint, so the caller's transaction goes on).
     `priority`: higher runs first (also among jobs sharing a lock).
+    `schedule_in`: seconds from now before it may run (None: at once). A waiting job holds
+    back the later jobs of its lock until it has run.
     """
     query = """SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[
-                   ROW(%s, %s, %s, %s, %s, %s::jsonb, NULL)::procrastinate_job_to_defer_v1
+                   ROW(%s, %s, %s, %s, %s, %s::jsonb,
+                       now() + make_interval(secs => %s))::procrastinate_job_to_defer_v1
                ])) AS id"""
-    params = (queue, task_name, priority, lock, queueing_lock, json.dumps(task_kwargs))
+    params = (
+        queue,
+        task_name,
+        priority,
+        lock,
+        queueing_lock,
+        json.dumps(task_kwargs),
+        schedule_in,
+    )
     if queueing_lock is None:
         row = await (await conn.execute(query, params)).fetchone()
     else:

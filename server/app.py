@@ -35,6 +35,8 @@ from server.routes import (
     elevenlabs,
     events,
     health,
+    llm,
+    media,
     twilio,
 )
 from server.security_headers import SecurityHeaders
@@ -85,7 +87,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(health.router)
     app.include_router(metrics_router)
     app.include_router(twilio.router)
+    app.include_router(media.router)
     app.include_router(elevenlabs.router)
+    app.include_router(llm.router)
     app.include_router(auth.router)
     app.include_router(api.router)
     app.include_router(dashboard.router)

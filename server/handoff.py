@@ -27,7 +27,7 @@ from memory import (
 from memory.escalations import get_escalation
 from memory.inbox import find_request_message
 from memory.messages import Message, get_message
-from server.jobs.whatsapp import QueuedSender
+from server.jobs.whatsapp import queued_outbox
 from server.services import Services
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ async def reply(
     if existing is not None:
         return existing, False
     try:
-        message_id = await QueuedSender(memory).send_text(
+        message_id = await queued_outbox(memory).send_text(
             customer.id,
             text,
             role="human",

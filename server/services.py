@@ -20,7 +20,7 @@ from server.jobs.app import (
     start_worker,
     stop_worker,
 )
-from server.jobs.whatsapp import QueuedSender
+from server.jobs.whatsapp import queued_outbox
 
 
 @dataclass
@@ -67,7 +67,7 @@ async def start_services(
     jobs = create_job_app(memory.url, stalled_after=settings.job_stalled_after)
     await jobs.open_async()
     agent = await build_agent(
-        settings, memory, sender=QueuedSender(memory), notifier=AlertNotifier(memory, settings)
+        settings, memory, sender=queued_outbox(memory), notifier=AlertNotifier(memory, settings)
     )
     services = Services(
         settings=settings,

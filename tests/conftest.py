@@ -29,6 +29,11 @@ from memory.store import Memory, ensure_vector_index
 
 __all__ = ["create_database", "drop_database"]  # shared with the suites that make their own
 
+# Bursts: the suite answers every WhatsApp message on its own (as the tests written before
+# debouncing expect), in this process and in the `hilo` processes tests start, which inherit
+# the environment; the burst tests turn the debounce on in their own settings.
+os.environ.setdefault("HILO_WHATSAPP_DEBOUNCE", "0")
+
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, … under pytest-xdist
 TEMPLATE_DB = f"hilo_test_template_{WORKER}"
 

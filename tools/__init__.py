@@ -1,6 +1,6 @@
 """The agent's tools, each acting for the current customer only (see tools.registry)."""
 
-from tools.ports import NullNotifier, OptedOut, StoreOnlySender, ToolDeps
+from tools.ports import NullNotifier, OptedOut, ToolDeps, offline_outbox
 from tools.registry import (
     TOOL_ARGS,
     TOOLS,
@@ -17,7 +17,7 @@ __all__ = [
     "InvalidToolArgs",
     "NullNotifier",
     "OptedOut",
-    "StoreOnlySender",
+    "offline_outbox",
     "ToolDeps",
     "UnknownTool",
     "invoke_tool",

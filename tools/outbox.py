@@ -120,11 +120,11 @@ class Outbox:
         return message.id
 
 
-def StoreOnlySender(memory: Memory) -> Outbox:  # noqa: N802 - kept name of the old class
+def offline_outbox(memory: Memory) -> Outbox:
     """The offline outbox: messages stored (status `console`), not sent."""
     return Outbox(memory, StoreOnly())
 
 
-def QueuedSender(memory: Memory) -> Outbox:  # noqa: N802 - kept name of the old class
+def queued_outbox(memory: Memory) -> Outbox:
     """The production outbox: messages stored with their send job queued."""
     return Outbox(memory, Queued())

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from memory import Escalation, Memory
-from tools.outbox import OptedOut, Outbox, StoreOnlySender
+from tools.outbox import OptedOut, Outbox, offline_outbox
 
-__all__ = ["EscalationNotifier", "NullNotifier", "OptedOut", "StoreOnlySender", "ToolDeps"]
+__all__ = ["EscalationNotifier", "NullNotifier", "OptedOut", "offline_outbox", "ToolDeps"]
 
 log = logging.getLogger(__name__)
 

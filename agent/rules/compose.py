@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from agent.rules import answers
 from agent.rules.intents import Reading, fold
 from agent.rules.policy import recap
-from prompts import message
+from prompts import entry, message
 
 _REFERS_BACK = re.compile(
     r"\b(me recuerdas|recuerdame|te acuerdas|lo que (hablamos|dijimos|te dije)|te dije|"
@@ -78,8 +78,10 @@ def compose_reply(
 
     if reading.other_party and not results:
         return message("cannot_other", lang)
-    if "escalate_to_human" in results:
-        return message("escalated", lang)
+    if "escalate_to_human" in results:  # on a call, in spoken words (no "I'll write here")
+        return (
+            entry("voice", "escalated", lang) if channel == "voice" else message("escalated", lang)
+        )
     if "send_whatsapp" in results:
         sent = results["send_whatsapp"][0]
         return message("whatsapp_sent" if sent.get("sent") else "whatsapp_not_sent", lang)

@@ -162,6 +162,16 @@ _INTENTS: list[tuple[str, list[str]]] = [
     ),
 ]
 _COMPILED = [(name, [re.compile(p) for p in pats]) for name, pats in _INTENTS]
+_ASKS_FOR_PERSON = dict(_COMPILED)["human"]
+
+
+def asks_for_person(text: str) -> bool:
+    """Whether a message asks for a person ("quiero hablar con un asesor"); the guard reads it
+    for opted-out customers, whom no model answers."""
+    folded = fold(text)
+    return any(p.search(folded) for p in _ASKS_FOR_PERSON)
+
+
 _COMPILED_QUOTE = re.compile(
     "|".join(p for name, pats in _INTENTS if name == "quote" for p in pats)
 )

@@ -29,6 +29,7 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import RunnableConfig, ensure_config
 
+from agent.confirmations import asks_yes_no, is_yes, last_question
 from agent.language import detect_language
 from agent.rules.compose import compose_reply
 from agent.rules.intents import classify
@@ -115,6 +116,10 @@ class RulesChatModel(BaseChatModel):
         text = str(messages[last_human].content)
         language = detect_language(text, default=language)
         now = datetime.now(ZoneInfo(self.timezone))
+        proposal = _our_proposal(messages[:last_human])
+        if proposal is not None and is_yes(text):
+            # "Sí" to our "¿Quieres que te comunique con una persona?": they asked for it.
+            text = proposal
         reading = classify(text, now, self.intent_index)
         after = messages[last_human + 1 :]
         results: dict[str, list[dict[str, Any]]] = {}
@@ -141,6 +146,14 @@ class RulesChatModel(BaseChatModel):
             )
         reply = compose_reply(reading, text, results, language, channel, self.timezone)
         return AIMessage(content=reply, usage_metadata=usage, response_metadata=meta)  # type: ignore[arg-type]
+
+
+def _our_proposal(before: list[BaseMessage]) -> str | None:
+    """Our yes/no question just before the customer's message, if that is what came last."""
+    if not before or not isinstance(before[-1], AIMessage) or before[-1].tool_calls:
+        return None
+    content = str(before[-1].content)
+    return last_question(content) if asks_yes_no(content) else None
 
 
 def _json(content: Any) -> dict[str, Any]:

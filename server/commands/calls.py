@@ -30,6 +30,7 @@ def submit(
     name: str = typer.Option("", help="Batch name (default: the file name)."),
 ) -> None:
     """Submit a batch call; each recipient gets its memory (last summary, pending questions)."""
+    from channels.call_token import custom_llm_extra_body
     from channels.elevenlabs_calls import submit_batch
     from config import Settings
     from memory import (
@@ -61,6 +62,7 @@ def submit(
         memory = await open_memory(settings)
         try:
             recipients = []
+            extra_bodies = {}
             for row in rows:
                 customer = await get_or_create_customer(
                     memory, row["phone"], name=row.get("name") or None
@@ -80,9 +82,14 @@ def submit(
                     }
                 )
                 recipients.append((f"cust-{customer.id}", customer.phone, variables))
+                extra = await custom_llm_extra_body(memory, settings, customer.id)
+                if extra:
+                    extra_bodies[f"cust-{customer.id}"] = extra
             if not recipients:
                 return None
-            return await submit_batch(settings, name or file.stem, recipients)
+            return await submit_batch(
+                settings, name or file.stem, recipients, extra_bodies=extra_bodies
+            )
         finally:
             await memory.close()
 

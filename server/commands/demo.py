@@ -2,8 +2,9 @@
 
 A recorded ElevenLabs call is posted as a signed post-call webhook; the follow-up WhatsApp goes
 out (console channel); the customer writes on WhatsApp (signed as Twilio signs) and the agent
-recalls the call; a new inbound call starts with the WhatsApp context; the customer asks for a
-person and the thread is escalated. Then the one timeline is printed.
+recalls the call; a new inbound call starts with the WhatsApp context, and Hilo, as the voice
+agent's Custom LLM, answers a spoken turn from what was written on WhatsApp; the customer asks
+for a person and the thread is escalated. Then the one timeline is printed.
 """
 
 from __future__ import annotations
@@ -133,6 +134,40 @@ def _post_call_body() -> dict[str, Any]:
     }
 
 
+SPOKEN = "¿Cuántos metros de techo te dije que tengo?"
+
+
+async def _spoken_turn(http: Any, llm_secret: str, call_token: str) -> None:
+    """One turn of the call with Hilo as the agent's Custom LLM: ElevenLabs' request (the call
+    so far, the `hilo_call` token the call start gave it) and the words streamed back."""
+    body = {
+        "model": "hilo",
+        "stream": True,
+        "messages": [
+            {"role": "system", "content": "voice agent"},
+            {"role": "assistant", "content": "Hola Ana, ¿en qué te puedo ayudar?"},
+            {"role": "user", "content": SPOKEN},
+        ],
+        "elevenlabs_extra_body": {"hilo_call": call_token},
+    }
+    words: list[str] = []
+    async with http.stream(
+        "POST",
+        "/v1/chat/completions",
+        json=body,
+        headers={"Authorization": f"Bearer {llm_secret}"},
+    ) as response:
+        async for line in response.aiter_lines():
+            if line.startswith("data: {"):
+                choices = json.loads(line[len("data: ") :])["choices"]
+                words += [c["delta"].get("content") or "" for c in choices]
+    console.print(
+        f"   On the call (Hilo as the Custom LLM, streamed) Ana says «{SPOKEN}»; Hilo answers "
+        f"«{''.join(words).strip()}»",
+        markup=False,
+    )
+
+
 async def _run(keep_running: bool = False, port: int = 0) -> None:
     import httpx
     import uvicorn
@@ -149,7 +184,7 @@ async def _run(keep_running: bool = False, port: int = 0) -> None:
     from server.templating import zone_label
 
     data_dir = Path(tempfile.mkdtemp(prefix="hilo-demo-"))
-    token, el_secret, tools_secret = (secrets.token_hex(16) for _ in range(3))
+    token, el_secret, tools_secret, llm_secret = (secrets.token_hex(16) for _ in range(4))
     port = port or _free_port()
     base = f"http://127.0.0.1:{port}"
     settings = Settings(
@@ -160,6 +195,7 @@ async def _run(keep_running: bool = False, port: int = 0) -> None:
         twilio_followup_content_sid="HXdemo00000000000000000000000000",
         elevenlabs_webhook_secret=SecretStr(el_secret),
         tools_secret=SecretStr(tools_secret),
+        llm_secret=SecretStr(llm_secret),
         log_format="text",
     )
     app = create_app(settings)
@@ -212,6 +248,7 @@ async def _run(keep_running: bool = False, port: int = 0) -> None:
         console.print("2. The customer answers on WhatsApp:")
         await whatsapp("SM" + "1" * 32, "Hola, ¿me recuerdas cuánto te dije que podíamos pagar?")
         await whatsapp("SM" + "2" * 32, "¿Me pueden llamar el viernes a las 10?")
+        await whatsapp("SM" + "6" * 32, "Por cierto, el techo tiene unos 40 metros cuadrados.")
         r = await http.post(
             "/webhooks/elevenlabs/conversation-init",
             json={
@@ -229,6 +266,7 @@ async def _run(keep_running: bool = False, port: int = 0) -> None:
         )
         for line in _whatsapp_lines(variables["recent_whatsapp"]):
             console.print(line, markup=False)
+        await _spoken_turn(http, llm_secret, r.json()["custom_llm_extra_body"]["hilo_call"])
         console.print("4. Ana asks for a person (the AI hands over and then stays silent):")
         await whatsapp("SM" + "3" * 32, "Prefiero hablar con una persona, por favor")
         await whatsapp("SM" + "4" * 32, "¿Hola?")

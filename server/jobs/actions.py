@@ -11,6 +11,7 @@ import logging
 
 import procrastinate
 
+from channels.call_token import custom_llm_extra_body
 from channels.elevenlabs_calls import can_place_calls, place_outbound_call
 from memory import claim_due_next_actions, customer_context, get_customer, update_next_action
 from server.jobs import runtime
@@ -49,7 +50,12 @@ async def place_due_callbacks() -> int:
         }
         try:
             conversation_id = await place_outbound_call(
-                services.settings, customer.phone, variables
+                services.settings,
+                customer.phone,
+                variables,
+                custom_llm_extra_body=await custom_llm_extra_body(
+                    memory, services.settings, customer.id
+                ),
             )
         except Exception as exc:  # any refusal: the action is failed, humans see it
             log.warning(

@@ -18,7 +18,7 @@ goes back to `received` and its job is queued, in one transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import procrastinate
@@ -55,17 +55,27 @@ async def run_event_job(
     job: procrastinate.jobs.Job,
     retry: procrastinate.RetryStrategy,
     use_case: UseCase,
+    *,
+    together_with: Sequence[int] = (),
 ) -> str:
-    """Run `use_case` on the stored event with the shared bookkeeping (module docstring)."""
+    """Run `use_case` on the stored event with the shared bookkeeping (module docstring).
+    `together_with`: other events the use case handles in the same run (a burst of messages
+    answered once); they are marked with this one."""
     event = await get_event(memory, event_id)
     if event is None or event.status in FINISHED:
         return "nothing to do"
-    await mark_event(memory, event_id, "processing")
+    ids = [*dict.fromkeys([*together_with, event_id])]
+
+    async def mark(status: str, error: str | None = None) -> None:
+        for one in ids:
+            await mark_event(memory, one, status, error=error)
+
+    await mark("processing")
     try:
         outcome = await use_case(event)
     except PERMANENT_ERRORS as exc:
         reason = f"{type(exc).__name__}: {exc}"
-        await mark_event(memory, event_id, "failed", error=reason)
+        await mark("failed", reason)
         log.warning(
             "event failed for good (not retried)",
             extra={"event_id": event_id, "event_type": event.event_type, "error": reason},
@@ -73,9 +83,9 @@ async def run_event_job(
         return "failed"
     except Exception as exc:
         if is_last_attempt(retry, job, exc):
-            await mark_event(memory, event_id, "failed", error=f"{type(exc).__name__}: {exc}")
+            await mark("failed", f"{type(exc).__name__}: {exc}")
         raise
-    await mark_event(memory, event_id, "done")
+    await mark("done")
     return outcome
 
 
@@ -96,18 +106,25 @@ def event_job(
 
 
 async def accept_event(
-    memory: Memory, source: str, event_type: str, event_key: str, payload: dict[str, Any]
+    memory: Memory,
+    source: str,
+    event_type: str,
+    event_key: str,
+    payload: dict[str, Any],
+    *,
+    delay: float = 0,
 ) -> int | None:
     """Store a verified inbound event and queue its job, in one transaction: nothing accepted
     is lost, and no job runs for an event that was rolled back. The counterpart of
     `run_event_job`. Returns the event id, or None for a duplicate delivery (same source and
-    key), which queues nothing."""
+    key), which queues nothing. `delay`: seconds before its job may run (a WhatsApp message
+    waits for the rest of its burst, `server.jobs.whatsapp`)."""
     job = event_job(source, event_type, payload, memory.default_region)
     async with memory.pool.connection() as conn, conn.transaction():
         event_id = await record_event(conn, source, event_type, event_key, payload)
         if event_id is not None and job is not None:
             task, lock = job
-            await enqueue(conn, task, lock=lock, event_id=event_id)
+            await enqueue(conn, task, lock=lock, schedule_in=delay or None, event_id=event_id)
     if event_id is None:
         log.info("duplicate event ignored", extra={"source": source, "event_key": event_key})
     return event_id

@@ -19,7 +19,7 @@ from memory.events import WebhookEvent
 from server.jobs import runtime
 from server.jobs.events import run_event_job
 from server.jobs.retry import ShutdownSafeRetry
-from server.jobs.whatsapp import QueuedSender
+from server.jobs.whatsapp import queued_outbox
 
 log = logging.getLogger(__name__)
 NAMESPACE = "calls"
@@ -55,7 +55,7 @@ async def ingest_event(event: WebhookEvent) -> str:
         memory,
         call_record(payload),
         model=services.agent.model,
-        sender=QueuedSender(memory),
+        sender=queued_outbox(memory),
         followup_content_sid=settings.twilio_followup_content_sid,
         timezone=settings.timezone,
     )

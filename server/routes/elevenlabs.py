@@ -96,10 +96,19 @@ async def _request_fields(request: Request) -> dict[str, Any]:
 @router.post("/webhooks/elevenlabs/conversation-init", responses=SHARED_SECRET_REFUSALS)
 async def conversation_init(request: Request, memory: MemoryDep, settings: SettingsDep) -> Any:
     check_shared_secret(request, settings)
-    caller = (await _request_fields(request)).get("caller_id")
+    fields = await _request_fields(request)
+    caller = fields.get("caller_id")
     if not caller:
         raise HTTPException(422, "caller_id is required")
-    return JSONResponse(await start_call(memory, str(caller)))
+    call_sid = fields.get("call_sid")
+    return JSONResponse(
+        await start_call(
+            memory,
+            str(caller),
+            call_sid=call_sid if isinstance(call_sid, str) else None,
+            token_ttl=settings.call_token_ttl if settings.llm_secret else None,
+        )
+    )
 
 
 async def run_live_tool(

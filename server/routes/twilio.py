@@ -62,7 +62,9 @@ async def inbound_whatsapp(request: Request, memory: MemoryDep, settings: Settin
         normalize_phone(sender, memory.default_region)
     except InvalidPhone as exc:
         raise HTTPException(400, f"From is not a valid phone number: {exc}") from exc
-    await accept_event(memory, "twilio", "whatsapp_inbound", sid, form)
+    await accept_event(
+        memory, "twilio", "whatsapp_inbound", sid, form, delay=settings.whatsapp_debounce
+    )
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 

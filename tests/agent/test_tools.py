@@ -15,11 +15,11 @@ from tools import (
     TOOLS,
     InvalidToolArgs,
     NullNotifier,
-    StoreOnlySender,
     ToolDeps,
     UnknownTool,
     invoke_tool,
     langchain_tools,
+    offline_outbox,
 )
 
 
@@ -28,7 +28,7 @@ def deps_for(memory, customer_id: int) -> ToolDeps:
         memory=memory,
         customer_id=customer_id,
         channel="voice",
-        sender=StoreOnlySender(memory),
+        sender=offline_outbox(memory),
         notifier=NullNotifier(),
     )
 

@@ -2,18 +2,21 @@
 fail on demand (a queue of scripted error answers served before the normal 201s), answer
 slowly, accept a message and then hang (the caller never learns it was sent), or accept it
 late, after the caller's timeout. Lists the messages it accepted, newest first, like
-`GET …/Messages.json`."""
+`GET …/Messages.json`. Serves inbound media (`media[media_sid] = (bytes, content type)`) at
+Twilio's media URL only with the account's basic-auth credentials (`credentials`), through a
+redirect to its media store as Twilio does; `media_failures` are statuses served first."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from tests.local_server import LocalServer
 
@@ -29,7 +32,45 @@ class FakeTwilio(LocalServer):
         self.delays: list[float] = []  # one per request, served first: only those are slow
         self.hang_after_accept = 0.0  # seconds to hang after accepting (the answer is lost)
         self.accept_after = 0.0  # seconds before accepting, caller still waiting or not
+        self.credentials: tuple[str, str] | None = None  # (account sid, auth token)
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.media_failures: list[int] = []
+        self.media_requests: list[dict[str, Any]] = []
+        self.typing: list[dict[str, str]] = []  # typing indicator requests received
+        self.typing_failures: list[int] = []
         app = FastAPI()
+
+        @app.post("/v2/Indicators/Typing.json")
+        async def typing(request: Request) -> Any:
+            self.typing.append({k: str(v) for k, v in (await request.form()).items()})
+            if self.typing_failures:
+                status = self.typing_failures.pop(0)
+                return JSONResponse({"code": 20500, "status": status}, status_code=status)
+            return {"success": True}
+
+        @app.get("/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}/Media/{media_sid}")
+        async def media(
+            account_sid: str, message_sid: str, media_sid: str, request: Request
+        ) -> Any:
+            given = request.headers.get("authorization", "")
+            expected = (
+                "Basic " + base64.b64encode(":".join(self.credentials).encode()).decode()
+                if self.credentials
+                else None
+            )
+            self.media_requests.append({"media_sid": media_sid, "authorized": given == expected})
+            if given != expected:
+                return JSONResponse({"code": 20003, "status": 401}, status_code=401)
+            if self.media_failures:
+                return JSONResponse({"status": 500}, status_code=self.media_failures.pop(0))
+            if media_sid not in self.media:
+                return JSONResponse({"code": 20404, "status": 404}, status_code=404)
+            return RedirectResponse(f"/media-store/{media_sid}", status_code=307)
+
+        @app.get("/media-store/{media_sid}")
+        async def media_store(media_sid: str, request: Request) -> Any:
+            data, content_type = self.media[media_sid]
+            return Response(data, media_type=content_type)
 
         @app.post("/2010-04-01/Accounts/{account_sid}/Messages.json")
         async def create(account_sid: str, request: Request) -> Any:

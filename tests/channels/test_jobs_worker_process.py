@@ -72,6 +72,20 @@ async def killed(proc: asyncio.subprocess.Process) -> None:
     await asyncio.wait_for(proc.wait(), timeout=10)
 
 
+async def requeue_the_killed_send(web_only) -> None:
+    """Requeue the killed worker's jobs; its send must be among them (the worker may also have
+    been running one of its periodic sweeps)."""
+    from server.jobs.app import requeue_stalled_jobs
+
+    assert await requeue_stalled_jobs(web_only.jobs, seconds_since_heartbeat=0) >= 1
+    requeued_sends = await scalar(
+        web_only.memory.url,
+        "SELECT count(*) FROM procrastinate_jobs WHERE status='todo' "
+        "AND task_name = 'whatsapp:send_whatsapp'",
+    )
+    assert requeued_sends == 1
+
+
 async def test_separate_worker_process_answers_and_stops_cleanly(
     web_only, twilio_settings, fake_twilio
 ):
@@ -104,8 +118,6 @@ async def test_a_worker_killed_mid_job_is_replaced_and_nothing_is_lost_or_sent_t
 ):
     import httpx
 
-    from server.jobs.app import requeue_stalled_jobs
-
     hang = 3.0
     fake_twilio.delay = hang  # the reply's send hangs inside Twilio while we kill the worker
     app = create_app(services=web_only)
@@ -131,14 +143,7 @@ async def test_a_worker_killed_mid_job_is_replaced_and_nothing_is_lost_or_sent_t
     finally:
         await killed(proc)
     fake_twilio.delay = 0.0
-    # The killed worker may also have been running one of its periodic sweeps: count the send.
-    assert await requeue_stalled_jobs(web_only.jobs, seconds_since_heartbeat=0) >= 1
-    requeued_sends = await scalar(
-        web_only.memory.url,
-        "SELECT count(*) FROM procrastinate_jobs WHERE status='todo' "
-        "AND task_name = 'whatsapp:send_whatsapp'",
-    )
-    assert requeued_sends == 1
+    await requeue_the_killed_send(web_only)
     # The killed attempt is in doubt until Twilio could no longer accept it: the fake answers
     # it (499, the caller is gone) after `hang`. In production the requeue itself comes later
     # than the settle window (the stalled-worker timeout is longer); here the test requeues at
@@ -160,8 +165,6 @@ async def test_a_worker_killed_after_twilio_accepted_the_message_does_not_send_i
 ):
     import httpx
 
-    from server.jobs.app import requeue_stalled_jobs
-
     fake_twilio.hang_after_accept = 30.0  # Twilio took the message; its answer never arrives
     app = create_app(services=web_only)
     async with httpx.AsyncClient(
@@ -180,14 +183,7 @@ async def test_a_worker_killed_after_twilio_accepted_the_message_does_not_send_i
     finally:
         await killed(proc)
     fake_twilio.hang_after_accept = 0.0
-    # The killed worker may also have been running one of its periodic sweeps: count the send.
-    assert await requeue_stalled_jobs(web_only.jobs, seconds_since_heartbeat=0) >= 1
-    requeued_sends = await scalar(
-        web_only.memory.url,
-        "SELECT count(*) FROM procrastinate_jobs WHERE status='todo' "
-        "AND task_name = 'whatsapp:send_whatsapp'",
-    )
-    assert requeued_sends == 1
+    await requeue_the_killed_send(web_only)
     await web_only.start_worker()
 
     async def reply_sid() -> str | None:

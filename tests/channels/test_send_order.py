@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from memory import get_or_create_customer, save_message
-from server.jobs.whatsapp import QueuedSender
+from server.jobs.whatsapp import queued_outbox
 from tests.channels.conftest import wait_until
 
 
@@ -19,7 +19,7 @@ async def test_a_slow_send_keeps_the_customers_later_messages_behind_it(
         services.memory, customer.id, channel="whatsapp", direction="inbound", role="customer",
         text="Hola", external_id="SM" + "0" * 31 + "3",
     )  # fmt: skip
-    sender = QueuedSender(services.memory)
+    sender = queued_outbox(services.memory)
     for text in ("Primero", "Segundo", "Tercero"):
         await sender.send_text(customer.id, text)
 

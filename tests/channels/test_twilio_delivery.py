@@ -12,7 +12,7 @@ import pytest
 
 from memory import get_or_create_customer, save_message, set_opted_out
 from server.app import create_app
-from server.jobs.whatsapp import QueuedSender, queue_unsent_sends
+from server.jobs.whatsapp import queue_unsent_sends, queued_outbox
 from server.services import start_services
 from tests.channels.conftest import inbound_form, post_signed, wait_until
 from tools.ports import OptedOut
@@ -41,7 +41,7 @@ async def test_outside_the_window_an_approved_template_is_sent(twilio_settings, 
     await services.start_worker()
     try:
         customer = await get_or_create_customer(services.memory, "+573004445566", name="Luis")
-        message_id = await QueuedSender(services.memory).send_text(
+        message_id = await queued_outbox(services.memory).send_text(
             customer.id, "Gracias por la llamada, Luis.", meta={"content_variables": {"1": "Luis"}}
         )
         await settled(services, message_id)
@@ -57,7 +57,7 @@ async def test_outside_the_window_without_a_template_nothing_is_sent_and_the_err
     services, fake_twilio
 ):
     customer = await get_or_create_customer(services.memory, "+573004445566")
-    message_id = await QueuedSender(services.memory).send_text(customer.id, "Hola de nuevo")
+    message_id = await queued_outbox(services.memory).send_text(customer.id, "Hola de nuevo")
     await settled(services, message_id)
     status, code, error = row(
         services.memory.url,
@@ -102,7 +102,7 @@ async def test_twilio_429_is_retried_and_the_message_sent_once(services, fake_tw
         services.memory, customer.id, channel="whatsapp", direction="inbound", role="customer",
         text="Hola", external_id="SM" + "0" * 31 + "1",
     )  # fmt: skip
-    message_id = await QueuedSender(services.memory).send_text(customer.id, "¡Hola!")
+    message_id = await queued_outbox(services.memory).send_text(customer.id, "¡Hola!")
     await settled(services, message_id)
     assert fake_twilio.attempts == 2 and len(fake_twilio.messages) == 1
     assert row(
@@ -131,7 +131,7 @@ async def test_the_sweep_leaves_alone_a_message_whose_send_is_queued(twilio_sett
     services = await start_services(twilio_settings)  # no worker: the send job stays queued
     try:
         customer = await get_or_create_customer(services.memory, "+573001112233")
-        await QueuedSender(services.memory).send_text(customer.id, "Hola")
+        await queued_outbox(services.memory).send_text(customer.id, "Hola")
         assert await queue_unsent_sends(services.memory, older_than=timedelta(0)) == 0
     finally:
         await services.close()
@@ -141,7 +141,7 @@ async def test_an_opted_out_customer_gets_no_automated_message(services, fake_tw
     customer = await get_or_create_customer(services.memory, "+573001112233")
     await set_opted_out(services.memory, customer.id, True)
     with pytest.raises(OptedOut):
-        await QueuedSender(services.memory).send_text(customer.id, "¿Seguimos?")
+        await queued_outbox(services.memory).send_text(customer.id, "¿Seguimos?")
     assert fake_twilio.attempts == 0
 
 
@@ -151,7 +151,7 @@ async def test_without_twilio_credentials_messages_are_stored_on_the_console_cha
     try:
         assert services.whatsapp.name == "console"
         customer = await get_or_create_customer(services.memory, "+573001112233")
-        message_id = await QueuedSender(services.memory).send_text(customer.id, "Hola")
+        message_id = await queued_outbox(services.memory).send_text(customer.id, "Hola")
         await settled(services, message_id)
         status, external_id = row(
             services.memory.url,

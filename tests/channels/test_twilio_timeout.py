@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from memory import get_or_create_customer, save_message
-from server.jobs.whatsapp import QueuedSender
+from server.jobs.whatsapp import queued_outbox
 from tests.channels.conftest import wait_until
 
 TIMEOUT = 2.0  # the client's: the send is in doubt for 4 × this (8 s)
@@ -38,7 +38,7 @@ async def test_a_send_twilio_accepts_after_the_client_timeout_reaches_the_custom
         services.memory, customer.id, channel="whatsapp", direction="inbound", role="customer",
         text="Hola", external_id="SM" + "0" * 31 + "9",
     )  # fmt: skip
-    message_id = await QueuedSender(services.memory).send_text(customer.id, "¡Hola, Ana!")
+    message_id = await queued_outbox(services.memory).send_text(customer.id, "¡Hola, Ana!")
 
     async def recorded():
         return external_id(services.memory.url, message_id) is not None

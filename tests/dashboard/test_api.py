@@ -15,7 +15,7 @@ from agent.ingest import ingest_call
 from channels.elevenlabs import call_record
 from memory import find_customer_by_phone, timeline
 from server.app import create_app
-from server.jobs.whatsapp import QueuedSender
+from server.jobs.whatsapp import queued_outbox
 from tests.channels.conftest import inbound_form, post_signed
 from tests.channels.fake_twilio import FakeTwilio
 from tests.channels.test_elevenlabs import post_call_payload
@@ -23,16 +23,12 @@ from tests.dashboard.conftest import csrf_of
 from tests.waiting import wait_until, wait_until_drained
 
 PHONE = "+573001112233"
+# /media/voice/: Twilio fetches a voice reply by its unguessable one-time token, no login.
+# /v1/: the Custom LLM endpoint, behind its own bearer secret and call token (tests/voice).
 PUBLIC = (
-    "/healthz",
-    "/readyz",
-    "/metrics",
-    "/webhooks/",
-    "/elevenlabs/",
-    "/login",
-    "/static",
-    "/favicon.ico",
-)
+    "/healthz", "/readyz", "/metrics", "/webhooks/", "/elevenlabs/", "/login", "/static",
+    "/favicon.ico", "/media/voice/", "/v1/",
+)  # fmt: skip
 DOCS = ("/docs", "/redoc", "/openapi.json")
 
 
@@ -89,7 +85,7 @@ async def customer_with_call_and_chat(
         services.memory,
         call_record(post_call_payload("conv_api", PHONE)),
         model=services.agent.model,
-        sender=QueuedSender(services.memory),
+        sender=queued_outbox(services.memory),
     )
     await wait_until(lambda: _count(fake_twilio, 1))
     form = inbound_form("SM" + "a" * 32, "¿Me recuerdas cuánto te dije que podíamos pagar?", PHONE)
@@ -250,7 +246,7 @@ async def test_reply_outside_the_24h_window_goes_as_the_approved_template(
         services.memory,
         call_record(post_call_payload("conv_window", PHONE)),
         model=services.agent.model,
-        sender=QueuedSender(services.memory),
+        sender=queued_outbox(services.memory),
     )
     customer = await find_customer_by_phone(services.memory, PHONE)
     assert customer is not None

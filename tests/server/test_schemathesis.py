@@ -79,6 +79,7 @@ async def live_app(pg_admin_url, template_url, embeddings, tmp_path_factory) -> 
         llm="rules",
         run_worker=False,
         tools_secret=SecretStr(TOOLS_SECRET),
+        llm_secret=SecretStr("llm-secret-for-schemathesis"),
         elevenlabs_webhook_secret=SecretStr("wsec-for-schemathesis"),
         twilio_auth_token=SecretStr("twilio-token-for-schemathesis"),
     )

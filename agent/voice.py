@@ -1,0 +1,291 @@
+"""A spoken turn of a live call: `voice_turn(agent, call)` yields what to say as it is known.
+
+The voice platform (ElevenLabs' Custom LLM) sends the whole call so far on every turn. Here its
+turns not stored yet are stored as live turns (`memory.live_calls`), the same graph runs on the
+customer's one thread on channel `voice` (memory in the prompt, Hilo's tools run inside Hilo,
+the platform's tools handed back), and the model's words are yielded as they stream
+(`Said`), then the platform's tool calls (`Handed`) and the end (`Ended`). The answer is
+stored as a live turn too, after the end is yielded, so the caller never waits for it.
+
+If the request stops (the caller interrupted and the platform hung up on the request), the
+graph run is cancelled with it: nothing of that turn is checkpointed, and the words the caller
+did hear come back in the next request's dialogue and are stored then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from weakref import WeakValueDictionary
+
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+
+import prompts
+from agent.context import READ_CHARS, TurnContext
+from agent.language import detect_language
+from agent.tool_deps import tool_deps
+from agent.turn import Agent
+from agent.voice_prompt import trouble_phrase
+from memory import Customer, get_customer, set_language
+from memory.live_calls import LiveTurn, record_live_answer, record_live_turns
+
+log = logging.getLogger(__name__)
+Role = Literal["customer", "agent"]
+_WORDS = re.compile(r"\S+\s*")
+PIECE_WORDS = 4  # a reply that comes whole (the rules model) is yielded a few words at a time
+
+
+@dataclass(frozen=True)
+class SpokenTurn:
+    role: Role
+    text: str
+
+
+@dataclass
+class VoiceCall:
+    """One Custom LLM request, bound: whose call, and the call so far as the platform sends it
+    (its turns in order, the system prompt left out)."""
+
+    customer_id: int
+    call_ref: str
+    dialogue: list[SpokenTurn]
+    client_tools: list[dict[str, Any]] = field(default_factory=list)
+    customer: Customer | None = None  # as read when the request was bound (saves a read)
+
+
+@dataclass(frozen=True)
+class Said:
+    text: str
+
+
+@dataclass(frozen=True)
+class Handed:
+    calls: list[dict[str, Any]]  # {"id", "name", "args"}: for the platform to run
+
+
+@dataclass(frozen=True)
+class Ended:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+VoiceEvent = Said | Handed | Ended
+_locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+_storing: set[asyncio.Task[Any]] = set()  # answers being stored after their turn ended
+
+
+def _lock(customer_id: int) -> asyncio.Lock:
+    lock = _locks.get(customer_id)
+    if lock is None:
+        lock = _locks[customer_id] = asyncio.Lock()
+    return lock
+
+
+async def _customer(memory: Any, call: VoiceCall) -> Customer:
+    return call.customer or await get_customer(memory, call.customer_id)
+
+
+def _pieces(text: str) -> list[str]:
+    words = _WORDS.findall(text)
+    return ["".join(words[i : i + PIECE_WORDS]) for i in range(0, len(words), PIECE_WORDS)]
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content blocks
+        return "".join(
+            str(b.get("text", "")) if isinstance(b, dict) else str(b)
+            for b in content
+            if not isinstance(b, dict) or b.get("type", "text") == "text"
+        )
+    return ""
+
+
+def graph_input(dialogue: list[SpokenTurn], include: set[int]) -> list[BaseMessage]:
+    """The call's turns the thread does not have yet, in order; the caller's last words (every
+    customer turn since the agent last spoke) as this turn's one customer message."""
+    last_agent = max((i for i, t in enumerate(dialogue) if t.role == "agent"), default=-1)
+    messages: list[BaseMessage] = [
+        AIMessage(content=t.text) if t.role == "agent" else HumanMessage(content=t.text)
+        for i, t in enumerate(dialogue[: last_agent + 1])
+        if i in include
+    ]
+    words = " ".join(t.text.strip() for t in dialogue[last_agent + 1 :] if t.text.strip())
+    messages.append(HumanMessage(content=words[:READ_CHARS]))
+    return messages
+
+
+async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]:
+    """What to say on this turn of the call (see the module docstring)."""
+    memory = agent.memory
+    dialogue = call.dialogue
+    answer_seq = len(dialogue)
+    if not dialogue:
+        customer = await _customer(memory, call)
+        # The platform asks for the first words of the call (no first message configured).
+        first = (
+            prompts.entry(
+                "call_start", "first_message_named", customer.language, name=customer.name
+            )
+            if customer.name
+            else prompts.entry("call_start", "first_message", customer.language)
+        )
+        for piece in _pieces(first):
+            yield Said(piece)
+        yield Ended()
+        _store_later(agent, call, answer_seq, first, [], customer.language)
+        return
+    if not dialogue or dialogue[-1].role != "customer":
+        yield Ended()  # nothing new from the caller (a tool result came back): stay silent
+        return
+    customer, live = await asyncio.gather(
+        _customer(memory, call),
+        record_live_turns(
+            memory,
+            call.customer_id,
+            call.call_ref,
+            [LiveTurn(i, t.role, t.text) for i, t in enumerate(dialogue)],
+            answer_seq=answer_seq,
+        ),
+    )
+    if live.answered is not None:  # the same request again: the same answer, once stored
+        for piece in _pieces(live.answered):
+            yield Said(piece)
+        yield Ended()
+        return
+    last_agent = max((i for i, t in enumerate(dialogue) if t.role == "agent"), default=-1)
+    heard = [LiveTurn(i, t.role, t.text) for i, t in enumerate(dialogue) if i > last_agent]
+    messages = graph_input(dialogue, set(live.new_seqs))
+    text = str(messages[-1].content)
+    language = detect_language(text, default=customer.language) if text else customer.language
+    if language != customer.language:
+        await set_language(memory, customer.id, language)
+    context = TurnContext(
+        deps=tool_deps(agent, customer.id, channel="voice", language=language),
+        max_steps=agent.settings.max_agent_steps,
+        timezone=agent.settings.timezone,
+        client_tools=call.client_tools,
+    )
+    spoken: list[str] = []
+    final: dict[str, Any] = {}
+    try:
+        async with _lock(customer.id):
+            async for mode, payload in agent.graph.astream(
+                {
+                    "messages": messages,
+                    "customer_id": customer.id,
+                    "channel": "voice",
+                    "language": language,
+                    "media": None,
+                },
+                {
+                    "configurable": {"thread_id": str(customer.id)},
+                    "recursion_limit": 2 * agent.settings.max_agent_steps + 10,
+                },
+                durability="exit",
+                context=context,
+                stream_mode=["messages", "values"],
+            ):
+                if mode == "values":
+                    final = payload
+                    continue
+                message, meta = payload
+                if meta.get("langgraph_node") != "model":
+                    continue
+                words = _text(message.content)
+                if not words:
+                    continue
+                for piece in [words] if isinstance(message, AIMessageChunk) else _pieces(words):
+                    spoken.append(piece)
+                    yield Said(piece)
+    except Exception:
+        # A broken turn must not leave the caller in silence; the error is logged whole.
+        log.exception("voice turn failed", extra={"customer_id": customer.id})
+        if not spoken:
+            spoken.append(trouble_phrase(language))
+            yield Said(spoken[-1])
+        yield Ended()
+        return
+    said = "".join(spoken)
+    reply = (final.get("reply") or "").strip()
+    if not reply and final.get("skipped") == "human_owned":
+        reply = prompts.entry("voice", "human_owned", language)
+    if reply and reply not in said:  # a guard's answer, or one finalize wrote
+        extra = (" " if said and not said.endswith(" ") else "") + reply
+        spoken.append(extra)
+        yield Said(extra)
+    handed = final.get("client_tool_calls") or []
+    if handed:
+        yield Handed([{"id": c["id"], "name": c["name"], "args": c["args"]} for c in handed])
+    said = "".join(spoken).strip()
+    yield Ended(int(final.get("prompt_tokens") or 0), max(len(said) // 4, 1 if said else 0))
+    _store_later(agent, call, answer_seq, said, heard, language)
+
+
+def _store_later(
+    agent: Agent,
+    call: VoiceCall,
+    seq: int,
+    text: str,
+    heard: list[LiveTurn],
+    language: str,
+) -> None:
+    """Store the spoken answer as a live turn once the turn has ended (not on its time)."""
+
+    async def store() -> None:
+        try:
+            await record_live_answer(
+                agent.memory,
+                call.customer_id,
+                call.call_ref,
+                seq=seq,
+                text=text,
+                heard=heard,
+                language=language,
+            )
+        except Exception:
+            log.exception("live answer not stored", extra={"customer_id": call.customer_id})
+
+    task = asyncio.get_running_loop().create_task(store())
+    _storing.add(task)
+    task.add_done_callback(_storing.discard)
+
+
+async def stored_answers() -> None:
+    """Wait for the answers still being stored (shutdown, tests, the benchmark)."""
+    while _storing:
+        await asyncio.gather(*list(_storing), return_exceptions=True)
+
+
+async def buffered(
+    events: AsyncIterator[VoiceEvent], *, after: float, phrase: str
+) -> AsyncIterator[VoiceEvent]:
+    """`events`, with `phrase` said first when nothing is said within `after` seconds (a slow
+    model to start: ElevenLabs' buffer words keep the call from falling silent)."""
+    if after <= 0:
+        async for event in events:
+            yield event
+        return
+    iterator = aiter(events)
+    first = asyncio.ensure_future(anext(iterator))
+    try:
+        done, _ = await asyncio.wait({first}, timeout=after)
+        if not done:
+            yield Said(phrase)
+        try:
+            event = await first
+        except StopAsyncIteration:
+            return
+        yield event
+        async for event in iterator:
+            yield event
+    finally:
+        if not first.done():  # the consumer left while we waited: stop the turn with it
+            first.cancel()
+            await asyncio.gather(first, return_exceptions=True)
+        await iterator.aclose()  # type: ignore[attr-defined]
