@@ -1,13 +1,52 @@
-"""The operator API's answers as pydantic models: each `/api` route declares one as its
-`response_model`, so `/openapi.json` (and `/docs`) describe every field, and FastAPI checks
-each answer against it. The values come from `server.views` (shared with the dashboard)."""
+"""The operator API's bodies and answers as pydantic models: each `/api` route declares its
+answer as `response_model`, so `/openapi.json` (and `/docs`) describe every field, and FastAPI
+checks each answer against it. The values come from `server.views` (shared with the
+dashboard)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from server.handoff import MAX_REPLY_CHARS
+
+Priority = Literal["low", "normal", "high", "urgent"]
+
+
+class ReplyIn(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_REPLY_CHARS)
+    request_id: str | None = Field(
+        None, max_length=100, description="Idempotency key: the same id sends one message."
+    )
+
+
+class EscalateIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+    priority: Priority = "normal"
+
+
+class ResolveIn(BaseModel):
+    resolution: str | None = Field(None, max_length=1000)
+
+
+class NextActionIn(BaseModel):
+    description: str = Field(min_length=1, max_length=500)
+    type: str = Field("follow_up", pattern=r"^[a-z_]{1,30}$")
+    priority: Priority = "normal"
+    due_at: datetime | None = Field(
+        None, description="ISO 8601 with a UTC offset, between 2000 and 2099."
+    )
+
+
+class NextActionPatch(BaseModel):
+    status: Literal["open", "in_progress", "done", "cancelled"] | None = None
+    due_at: datetime | None = Field(
+        None, description="Reschedule (ISO 8601 with a UTC offset, between 2000 and 2099)."
+    )
+    priority: Priority | None = None
+    description: str | None = Field(None, min_length=1, max_length=500)
 
 
 class CustomerRowOut(BaseModel):

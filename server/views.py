@@ -104,3 +104,34 @@ async def customer_timeline(
             for i in insights
         ],
     }
+
+
+def escalation_view(e: Any) -> dict[str, Any]:
+    """An escalation as the API answers it."""
+    return {
+        "id": e.id,
+        "customer_id": e.customer_id,
+        "status": e.status,
+        "reason": e.reason,
+        "priority": e.priority,
+        "assignee": e.assignee,
+        "opened_by": e.opened_by,
+        "resolution": e.resolution,
+        "created_at": e.created_at.isoformat(),
+        "assigned_at": e.assigned_at.isoformat() if e.assigned_at else None,
+        "resolved_at": e.resolved_at.isoformat() if e.resolved_at else None,
+    }
+
+
+def action_view(a: Any) -> dict[str, Any]:
+    """A next action as the API answers it."""
+    return {
+        "id": a.id,
+        "customer_id": a.customer_id,
+        "type": a.type,
+        "description": a.description,
+        "priority": a.priority,
+        "status": a.status,
+        "due_at": a.due_at.isoformat() if a.due_at else None,
+        "created_by": a.created_by,
+    }

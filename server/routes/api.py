@@ -8,11 +8,9 @@ function of `server.handoff`, `server.views` or memory, and answer; domain error
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
-from pydantic import BaseModel, Field
 
 from memory import (
     Memory,
@@ -30,12 +28,17 @@ from server.schemas import (
     BoardOut,
     CustomerProfileOut,
     CustomersOut,
+    EscalateIn,
     EscalationCreatedOut,
     EscalationResultOut,
+    NextActionIn,
+    NextActionPatch,
     NextActionResultOut,
     NextActionsOut,
     QueueOut,
+    ReplyIn,
     ReplyOut,
+    ResolveIn,
     TimelineOut,
 )
 from server.services import Services
@@ -55,42 +58,7 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 router = APIRouter(
     prefix="/api", tags=["operators"], dependencies=[Depends(current_operator)], responses=REFUSALS
 )
-Priority = Literal["low", "normal", "high", "urgent"]
 MAX_OFFSET = 1_000_000  # deeper than any list an operator pages through
-
-
-class ReplyIn(BaseModel):
-    text: str = Field(min_length=1, max_length=handoff.MAX_REPLY_CHARS)
-    request_id: str | None = Field(
-        None, max_length=100, description="Idempotency key: the same id sends one message."
-    )
-
-
-class EscalateIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=500)
-    priority: Priority = "normal"
-
-
-class ResolveIn(BaseModel):
-    resolution: str | None = Field(None, max_length=1000)
-
-
-class NextActionIn(BaseModel):
-    description: str = Field(min_length=1, max_length=500)
-    type: str = Field("follow_up", pattern=r"^[a-z_]{1,30}$")
-    priority: Priority = "normal"
-    due_at: datetime | None = Field(
-        None, description="ISO 8601 with a UTC offset, between 2000 and 2099."
-    )
-
-
-class NextActionPatch(BaseModel):
-    status: Literal["open", "in_progress", "done", "cancelled"] | None = None
-    due_at: datetime | None = Field(
-        None, description="Reschedule (ISO 8601 with a UTC offset, between 2000 and 2099)."
-    )
-    priority: Priority | None = None
-    description: str | None = Field(None, min_length=1, max_length=500)
 
 
 async def _customer_or_404(memory: Memory, customer_id: int) -> None:
@@ -206,7 +174,7 @@ async def escalate(
     )
     if not created:
         response.status_code = 200
-    return {"escalation": _escalation(escalation), "created": created}
+    return {"escalation": views.escalation_view(escalation), "created": created}
 
 
 @router.get(
@@ -220,7 +188,7 @@ async def customer_actions(
 ) -> dict[str, Any]:
     await _customer_or_404(memory, customer_id)
     actions = await list_next_actions(memory, customer_id, open_only=not include_closed)
-    return {"next_actions": [_action(a) for a in actions]}
+    return {"next_actions": [views.action_view(a) for a in actions]}
 
 
 @router.post(
@@ -243,7 +211,7 @@ async def add_action(
         due_at=body.due_at,
         created_by=f"operator:{operator.email}",
     )
-    return {"next_action": _action(action)}
+    return {"next_action": views.action_view(action)}
 
 
 @router.patch(
@@ -266,7 +234,7 @@ async def change_action(
     )
     if action is None:
         raise HTTPException(404, f"customer {customer_id} has no next action {action_id}")
-    return {"next_action": _action(action)}
+    return {"next_action": views.action_view(action)}
 
 
 @router.get(
@@ -306,7 +274,8 @@ async def escalations(
 async def take(
     escalation_id: RowId, operator: OperatorDep, services: ServicesDep
 ) -> dict[str, Any]:
-    return {"escalation": _escalation(await handoff.take(services, escalation_id, operator.email))}
+    escalation = await handoff.take(services, escalation_id, operator.email)
+    return {"escalation": views.escalation_view(escalation)}
 
 
 @router.post(
@@ -342,33 +311,4 @@ async def resolve(
 ) -> dict[str, Any]:
     resolution = body.resolution if body else None
     escalation = await handoff.resolve(services, escalation_id, operator.email, resolution)
-    return {"escalation": _escalation(escalation)}
-
-
-def _escalation(e: Any) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "customer_id": e.customer_id,
-        "status": e.status,
-        "reason": e.reason,
-        "priority": e.priority,
-        "assignee": e.assignee,
-        "opened_by": e.opened_by,
-        "resolution": e.resolution,
-        "created_at": e.created_at.isoformat(),
-        "assigned_at": e.assigned_at.isoformat() if e.assigned_at else None,
-        "resolved_at": e.resolved_at.isoformat() if e.resolved_at else None,
-    }
-
-
-def _action(a: Any) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "customer_id": a.customer_id,
-        "type": a.type,
-        "description": a.description,
-        "priority": a.priority,
-        "status": a.status,
-        "due_at": a.due_at.isoformat() if a.due_at else None,
-        "created_by": a.created_by,
-    }
+    return {"escalation": views.escalation_view(escalation)}

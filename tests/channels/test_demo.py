@@ -28,13 +28,13 @@ def test_demo_runs_the_whole_story_offline(tmp_path):
     assert "post-call webhook (signed) → 200" in out
     assert "Unos 500 mil pesos" in out  # the WhatsApp agent recalled the call
     assert "recent_whatsapp" in out and "me recuerdas" in out  # the call start got WhatsApp
-    # A spoken turn through the Custom LLM endpoint, answered from what WhatsApp said.
-    assert "Hilo answers «" in out and "40 metros" in out.split("Hilo answers «", 1)[1][:200]
     call_start = out.split("3. Ana calls again", 1)[1].split("4. Ana asks", 1)[0]
     assert "Ana (WhatsApp): ¿Me pueden llamar el viernes a las 10?" in call_start
     assert "embedded PostgreSQL" in out  # no DATABASE_URL here
     # "¿Me pueden llamar el viernes a las 10?": due at 10:00 in the business's zone, said so.
     assert re.search(r"\(due \d{4}-\d\d-\d\d 10:00 UTC-5\)", out), out[-1500:]
+    # A spoken turn through the Custom LLM endpoint, answered from what WhatsApp said.
+    assert "Hilo answers «" in out and "40 metros" in out.split("Hilo answers «", 1)[1][:200]
     assert "escalation: resolved" in out  # a person answered and handed back
     assert "reply → 201" in out and "soy Laura" in out
     assert out.count("descuento del 10%") >= 2  # Laura said it; the AI recalls it afterwards

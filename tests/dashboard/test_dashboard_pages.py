@@ -146,3 +146,17 @@ async def test_the_favicon_is_served(client: httpx.AsyncClient) -> None:
         answer = await client.get(path)
         assert answer.status_code == 200, path
         assert answer.headers["content-type"].startswith("image/svg+xml"), path
+
+
+async def test_the_board_api_takes_the_same_filters_and_flags_each_action(
+    api: httpx.AsyncClient, services: Any
+) -> None:
+    await _board_data(services)
+    overdue = (await api.get("/api/next-actions", params={"overdue": "true"})).json()
+    assert [a["description"] for a in overdue["next_actions"]] == ["Enviar cotización por WhatsApp"]
+    assert overdue["next_actions"][0]["overdue"] is True
+    calls = (await api.get("/api/next-actions", params={"type": "call"})).json()["next_actions"]
+    assert [a["type"] for a in calls] == ["call"]
+    nameless = (await api.get("/api/next-actions", params={"customer": "110002"})).json()
+    assert [a["opted_out"] for a in nameless["next_actions"]] == [True]
+    assert (await api.get("/api/next-actions", params={"type": "DROP TABLE"})).status_code == 422
