@@ -22,7 +22,7 @@ _DAYS = {
     "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
     "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
 }
-_MONTHS_ES = [
+MONTHS_ES = [
     "enero",
     "febrero",
     "marzo",
@@ -44,7 +44,7 @@ def spoken_now(now: datetime, language: str) -> str:
     day = _DAYS["en" if language == "en" else "es"][now.weekday()]
     if language == "en":
         return f"{day}, {now:%B} {now.day}, {now.year}, {now:%H:%M}"
-    return f"{day} {now.day} de {_MONTHS_ES[now.month - 1]} de {now.year}, {now:%H:%M}"
+    return f"{day} {now.day} de {MONTHS_ES[now.month - 1]} de {now.year}, {now:%H:%M}"
 
 
 def _items(values: list[str], limit: int = 8) -> str:

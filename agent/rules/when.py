@@ -11,6 +11,8 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from agent.prompt import MONTHS_ES as _MONTHS_ES
+
 DEFAULT_TZ = ZoneInfo("America/Bogota")
 
 _WEEKDAYS = {
@@ -55,20 +57,6 @@ _MONTHS = {
     "november": 11,
     "december": 12,
 }
-_MONTHS_ES = [
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-]
 
 
 def format_when(
