@@ -12,6 +12,7 @@ all, in arrival order.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -93,7 +94,7 @@ async def build_agent(
         # single shared connection. On a pool each operation has a connection of its own, so
         # the lock only queued every turn of the process behind each other (20 concurrent
         # calls: a checkpoint read waited 3.5 s, measured with the Custom LLM benchmark).
-        checkpointer.lock = _NoLock()  # type: ignore[assignment]
+        checkpointer.lock = contextlib.nullcontext()  # type: ignore[assignment]
         # setup() is not safe against a concurrent twin; the schema lock serialises it
         # (taken by polling: setup's CREATE INDEX CONCURRENTLY waits for blocked queries).
         async with memory.pool.connection() as conn, schema_lock(conn):
@@ -217,16 +218,6 @@ async def run_turn(
         ),
         started,
     )
-
-
-class _NoLock:
-    """An async context manager that does not lock (see `build_agent`)."""
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
 
 
 def _done(result: TurnResult, started: float) -> TurnResult:
