@@ -51,13 +51,19 @@ async def open_memory(
     url: str | None = None,
     run_migrations: bool = True,
     pool_size: int = 10,
+    warm_up: bool = True,
 ) -> Memory:
-    """Start everything memory needs and return the handle (close it with `await m.close()`)."""
+    """Start everything memory needs and return the handle (close it with `await m.close()`).
+
+    `warm_up=False` leaves the embedding model to load on its first use: the CLI's commands
+    that never embed (`calls`, `operators`) then start without its ~1.5 s load.
+    """
     url = url or database_url(settings)
     if run_migrations:
         await migrate(url)
     embeddings = build_embeddings(settings)
-    embeddings.warm_up()
+    if warm_up:
+        embeddings.warm_up()
     pool = await open_pool(url, max_size=pool_size)
     memory = Memory(
         pool=pool,

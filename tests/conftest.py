@@ -17,7 +17,9 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from config import Settings
@@ -25,6 +27,7 @@ from memory.admin import create_database, drop_database
 from memory.database import open_pool, start_embedded_postgres
 from memory.embeddings import LocalEmbeddings, shared_local_embeddings
 from memory.migrate import migrate
+from memory.queue import ensure_job_schema
 from memory.store import Memory, ensure_vector_index
 
 __all__ = ["create_database", "drop_database"]  # shared with the suites that make their own
@@ -46,7 +49,29 @@ def pg_admin_url() -> Iterator[str]:
         yield external
         return
     data_dir = Path(tempfile.mkdtemp(prefix="hilo-test-pg-"))
-    yield start_embedded_postgres(data_dir)
+    url = start_embedded_postgres(data_dir)
+    relax_durability(url)
+    yield url
+
+
+def relax_durability(admin_url: str) -> None:
+    """No fsync on the suite's own throwaway server: its data dies with the session.
+
+    A crash of the machine is the only thing these settings trade away, and nothing in a test
+    outlives the session; a backend crash (the outage tests SIGKILL one) is still recovered from
+    the WAL, so those tests test the same recovery. Not applied to `HILO_TEST_DATABASE_URL`,
+    which may be a server someone cares about.
+    """
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for name, value in (
+            ("fsync", "off"),
+            ("synchronous_commit", "off"),
+            ("full_page_writes", "off"),
+        ):
+            conn.execute(
+                sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value))
+            )
+        conn.execute("SELECT pg_reload_conf()")
 
 
 def url_for_database(admin_url: str, dbname: str) -> str:
@@ -65,6 +90,7 @@ async def template_url(pg_admin_url: str, embeddings: LocalEmbeddings) -> str:
     drop_database(pg_admin_url, TEMPLATE_DB)
     url = create_database(pg_admin_url, TEMPLATE_DB)
     await migrate(url)
+    await ensure_job_schema(url)  # procrastinate's tables, as `start_services` would apply them
     pool = await open_pool(url, min_size=1, max_size=1)
     try:
         await ensure_vector_index(Memory(pool=pool, embeddings=embeddings))

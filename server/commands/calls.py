@@ -59,7 +59,7 @@ def submit(
     declined: list[str] = []
 
     async def run() -> str | None:
-        memory = await open_memory(settings)
+        memory = await open_memory(settings, warm_up=False)  # nothing here embeds
         try:
             recipients = []
             extra_bodies = {}
@@ -131,7 +131,7 @@ def sync(
         conversations = await finished_conversations(
             settings, since_unix=int(time.time()) - since_hours * 3600
         )
-        memory = await open_memory(settings)
+        memory = await open_memory(settings, warm_up=False)  # nothing here embeds
         try:
             await ensure_job_schema(memory.url)
             new = 0

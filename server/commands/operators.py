@@ -32,7 +32,7 @@ def _with_memory(work: Callable[[Any], Awaitable[T]]) -> T:
     configure_logging("text", logging.WARNING)
 
     async def run() -> T:
-        memory = await open_memory(settings)
+        memory = await open_memory(settings, warm_up=False)  # nothing here embeds
         try:
             return await work(memory)
         finally:

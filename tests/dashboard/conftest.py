@@ -25,9 +25,16 @@ client = channel_fixtures.client
 EMAIL, PASSWORD = "laura@solandino.co", "correct horse battery"
 
 
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """PASSWORD's argon2 hash, made once: hashing costs ~0.1 s of CPU, and most tests sign in.
+    Signing in still verifies it with argon2, as in production."""
+    return hash_password(PASSWORD)
+
+
 @pytest.fixture
-async def operator(services: Any) -> Any:
-    return await create_operator(services.memory, EMAIL, hash_password(PASSWORD), name="Laura")
+async def operator(services: Any, password_hash: str) -> Any:
+    return await create_operator(services.memory, EMAIL, password_hash, name="Laura")
 
 
 @pytest.fixture

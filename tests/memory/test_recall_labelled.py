@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from memory import Memory
+from memory.database import open_pool
+from tests.conftest import TEMPLATE_DB, WORKER, create_database, drop_database
 from tests.memory.labelled_recall import (
     format_table,
     ingest_labelled,
@@ -13,10 +16,20 @@ from tests.memory.labelled_recall import (
 )
 
 
-@pytest.fixture
-async def table(memory):
-    ingested = await ingest_labelled(memory)
-    result = await recall_table(memory, ingested)
+@pytest.fixture(scope="module")
+async def table(pg_admin_url, template_url, embeddings):
+    """The set ingested once, into a database of this module's own; both tests read its table."""
+    name = f"t_recall_labelled_{WORKER}"
+    drop_database(pg_admin_url, name)
+    url = create_database(pg_admin_url, name, template=TEMPLATE_DB)
+    pool = await open_pool(url, min_size=1, max_size=5)
+    try:
+        memory = Memory(pool=pool, embeddings=embeddings, url=url)
+        ingested = await ingest_labelled(memory)
+        result = await recall_table(memory, ingested)
+    finally:
+        await pool.close()
+        drop_database(pg_admin_url, name)
     print("\nrecall on tests/data/recall_labelled.json\n" + format_table(result))  # pytest -s
     return result
 
