@@ -64,12 +64,10 @@ async def redoc(request: Request) -> HTMLResponse:
 
 @cache
 def offline_redoc_bundle() -> bytes:
-    """The ReDoc bundle with its CDN logo address blanked; read once."""
-    bundle = (DOCS_ASSETS / "redoc.standalone.js").read_bytes()
-    # A new ReDoc that moved or renamed its logo would fetch it again: fail here, loudly.
-    if bundle.count(REDOC_LOGO) != 1:
-        raise RuntimeError(f"the ReDoc bundle no longer holds {REDOC_LOGO.decode()} once")
-    return bundle.replace(REDOC_LOGO, b"")
+    """The ReDoc bundle with its CDN logo address blanked; read once. (A ReDoc that fetched
+    something else would still be served: tests/dashboard/test_api_docs.py's browser test, which
+    refuses every request off the host, is where that shows.)"""
+    return (DOCS_ASSETS / "redoc.standalone.js").read_bytes().replace(REDOC_LOGO, b"")
 
 
 @router.get(REDOC_BUNDLE_URL)
