@@ -16,7 +16,12 @@ from config import Settings
 from server.cli_format import HiloTyper
 from server.logging_setup import configure_logging
 
-app = HiloTyper(no_args_is_help=True, help="Hilo: one conversation thread per customer.")
+app = HiloTyper(
+    no_args_is_help=True,
+    help="Hilo: one conversation thread per customer.",
+    epilog="Examples:  hilo demo  ·  hilo operators add ana@empresa.co --name Ana  ·  hilo serve"
+    "  ·  hilo COMMAND --help",
+)
 db_app = HiloTyper(no_args_is_help=True, help="Database schema and embeddings.")
 app.add_typer(db_app, name="db")
 console = Console()

@@ -1,13 +1,15 @@
 """How `hilo … --help` writes parameters: `PHONE` for a required argument, `[NAME]` for an
 optional one, `FILE...` for several, and flags without a value placeholder.
 
-Typer 0.29 writes `{phone}` in the usage line and `<bool>` after every flag (`--verbose
-<bool>`), which reads as if the flag took a value. `HiloTyper` is a `typer.Typer` whose
-commands and groups use the classes below; every `hilo` command is registered through one.
+Typer 0.29 writes `{phone}` in the usage line, `<bool>` after every flag (`--verbose
+<bool>`), which reads as if the flag took a value, and `<list[Path]>` for several files.
+`HiloTyper` is a `typer.Typer` whose commands and groups use the classes below; every `hilo`
+command is registered through one.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,14 +20,25 @@ from typer.core import TyperCommand, TyperGroup
 # `param_type_name`, not by class, so this works with either.
 
 
+LIST_TYPE = re.compile(r"<list\[(\w+)\]>")
+
+
 def _quiet_flags(command: Any, ctx: Any) -> None:
-    """No value placeholder for a flag (a flag takes none): an empty metavar is shown as is."""
+    """No value placeholder for a flag (a flag takes none): an empty metavar is shown as is.
+    Several values show their element's type, not Python's `<list[Path]>`: `<path>...` for an
+    argument, `<str>` for a repeatable option (given once per value; its help says so)."""
     for param in command.get_params(ctx):
         flag = param.param_type_name == "option" and getattr(param, "is_flag", False)
         if flag and param.metavar is None:
             param.metavar = ""
         elif param.param_type_name == "argument" and param.metavar is None and param.name:
             param.metavar = param.name.upper()  # PHONE in the arguments panel too
+        shown = param.display_type(ctx) if hasattr(param, "display_type") else ""
+        several = LIST_TYPE.fullmatch(shown or "")
+        if several and param.param_type_name == "option" and param.metavar is None:
+            param.metavar = f"<{several[1].lower()}>"
+        elif several:
+            param.display_type_rich = lambda ctx, t=f"<{several[1].lower()}>...": t
 
 
 def _usage(command: Any, ctx: Any) -> list[str]:
