@@ -153,6 +153,7 @@ async def schedule_call(
     due_at: datetime,
     priority: Priority = "high",
     created_by: str = "agent",
+    meta: dict[str, Any] | None = None,
 ) -> NextAction:
     """A `call` next action, and the customer's consent to calls (profile `calls=allowed`):
     asking for a call back overrides an earlier "no me llamen". One transaction, after the date
@@ -176,6 +177,7 @@ async def schedule_call(
             priority=priority,
             due_at=due_at,
             created_by=created_by,
+            meta=meta,
         )
 
 
