@@ -240,11 +240,14 @@ async def update_next_action(
                         due_at = coalesce(%s, due_at),
                         priority = coalesce(%s, priority),
                         description = coalesce(%s, description),
+                        -- a new due time is a clock time: a "morning" window no longer holds
+                        meta = CASE WHEN %s::timestamptz IS NULL THEN meta
+                                    ELSE meta - 'window' END,
                         completed_at = CASE WHEN %s IN ('done', 'cancelled') THEN now()
                                             ELSE completed_at END,
                         updated_at = now()
                     WHERE id = %s AND customer_id = %s RETURNING {_ACTION_COLS}""",
-                (status, due_at, priority, description, status, action_id, customer_id),
+                (status, due_at, priority, description, due_at, status, action_id, customer_id),
             )
         ).fetchone()
     return NextAction(**row) if row else None

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from agent import run_turn
-from memory import list_next_actions
+from memory import list_next_actions, update_next_action
 from tests.agent.conftest import tool_names
 
 BOGOTA = ZoneInfo("America/Bogota")
@@ -57,3 +57,12 @@ async def test_an_english_callback_reads_in_english(agent, call_customer):
     friday = next_weekday(4)
     assert call.description == f"Call on Friday {friday.day} at 16:30"
     assert call.due_at.astimezone(BOGOTA).strftime("%H:%M") == "16:30"
+
+
+async def test_rescheduling_to_a_clock_time_drops_the_window(agent, call_customer):
+    await run_turn(agent, call_customer.id, "whatsapp", "Me pueden llamar el martes en la mañana?")
+    call = await only_call(agent, call_customer.id)
+    later = call.due_at + timedelta(days=1, hours=5)
+    moved = await update_next_action(agent.memory, call_customer.id, call.id, due_at=later)
+    assert moved is not None and "window" not in moved.meta
+    assert moved.meta["detail"] == call.meta["detail"]
