@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -47,7 +46,6 @@ from memory.dates import in_range
 log = logging.getLogger(__name__)
 Sentiment = Literal["positive", "neutral", "negative"]
 _PLATFORM_KEYS = ("transcript_summary", "call_successful", "data_collection_results")
-_CALLS = re.compile(r"^\W*(llamar|call)\b")  # a step the model wrote as "Llamar …" with a day
 
 
 class DueStep(BaseModel):
@@ -205,8 +203,7 @@ async def read_call_analysis(
                 else:  # no date given for it: read one from the model's own words, if any
                     read = parse_when(fold(text), local_start)
                     part = part_of_day(fold(text)) if read else None
-                    kind = "call" if _CALLS.search(fold(text)) and read else "follow_up"
-                    steps.append(AgreedStep(text, read, kind, part))
+                    steps.append(AgreedStep(text, read, part=part))
             return CallReadout(analysis, steps, analysis.email, "llm")
     return _rules_readout(call, timezone, "rules")
 

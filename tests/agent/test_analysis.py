@@ -108,6 +108,7 @@ async def test_with_an_llm_the_analysis_is_its_structured_output(settings, memor
     assert analysis.pending_questions == ["¿Incluye el inversor?"]
     (step,) = [a for a in await list_next_actions(memory, saved.customer.id) if a.due_at]
     assert step.due_at.astimezone(BOGOTA).strftime("%a %H:%M") == "Thu 15:00"  # from its words
+    assert step.description == "Enviar cotización por WhatsApp — jueves 26 a las 15:00"
     assert (await get_customer(memory, saved.customer.id)).profile["product_interest"] == (
         "paneles solares"
     )
@@ -161,6 +162,8 @@ async def test_with_an_llm_its_output_dates_the_steps_and_gives_the_email(settin
         "call",
         "Tue 24 16:30",
     )
+    assert action.description == "Llamar el martes 24 a las 16:30 para repasar la cotización"
+    assert action.meta == {"detail": step}
     profile = (await get_customer(memory, saved.customer.id)).profile
     assert profile["email"] == "marta@llm.example"  # not the rules' reading of the transcript
 
