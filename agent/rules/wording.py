@@ -111,6 +111,8 @@ _ARTICLE_ES = re.compile(r"^(?:el|la|los|las|un|una|unos|unas) ", re.IGNORECASE)
 # Where a promise's clause ends: a sentence's end (not the dot of "a.m."), a question, "que …".
 _STOP = re.compile(r"(?<![ap]\.m)\.(?=\s|$)|[!?¿;:]|\b(?:que|si|if|so)\b")
 _COMMA = re.compile(r",\s")  # "la cotización, con las dos opciones": the rest is detail
+# "Me llamo Camilo", "te llamo de Sol Andino": a name, a greeting, no call promised.
+_NOT_A_PROMISE = re.compile(r"me llamo\b|(?:te |le |la |lo )?llamo (?:de|desde)\b")
 _CALL_VERB = re.compile(r"\b(?:llam\w*|call)\b")
 
 
@@ -183,7 +185,11 @@ def _object(original: str, folded: str, language: str) -> str:
 def _acts(text: str, language: str) -> list[str]:
     """ "Verificar con el equipo técnico", "confirmar": each verb of the promise and its object."""
     folded = fold_aligned(text)
-    matches = list(_PATTERNS[language].finditer(folded))
+    matches = [
+        m
+        for m in _PATTERNS[language].finditer(folded)
+        if not _NOT_A_PROMISE.match(folded, m.start())
+    ]
     acts: list[str] = []
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)

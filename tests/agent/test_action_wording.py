@@ -85,6 +85,11 @@ def test_an_english_promise_becomes_an_imperative(said: str, action: str) -> Non
     assert worded(said, "en") == action
 
 
+def test_a_name_or_a_greeting_is_no_call_to_make() -> None:
+    said = "Me llamo Camilo, te llamo de Nube Contable; te envío la propuesta mañana."
+    assert worded(said) == "Enviar propuesta — martes 24"
+
+
 def test_a_call_promise_names_day_time_and_purpose() -> None:
     said = "¿Le parece si la llamo el viernes a las 5 de la tarde para saber qué decidieron?"
     assert worded(said, kind="call") == (
