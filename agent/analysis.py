@@ -29,7 +29,8 @@ from agent.language import detect_language
 from agent.prompt import spoken_now
 from agent.rules.calls import AgreedStep, CallReading, read_call
 from agent.rules.intents import fold
-from agent.rules.when import parse_when
+from agent.rules.when import parse_when, part_of_day
+from agent.rules.wording import word_step
 from memory import (
     CallRecord,
     Memory,
@@ -200,7 +201,9 @@ async def read_call_analysis(
                         due = due.replace(tzinfo=local_start.tzinfo)
                     steps.append(AgreedStep(text, due, given.kind))
                 else:  # no date given for it: read one from the model's own words, if any
-                    steps.append(AgreedStep(text, parse_when(fold(text), local_start)))
+                    read = parse_when(fold(text), local_start)
+                    part = part_of_day(fold(text)) if read else None
+                    steps.append(AgreedStep(text, read, part=part))
             return CallReadout(analysis, steps, analysis.email, "llm")
     return _rules_readout(call, timezone, "rules")
 
@@ -248,15 +251,31 @@ async def analyze_and_store_call(
         + [("objection", o) for o in analysis.objections],
     )
     local_start = call.started_at.astimezone(ZoneInfo(timezone))
+    language = customer_language(call)
     for step in readout.steps:
+        due = _future_or_none(step.due, local_start)
+        part = step.part if due is not None else None
+        meta: dict[str, Any] = {"detail": step.text}
+        if part is not None:
+            meta["window"] = part
         await create_next_action(
             memory,
             saved.customer.id,
-            step.text,
+            word_step(
+                step.text.removeprefix("Cliente: "),
+                kind=step.kind,
+                due=due,
+                part=part,
+                language=language,
+                timezone=timezone,
+                reference=local_start,
+                by_customer=step.by_customer,
+            ),
             type=step.kind,
-            due_at=_future_or_none(step.due, local_start),
+            due_at=due,
             created_by="call_analysis",
             source_interaction_id=saved.interaction_id,
+            meta=meta,
         )
     profile = {
         "budget": analysis.budget,
@@ -268,6 +287,14 @@ async def analyze_and_store_call(
     if changes:
         await update_profile(memory, saved.customer.id, changes)
     return analysis
+
+
+def customer_language(call: CallRecord) -> str:
+    """The call's language, else the one the customer's own lines are in."""
+    if call.language in ("es", "en"):
+        return call.language
+    said = " ".join(t.text for t in call.turns if t.role == "customer" and t.text)
+    return detect_language(said, "es")
 
 
 def _future_or_none(due: datetime | None, start: datetime) -> datetime | None:

@@ -13,29 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import prompts
+from prompts.moments import MONTHS, WEEKDAYS
 
 CHANNEL_LABELS = {
     "es": {"whatsapp": "WhatsApp", "voice": "teléfono", "console": "chat"},
     "en": {"whatsapp": "WhatsApp", "voice": "the phone", "console": "chat"},
 }
-_DAYS = {
-    "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
-    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-}
-MONTHS_ES = [
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-]
+_DAYS = WEEKDAYS
+MONTHS_ES = MONTHS["es"]
 EMPTY = "—"
 
 

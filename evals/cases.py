@@ -49,7 +49,11 @@ class FollowupExpect(_Strict):
 
 
 class NextActionExpect(_Strict):
+    # An open action, read as the dashboard shows it (description, due time in the business's
+    # zone, the day in the customer's language), holds one of these …
     contains_any: list[str] = Field(min_length=1)
+    # … and none holds any of these (e.g. "10:00" for a callback asked "en la mañana").
+    not_contains: list[str] = Field(default_factory=list)
 
 
 class Media(_Strict):

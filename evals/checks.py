@@ -187,11 +187,18 @@ async def check_turn(
     )
     if expect.next_action is not None:
         actions = await list_next_actions(memory, customer_id)
-        wanted = expect.next_action.contains_any
-        shown = [operator_text(a.description, a.due_at, timezone, language) for a in actions]
+        wanted, unwanted = expect.next_action.contains_any, expect.next_action.not_contains
+        shown = [
+            operator_text(a.description, a.due_at, timezone, language, a.meta.get("window"))
+            for a in actions
+        ]
         found = any(fold(w) in fold(text) for text in shown for w in wanted)
         open_ = "; ".join(shown) or "none"
         checks.append(Check("next_action", found, f"none of {wanted} in open actions: {open_}"))
+        if unwanted:
+            said = [u for u in unwanted if any(fold(u) in fold(text) for text in shown)]
+            detail = f"{', '.join(said)} in open actions: {open_}"
+            checks.append(Check("next_action_not", not said, detail))
     if turn.evidence:
         out.recall_at_k = recall_at_k(out.recalled, turn.evidence, RECALL_K)
     for check in checks:
@@ -199,14 +206,29 @@ async def check_turn(
             check.detail = ""
 
 
-def operator_text(description: str, due: datetime | None, timezone: str, language: str) -> str:
+def operator_text(
+    description: str,
+    due: datetime | None,
+    timezone: str,
+    language: str,
+    window: str | None = None,
+) -> str:
     """A next action as an operator reads it: its description and its due time as the
-    dashboard shows it (business time zone), with the day named in the customer's language
-    ("Llamar … · 2026-12-07 18:00 · el lunes 7 de diciembre a las 18:00")."""
+    dashboard shows it (business time zone; a window said without a clock time as that window,
+    "2026-12-08 en la mañana"), with the day named in the customer's language ("Llamar … ·
+    2026-12-07 18:00 · el lunes 7 de diciembre a las 18:00")."""
     if due is None:
         return description
     local = due.astimezone(ZoneInfo(timezone))
-    return f"{description} · {local:%Y-%m-%d %H:%M} · {format_when(due, language, timezone)}"
+    windows = {"morning": "en la mañana", "afternoon": "en la tarde", "evening": "en la noche"}
+    if window in windows:
+        board = f"{local:%Y-%m-%d} {windows[window]}"
+    elif window == "day":
+        board = f"{local:%Y-%m-%d}"
+    else:
+        board = f"{local:%Y-%m-%d %H:%M}"
+    said = format_when(due, language, timezone, window)
+    return f"{description} · {board} · {said}"
 
 
 def recall_at_k(recalled: list[dict[str, Any]], evidence: list[int], k: int) -> float:

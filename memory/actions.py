@@ -153,6 +153,7 @@ async def schedule_call(
     due_at: datetime,
     priority: Priority = "high",
     created_by: str = "agent",
+    meta: dict[str, Any] | None = None,
 ) -> NextAction:
     """A `call` next action, and the customer's consent to calls (profile `calls=allowed`):
     asking for a call back overrides an earlier "no me llamen". One transaction, after the date
@@ -176,6 +177,7 @@ async def schedule_call(
             priority=priority,
             due_at=due_at,
             created_by=created_by,
+            meta=meta,
         )
 
 
@@ -238,11 +240,14 @@ async def update_next_action(
                         due_at = coalesce(%s, due_at),
                         priority = coalesce(%s, priority),
                         description = coalesce(%s, description),
+                        -- a new due time is a clock time: a "morning" window no longer holds
+                        meta = CASE WHEN %s::timestamptz IS NULL THEN meta
+                                    ELSE meta - 'window' END,
                         completed_at = CASE WHEN %s IN ('done', 'cancelled') THEN now()
                                             ELSE completed_at END,
                         updated_at = now()
                     WHERE id = %s AND customer_id = %s RETURNING {_ACTION_COLS}""",
-                (status, due_at, priority, description, status, action_id, customer_id),
+                (status, due_at, priority, description, due_at, status, action_id, customer_id),
             )
         ).fetchone()
     return NextAction(**row) if row else None

@@ -65,6 +65,8 @@ class BoardAction:
     opted_out: bool  # the customer opted out of WhatsApp: a message cannot be sent
     calls_declined: bool  # the customer asked not to be called
     overdue: bool  # due before now
+    detail: str | None = None  # what the action came from (the call's sentence, the reason)
+    window: str | None = None  # only the day or a part of it was said: no clock time shown
 
 
 def _customer_match(query: str | None) -> tuple[str | None, str | None]:
@@ -209,7 +211,8 @@ async def next_actions_board(
                           a.description, a.priority, a.status, a.due_at, a.created_by,
                           a.created_at, c.opted_out,
                           coalesce(c.profile->>'calls' = 'declined', false) AS calls_declined,
-                          coalesce(a.due_at < now(), false) AS overdue
+                          coalesce(a.due_at < now(), false) AS overdue,
+                          a.meta->>'detail' AS detail, a.meta->>'window' AS window
                    FROM next_actions a JOIN customers c ON c.id = a.customer_id
                    WHERE a.status IN ('open', 'in_progress')
                      AND (NOT %(overdue)s OR a.due_at < now())

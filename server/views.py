@@ -69,6 +69,11 @@ async def customer_profile(memory: Memory, customer_id: int) -> dict[str, Any]:
     context = await customer_context(memory, customer_id, recent=0)
     data = context.as_dict()
     data.pop("recent_messages", None)
+    # What each action came from, and a window said instead of a clock time, for the page.
+    data["next_actions"] = [
+        {**shown, "detail": a.meta.get("detail"), "window": a.meta.get("window")}
+        for shown, a in zip(data["next_actions"], context.next_actions, strict=True)
+    ]
     customer = context.customer
     data.update(
         {

@@ -5,7 +5,7 @@ model can fix is returned as `{"error": ...}` rather than raised."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,8 @@ from memory import (
     update_profile,
 )
 from memory.dates import check_naive_moment
+from prompts import entry
+from prompts.moments import say_moment
 from tools.ports import OptedOut, ToolDeps
 
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -103,6 +105,11 @@ class CallbackArgs(ToolArgs):
         ..., description="When to call back (ISO 8601; without an offset: the business's time)."
     )
     reason: str = Field(..., min_length=1, max_length=300)
+    window: Literal["morning", "afternoon", "evening", "day"] | None = Field(
+        None,
+        description='Only a part of the day was said ("en la mañana": morning), or only the '
+        "day (day): `when` is then a moment inside it, and no clock time is promised.",
+    )
 
     @field_validator("when")
     @classmethod
@@ -246,8 +253,18 @@ async def schedule_callback(deps: ToolDeps, args: CallbackArgs) -> dict[str, Any
     assert when is not None
     if when < datetime.now(when.tzinfo):
         return {"error": f"{when.isoformat()} has already passed; ask for a future time"}
+    # The day and time (or the window) in the text the operator reads, in the customer's
+    # language; the model's reason stays beside it as the action's detail.
+    said = say_moment(when, deps.language, deps.timezone, args.window, reference=datetime.now(UTC))
+    meta: dict[str, Any] = {"detail": args.reason}
+    if args.window:
+        meta["window"] = args.window
     # Asking for a call now overrides an earlier "no me llamen": the latest request wins.
     action = await schedule_call(
-        deps.memory, deps.customer_id, f"Llamar: {args.reason}", due_at=when
+        deps.memory,
+        deps.customer_id,
+        entry("operator", "callback", deps.language, when=said),
+        due_at=when,
+        meta=meta,
     )
     return {"scheduled": {"id": action.id, "when": when.isoformat()}}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from agent.rules.intents import classify, fold
-from agent.rules.when import parse_when
+from agent.rules.when import parse_when, part_of_day
 from memory import CallRecord
 
 _QUESTION = re.compile(
@@ -28,6 +28,7 @@ _CALL_PROMISE = re.compile(
     r"\b((te|le|lo|la|les) (llamo|llamamos)|i'?ll call|we'?ll call|call you)\b"
 )
 _AGREE = re.compile(r"^\W*(si|claro|dale|listo|perfecto|ok|vale|de acuerdo|yes|sure|sounds good)\b")
+_REFUSAL = re.compile(r"\b(no|pero|but|not|can'?t|cannot)\b")
 _CUSTOMER_PROMISE = re.compile(
     r"\b(yo )?(te|les|le) (confirmo|aviso|escribo|envio|mando)\b|\bi'?ll (let you know|confirm)"
 )
@@ -53,9 +54,13 @@ TOPICS = {
 
 @dataclass
 class AgreedStep:
-    text: str
+    text: str  # the sentence that made the promise (the action's detail)
     due: datetime | None = None
     kind: str = "follow_up"  # "call" when the promise is to call the customer at a time
+    # The due date names only a part of the day ("morning"…) or only the day ("day"): no
+    # clock time was said, and none is shown.
+    part: str | None = None
+    by_customer: bool = False  # the customer promised it ("yo le confirmo el lunes")
 
 
 @dataclass
@@ -78,6 +83,7 @@ def read_call(call: CallRecord, now: datetime) -> CallReading:
     intents = [classify(line, now).intent for line in customer]
     ranked = [i for i in intents if i not in ("unknown", "greeting", "thanks", "bye")]
     reading.intent = max(set(ranked), key=ranked.count) if ranked else "unknown"
+    asked_call: AgreedStep | None = None  # "llámenme el lunes a las 6 pm", until answered
     for i, turn in enumerate(turns):
         text = turn.text.strip()
         folded = fold(text)
@@ -90,22 +96,20 @@ def read_call(call: CallRecord, now: datetime) -> CallReading:
                 reading.budget = entities.amounts[0]
             if entities.emails and reading.email is None:
                 reading.email = entities.emails[0]
-            if _CUSTOMER_PROMISE.search(folded):
-                reading.steps.append(AgreedStep(f"Cliente: {text}", parse_when(folded, now)))
+            if entities.intent == "callback" and entities.when is not None:
+                asked_call = AgreedStep(text, entities.when, "call", entities.part_of_day)
+            elif _CUSTOMER_PROMISE.search(folded):
+                due = parse_when(folded, now)
+                part = part_of_day(folded) if due else None
+                reading.steps.append(
+                    AgreedStep(f"Cliente: {text}", due, part=part, by_customer=True)
+                )
             continue
-        if not _PROMISE.search(folded):
-            continue
-        # A promise asked as a question counts once the customer agrees.
-        if "?" in text and not _AGREE.search(following):
-            continue
-        sentences = [x for x in _SENTENCE.split(text) if x.strip()]
-        promised = [x for x in sentences if _PROMISE.search(fold(x))]
-        # Two promises in one turn ("Queda agendado el viernes. Le envío la cotización
-        # mañana.") are two steps, each with its own date.
-        for part in promised if len(promised) >= 2 else [text]:
-            step = _step(part, now)
-            if step is not None:
-                reading.steps.append(step)
+        steps = _agent_steps(text, following, now)
+        if asked_call is not None:
+            _agree_to_call(steps, asked_call, text)
+            asked_call = None
+        reading.steps.extend(steps)
     reading.objections = [t for t in customer if _OBJECTION.search(fold(t))]
     everything = fold(" ".join(t.text for t in turns))
     reading.topics = [name for name, pattern in TOPICS.items() if re.search(pattern, everything)]
@@ -123,6 +127,41 @@ _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
 _CLAUSE = re.compile(r"[.!?;]\s+|,\s*(?:y|and|pero|but)\s+|\s+y\s+(?=(?:el|la|los|las|mañana)\b)")
 
 
+def _agent_steps(text: str, following: str, now: datetime) -> list[AgreedStep]:
+    """The promises of one agent turn, each with its own date."""
+    folded = fold(text)
+    if not _PROMISE.search(folded):
+        return []
+    # A promise asked as a question counts once the customer agrees.
+    if "?" in text and not _AGREE.search(following):
+        return []
+    sentences = [x for x in _SENTENCE.split(text) if x.strip()]
+    promised = [x for x in sentences if _PROMISE.search(fold(x))]
+    # Two promises in one turn ("Queda agendado el viernes. Le envío la cotización
+    # mañana.") are two steps, each with its own date.
+    steps = [_step(part, now) for part in (promised if len(promised) >= 2 else [text])]
+    return [s for s in steps if s is not None]
+
+
+def _agree_to_call(steps: list[AgreedStep], asked: AgreedStep, answer: str) -> None:
+    """The customer asked to be called at a time ("llámenme el lunes a las 6 pm"); `steps` are
+    the promises of the agent's answer.
+
+    A call the agent promises at a clock time keeps its time (what was agreed last); one it
+    promises for a part of the day or the day only ("la llamamos el lunes en la tarde") takes
+    the customer's clock time for that same day; a plain yes ("Claro, con gusto") books the
+    customer's time. A counter-question, a "no", or an answer about something else books
+    nothing."""
+    calls = [s for s in steps if s.kind == "call"]
+    for step in calls:
+        vague = step.part is not None and asked.part is None
+        if vague and step.due and asked.due and step.due.date() == asked.due.date():
+            step.due, step.part = asked.due, None
+    folded = fold(answer)
+    if not calls and _AGREE.search(folded) and "?" not in answer and not _REFUSAL.search(folded):
+        steps.append(AgreedStep(asked.text, asked.due, "call", asked.part))
+
+
 def _step(text: str, now: datetime) -> AgreedStep | None:
     """A promise with the date of its own clause: the day named next to the promise, not one
     said about something else in the same sentence (the whole text's when none is)."""
@@ -135,7 +174,8 @@ def _step(text: str, now: datetime) -> AgreedStep | None:
     # with a time.
     if is_call and due is None:
         return None
-    return AgreedStep(text, due, "call" if is_call else "follow_up")
+    part = (part_of_day(fold(promise)) or part_of_day(folded)) if due else None
+    return AgreedStep(text, due, "call" if is_call else "follow_up", part)
 
 
 def _question(text: str) -> str:

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from agent.rules.intents import Reading, fold
-from agent.rules.when import format_when
 from prompts import entry, message
 
 _CALL_MENTION = re.compile(r"\b(llamada|por telefono|on the call|phone call|when you called)\b")
@@ -99,12 +98,13 @@ def first_step(
         )
         calls.append(tool_call("get_customer_context", {}))
     elif intent == "callback" and when and reading.when:
-        # The day and time in the text the operator reads, in the business's time zone.
-        moment = reading.when
-        zone = getattr(moment.tzinfo, "key", "America/Bogota")
-        said = format_when(moment, language, zone, reading.part_of_day)
-        reason = entry("operator", "callback_reason", language, when=said)
-        calls.append(tool_call("schedule_callback", {"when": when, "reason": reason}))
+        # The tool words the day and time (or the window, "en la mañana") the operator reads;
+        # the customer's own words are the reason kept beside it.
+        reason = entry("operator", "callback_reason", language, words=text[:200])
+        callback: dict[str, Any] = {"when": when, "reason": reason}
+        if reading.part_of_day:
+            callback["window"] = reading.part_of_day
+        calls.append(tool_call("schedule_callback", callback))
     elif intent == "schedule" and reading.reschedule:
         calls.append(tool_call("get_customer_context", {}))  # which appointment to move: step two
     elif intent == "schedule" and when:

@@ -11,9 +11,10 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from agent.prompt import MONTHS_ES as _MONTHS_ES
+from prompts.moments import MONTHS, say_moment
 
 DEFAULT_TZ = ZoneInfo("America/Bogota")
+_MONTHS_ES = MONTHS["es"]
 
 _WEEKDAYS = {
     "lunes": 0,
@@ -65,31 +66,13 @@ def format_when(
     timezone: str = "America/Bogota",
     part: str | None = None,
 ) -> str:
-    """A due time as the customer (and the operator) reads it, in the business's time zone.
+    """A due time as the customer (and the operator) reads it, in the business's time zone,
+    month always named ("el lunes 7 de diciembre a las 18:00", "Monday December 7 at 18:00").
     `part` ("morning"…): only the day is known, and that part of it ("en la mañana")."""
     if value is None:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(ZoneInfo(timezone))
-    if language == "en":
-        day = moment.strftime("%A %B %d").replace(" 0", " ")
-        if part == "day":
-            return day
-        return f"{day} {_PARTS_EN[part]}" if part else f"{day} at {moment:%H:%M}"
-    days = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
-    day = f"el {days[moment.weekday()]} {moment.day} de {_MONTHS_ES[moment.month - 1]}"
-    if part == "day":
-        return day
-    return f"{day} {_PARTS_ES[part]}" if part else f"{day} a las {moment:%H:%M}"
-
-
-_PARTS_ES = {"morning": "en la mañana", "afternoon": "en la tarde", "evening": "en la noche"}
-_PARTS_EN = {
-    "morning": "in the morning",
-    "afternoon": "in the afternoon",
-    "evening": "in the evening",
-}
+    return say_moment(moment, language, timezone, part, article=language != "en")
 
 
 _WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b")

@@ -46,7 +46,10 @@ async def place_due_callbacks() -> int:
             "customer_name": customer.name or "",
             "last_summary": (context.last_call.summary or "") if context.last_call else "",
             "pending_questions": "; ".join(context.pending_questions),
-            "callback_reason": action.description,
+            # Why the call was asked for (the detail kept beside "Llamar el lunes 7 …").
+            "callback_reason": " — ".join(
+                t for t in (action.description, action.meta.get("detail")) if t
+            ),
         }
         try:
             conversation_id = await place_outbound_call(

@@ -4,12 +4,20 @@ question of a realistic sales call, resolves their dates, and stores them."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from agent import build_agent, run_turn
 from agent.analysis import analyze_and_store_call
 from agent.models import build_model
-from memory import customer_context, get_customer, list_next_actions, save_call
+from memory import (
+    CallRecord,
+    CallTurn,
+    customer_context,
+    get_customer,
+    list_next_actions,
+    save_call,
+)
 from tests.agent.conftest import ana_call, realistic_call
 from tests.agent.fake_openai import FakeOpenAI, text
 
@@ -39,7 +47,11 @@ async def test_promises_become_dated_next_actions(memory):
     saved, _ = await analysed(memory, realistic_call())  # Friday 20 Nov 2026, 10:00 Bogotá
     actions = {a.type: a for a in await list_next_actions(memory, saved.customer.id) if a.due_at}
     quote, callback = actions["follow_up"], actions["call"]
-    assert "cotización formal el jueves" in quote.description
+    assert quote.description == "Enviar cotización formal por WhatsApp — jueves 26"
+    assert "cotización formal el jueves" in quote.meta["detail"]  # the sentence, as evidence
+    assert callback.description == (
+        "Llamar el lunes 23 a las 10:00 para resolver las dudas que tengan"
+    )
     assert quote.due_at.astimezone(BOGOTA).strftime("%a %d %H:%M") == "Thu 26 10:00"
     assert callback.due_at.astimezone(BOGOTA).strftime("%a %d %H:%M") == "Mon 23 10:00"
 
@@ -96,6 +108,7 @@ async def test_with_an_llm_the_analysis_is_its_structured_output(settings, memor
     assert analysis.pending_questions == ["¿Incluye el inversor?"]
     (step,) = [a for a in await list_next_actions(memory, saved.customer.id) if a.due_at]
     assert step.due_at.astimezone(BOGOTA).strftime("%a %H:%M") == "Thu 15:00"  # from its words
+    assert step.description == "Enviar cotización por WhatsApp — jueves 26 a las 15:00"
     assert (await get_customer(memory, saved.customer.id)).profile["product_interest"] == (
         "paneles solares"
     )
@@ -149,5 +162,82 @@ async def test_with_an_llm_its_output_dates_the_steps_and_gives_the_email(settin
         "call",
         "Tue 24 16:30",
     )
+    assert action.description == "Llamar el martes 24 a las 16:30 para repasar la cotización"
+    assert action.meta == {"detail": step}
     profile = (await get_customer(memory, saved.customer.id)).profile
     assert profile["email"] == "marta@llm.example"  # not the rules' reading of the transcript
+
+
+def call_of(turns, language=None, conversation_id="conv_words"):
+    """A call on Friday 20 November 2026, 10:00 in Bogotá."""
+    return CallRecord(
+        conversation_id=conversation_id,
+        phone="+573001119999",
+        turns=[CallTurn(role, words, i * 5.0) for i, (role, words) in enumerate(turns)],
+        started_at=datetime(2026, 11, 20, 15, 0, tzinfo=UTC),
+        customer_name="Lucía",
+        language=language,
+    )
+
+
+async def actions_of(memory, call):
+    saved, _ = await analysed(memory, call)
+    return await list_next_actions(memory, saved.customer.id)
+
+
+async def test_a_promise_reads_as_a_short_imperative_with_its_day(memory):
+    (quote, check) = sorted(await actions_of(memory, ana_call()), key=lambda a: a.due_at is None)
+    assert quote.description == "Enviar cotización por WhatsApp — jueves 26"
+    assert quote.meta == {
+        "detail": "Perfecto. Te envío la cotización el jueves por WhatsApp.",
+        "window": "day",
+    }
+    assert check.description == "Verificar con el equipo técnico y confirmar"
+
+
+async def test_an_english_promise_reads_in_english(memory):
+    call = call_of(
+        [
+            ("customer", "Could you send me the numbers in writing?"),
+            ("agent", "Sure. I'll send the written quote by WhatsApp tomorrow."),
+        ],
+        language="en",
+    )
+    (action,) = await actions_of(memory, call)
+    assert action.description == "Send the written quote on WhatsApp — Saturday 21"
+
+
+async def test_a_callback_asked_at_6_pm_on_the_call_is_due_at_18(memory):
+    call = call_of(
+        [
+            ("customer", "Ahora no puedo, llámenme el lunes a las 6 pm."),
+            ("agent", "Listo, la llamamos el lunes en la tarde."),
+        ]
+    )
+    (action,) = await actions_of(memory, call)
+    assert action.type == "call"
+    assert action.due_at.astimezone(BOGOTA).strftime("%a %d %H:%M") == "Mon 23 18:00"
+    assert action.description == "Llamar el lunes 23 a las 18:00"
+    assert action.meta == {"detail": "Listo, la llamamos el lunes en la tarde."}
+
+
+async def test_a_morning_asked_on_the_call_stays_a_morning(memory):
+    call = call_of(
+        [
+            ("customer", "¿Me pueden llamar el martes en la mañana?"),
+            ("agent", "Claro, con gusto."),
+        ]
+    )
+    (action,) = await actions_of(memory, call)
+    assert action.description == "Llamar el martes 24 en la mañana"
+    assert action.meta["window"] == "morning" and "10:00" not in action.description
+
+
+async def test_a_callback_the_agent_turns_down_books_nothing(memory):
+    call = call_of(
+        [
+            ("customer", "Llámenme el domingo a las 8."),
+            ("agent", "Los domingos no trabajamos, ¿le sirve el lunes?"),
+        ]
+    )
+    assert await actions_of(memory, call) == []

@@ -100,12 +100,13 @@ def test_a_short_name_in_capitals_is_a_content_word() -> None:
     assert question.matched("¿Y se puede conectar con SAP?")[0] == {"sap"}
 
 
-def test_a_callback_at_6_pm_is_booked_at_18_with_day_and_time_in_the_action() -> None:
+def test_a_callback_at_6_pm_is_booked_at_18_with_the_customers_words_as_reason() -> None:
     reading = classify("llámenme el lunes a las 6 pm", NOW)
     assert reading.when == datetime(2026, 12, 7, 18, 0, tzinfo=BOGOTA)
     (call,) = first_step(reading, "llámenme el lunes a las 6 pm", [], "es")
     assert call["name"] == "schedule_callback"
-    assert "lunes 7 de diciembre a las 18:00" in call["args"]["reason"]
+    assert call["args"]["when"] == "2026-12-07T18:00:00-05:00" and "window" not in call["args"]
+    assert "«llámenme el lunes a las 6 pm»" in call["args"]["reason"]
 
 
 def test_in_the_morning_is_kept_as_a_part_of_the_day_not_an_exact_time() -> None:

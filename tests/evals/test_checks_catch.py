@@ -69,6 +69,9 @@ CALL: dict[str, Any] = {
     },
 }
 BUDGET = "¿me recuerdas cuánto te dije que podíamos pagar?"
+MORNING = "¿Me pueden llamar el martes en la mañana?"
+# The board shows the window, not the 10:00 stored for it.
+WINDOW_KEPT = {"contains_any": ["martes", "Llamar el"], "not_contains": ["10:00"]}
 
 
 def case(case_id: str, turns: list[dict[str, Any]], **extra: Any) -> Case:
@@ -152,6 +155,27 @@ CASES: list[tuple[Case, set[str]]] = [
             [{"customer": BUDGET, "expect": {"next_action": {"contains_any": ["viaje a marte"]}}}],
         ),
         {"next_action"},
+    ),
+    (
+        case(
+            "morning_callback_read_as_shown",
+            [{"customer": MORNING, "expect": {"next_action": WINDOW_KEPT}}],
+        ),
+        set(),
+    ),
+    (
+        case(
+            "fails_next_action_not",
+            [
+                {
+                    "customer": MORNING,
+                    "expect": {
+                        "next_action": {"contains_any": ["llamar"], "not_contains": ["mañana"]}
+                    },
+                }
+            ],
+        ),
+        {"next_action_not"},
     ),
     (
         case("fails_followup_mentions", [], followup={"mentions_any": [["Medellín"]]}),
