@@ -129,3 +129,31 @@ async def memory(db_url: str, embeddings: LocalEmbeddings) -> AsyncIterator[Memo
     handle = Memory(pool=pool, embeddings=embeddings, url=db_url)
     yield handle
     await pool.close()
+
+
+# The modules whose tests run longest (each starts `hilo` processes, a PostgreSQL of its own, a
+# browser or a long property run), longest first: `pytest --durations=30` finds them. They are
+# scheduled before everything else, so that under pytest-xdist no worker starts a minute-long test
+# while the other has nothing left to do; a module missing here only runs in its usual place.
+HEAVY_FIRST = (
+    "tests/server/test_database_outage.py",
+    "tests/server/test_scale_out.py",
+    "tests/channels/test_bursts_workers.py",
+    "tests/memory/test_recall_isolation.py",
+    "tests/channels/test_callbacks.py",
+    "tests/memory/test_recall_labelled.py",
+    "tests/channels/test_demo.py",
+    "tests/memory/test_serve.py",
+    "tests/channels/test_jobs_worker_process.py",
+    "tests/server/test_schemathesis.py",
+    "tests/server/test_metrics.py",
+    "tests/dashboard/test_browser_hostile.py",
+    "tests/agent/test_chat_cli.py",
+    "tests/evals/test_cli.py",
+    "tests/memory/test_portable_pgvector.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: i for i, path in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable

@@ -6,13 +6,12 @@ webhooks and each live tool have a request body."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, served  # noqa: F401
+from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, NO_BROWSER, served  # noqa: F401
 from tools.registry import TOOLS
 
 
@@ -111,7 +110,7 @@ async def test_docs_render_in_a_browser_with_no_network(served: str) -> None:  #
     The site is reached as `http://hilo.test:PORT` (mapped to the loopback server), not as
     127.0.0.1: Swagger UI skips its online validator only for localhost addresses, so a test on
     127.0.0.1 would miss the request a real deployment's /docs makes."""
-    if not Path(CHROMIUM).exists():
+    if NO_BROWSER:
         pytest.skip("Debian's chromium is not installed")
     from playwright.async_api import Route, async_playwright, expect
 

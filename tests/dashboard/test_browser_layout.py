@@ -22,11 +22,11 @@ from memory import create_next_action, get_or_create_customer, set_opted_out
 from tests.channels.fake_twilio import FakeTwilio
 from tests.dashboard.conftest import EMAIL, PASSWORD
 from tests.dashboard.test_api import customer_with_call_and_chat
-from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, served  # noqa: F401
+from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, NO_BROWSER, served  # noqa: F401
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+    pytest.mark.skipif(NO_BROWSER, reason="Debian's chromium is not installed"),
 ]
 PHONE_WIDTHS = (360, 390, 414)
 DESKTOP = {"width": 1280, "height": 860}

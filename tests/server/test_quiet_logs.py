@@ -95,8 +95,21 @@ def test_a_uvicorn_line_is_written_once_without_its_colour_codes(
 ) -> None:
     lines = installed_logging(logging.INFO)
     coloured = "Started server process [\x1b[36m%d\x1b[0m]"  # what uvicorn adds to its records
-    logging.getLogger("uvicorn.error").info(
-        "Started server process [%d]", 41, extra={"color_message": coloured}
-    )
+    # A uvicorn started earlier in this process (the suite's local fakes) configures its loggers
+    # with uvicorn's own logging config: a handler of its own on `uvicorn`, no propagation, level
+    # WARNING. `hilo serve` runs uvicorn with `log_config=None`: its records reach Hilo's handler.
+    loggers = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.error")]
+    saved = [(lg.handlers[:], lg.level, lg.propagate, lg.disabled) for lg in loggers]
+    for lg in loggers:
+        lg.handlers[:], lg.propagate, lg.disabled = [], True, False
+        lg.setLevel(logging.NOTSET)
+    try:
+        logging.getLogger("uvicorn.error").info(
+            "Started server process [%d]", 41, extra={"color_message": coloured}
+        )
+    finally:
+        for lg, (handlers, level, propagate, disabled) in zip(loggers, saved, strict=True):
+            lg.handlers[:], lg.propagate, lg.disabled = handlers, propagate, disabled
+            lg.setLevel(level)
     [line] = lines()
     assert (line["event"], "color_message" in line) == ("Started server process [41]", False)
