@@ -19,6 +19,8 @@ and the reason ("send_whatsapp: to: Extra inputs are not permitted"). Problems t
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -66,19 +68,27 @@ READ_ONLY = frozenset({"recall_conversations", "get_customer_context"})
 
 
 def tool_schemas(names: list[str] | None = None) -> list[dict[str, Any]]:
-    """OpenAI-format function schemas for binding to a chat model."""
+    """OpenAI-format function schemas for binding to a chat model (copies: callers may edit)."""
     return [
-        {
-            "type": "function",
-            "function": {
-                "name": spec.name,
-                "description": spec.description,
-                "parameters": spec.args.model_json_schema(),
-            },
-        }
+        copy.deepcopy(_schema_of(spec.name))
         for spec in TOOLS.values()
         if names is None or spec.name in names
     ]
+
+
+@functools.cache
+def _schema_of(name: str) -> dict[str, Any]:
+    """One tool's schema, generated once per process (pydantic takes ~6 ms a model; every agent
+    built, in each test's app and each `hilo` process, asked for all of them)."""
+    spec = TOOLS[name]
+    return {
+        "type": "function",
+        "function": {
+            "name": spec.name,
+            "description": spec.description,
+            "parameters": spec.args.model_json_schema(),
+        },
+    }
 
 
 def parse_args(name: str, args: dict[str, Any] | None) -> BaseModel:
