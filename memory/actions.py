@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -16,6 +17,8 @@ from memory.text import jsonb
 InsightKind = Literal["topic", "pending_question", "next_step", "objection"]
 Priority = Literal["low", "normal", "high", "urgent"]
 ActionStatus = Literal["open", "in_progress", "done", "cancelled", "failed"]
+# A rescheduled action's description: (its description, the old due time, the new) → the new.
+Reword = Callable[[str, datetime | None, datetime], str]
 PRIORITIES = ("low", "normal", "high", "urgent")
 ACTION_STATUSES = ("open", "in_progress", "done", "cancelled", "failed")
 
@@ -224,15 +227,37 @@ async def update_next_action(
     due_at: datetime | None = None,
     priority: Priority | None = None,
     description: str | None = None,
+    reword: Reword | None = None,
 ) -> NextAction | None:
-    """Change one of the customer's next actions; None if it is not theirs (or does not exist)."""
+    """Change one of the customer's next actions; None if it is not theirs (or does not exist).
+
+    A new `due_at` (one unlike the stored one) is a clock time: a "morning" window no longer
+    holds and is dropped, and `reword` (the description, the old due time and the new → the
+    description) re-words the day the text names, read and written in one transaction."""
     if status is not None and status not in ACTION_STATUSES:
         raise InvalidInput(f"status must be one of {ACTION_STATUSES}")
     if priority is not None and priority not in PRIORITIES:
         raise InvalidInput(f"priority must be one of {PRIORITIES}")
     if due_at is not None:
         check_moment(due_at, "due_at")
-    async with memory.pool.connection() as conn:
+    if description is not None:
+        description = " ".join(description.split())[:500] or None
+    async with memory.pool.connection() as conn, conn.transaction():
+        current = await (
+            await conn.execute(
+                "SELECT description, due_at FROM next_actions"
+                " WHERE id = %s AND customer_id = %s FOR UPDATE",
+                (action_id, customer_id),
+            )
+        ).fetchone()
+        if current is None:
+            return None
+        moved = due_at is not None and due_at != current["due_at"]
+        if moved and reword is not None:
+            assert due_at is not None
+            text = description or current["description"]
+            reworded = reword(text, current["due_at"], due_at)
+            description = " ".join(reworded.split())[:500] or description
         row = await (
             await conn.execute(
                 f"""UPDATE next_actions SET
@@ -240,14 +265,12 @@ async def update_next_action(
                         due_at = coalesce(%s, due_at),
                         priority = coalesce(%s, priority),
                         description = coalesce(%s, description),
-                        -- a new due time is a clock time: a "morning" window no longer holds
-                        meta = CASE WHEN %s::timestamptz IS NULL THEN meta
-                                    ELSE meta - 'window' END,
+                        meta = CASE WHEN %s THEN meta - 'window' ELSE meta END,
                         completed_at = CASE WHEN %s IN ('done', 'cancelled') THEN now()
                                             ELSE completed_at END,
                         updated_at = now()
                     WHERE id = %s AND customer_id = %s RETURNING {_ACTION_COLS}""",
-                (status, due_at, priority, description, due_at, status, action_id, customer_id),
+                (status, due_at, priority, description, moved, status, action_id, customer_id),
             )
         ).fetchone()
     return NextAction(**row) if row else None

@@ -13,6 +13,13 @@ from pydantic import BaseModel, Field
 from server.handoff import MAX_REPLY_CHARS
 
 Priority = Literal["low", "normal", "high", "urgent"]
+Window = Literal["morning", "afternoon", "evening", "day"]
+
+DETAIL = "What the action came from: the call's sentence, the customer's words, a reason"
+WINDOW = (
+    "Only a part of the day (morning, afternoon, evening) or only the day (day) was said: "
+    "`due_at` is a moment inside it, and no clock time was promised. Dropped on a reschedule."
+)
 
 
 class ReplyIn(BaseModel):
@@ -81,6 +88,8 @@ class ContextActionOut(BaseModel):
     priority: str
     due: datetime | None
     status: str
+    detail: str | None = Field(description=DETAIL)
+    window: Window | None = Field(description=WINDOW)
 
 
 class EscalationBriefOut(BaseModel):
@@ -181,6 +190,8 @@ class NextActionOut(BaseModel):
     status: str
     due_at: datetime | None
     created_by: str
+    detail: str | None = Field(description=DETAIL)
+    window: Window | None = Field(description=WINDOW)
 
 
 class NextActionResultOut(BaseModel):
@@ -204,7 +215,10 @@ class BoardActionOut(BaseModel):
     created_by: str
     created_at: datetime | None
     opted_out: bool = Field(description="The customer opted out of WhatsApp")
+    calls_declined: bool = Field(description="The customer asked not to be called")
     overdue: bool
+    detail: str | None = Field(description=DETAIL)
+    window: Window | None = Field(description=WINDOW)
 
 
 class BoardOut(BaseModel):

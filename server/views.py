@@ -139,4 +139,6 @@ def action_view(a: Any) -> dict[str, Any]:
         "status": a.status,
         "due_at": a.due_at.isoformat() if a.due_at else None,
         "created_by": a.created_by,
+        "detail": a.meta.get("detail"),
+        "window": a.meta.get("window"),
     }

@@ -25,6 +25,7 @@ from memory.dates import check_naive_moment
 from prompts import entry
 from prompts.moments import say_moment
 from tools.ports import OptedOut, ToolDeps
+from tools.rescheduling import rewording
 
 Priority = Literal["low", "normal", "high", "urgent"]
 
@@ -178,6 +179,7 @@ async def update_next_action_tool(deps: ToolDeps, args: NextActionArgs) -> dict[
             due_at=due,
             priority=args.priority,
             description=args.description,
+            reword=rewording(deps.timezone),  # a new due day replaces the old one in the text
         )
         if updated is None:
             return {"error": f"this customer has no next action {args.action_id}"}

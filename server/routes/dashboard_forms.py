@@ -17,6 +17,7 @@ from memory import UnknownCustomer, create_next_action, update_next_action
 from server import handoff
 from server.auth import check_csrf_form
 from server.deps import MemoryDep, PageOperatorDep, RowId, ServicesDep, SettingsDep
+from tools.rescheduling import rewording
 
 router = APIRouter(include_in_schema=False)
 
@@ -140,6 +141,7 @@ async def change_action_form(
         action_id,
         status=status or None,  # type: ignore[arg-type]
         due_at=_local_time(due_at, settings.timezone),
+        reword=rewording(settings.timezone),  # "Llamar el lunes 7…" moved says its new day
     )
     if changed is None:
         raise HTTPException(404, f"customer {customer_id} has no next action {action_id}")

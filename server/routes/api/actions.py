@@ -11,7 +11,7 @@ from memory import create_next_action, update_next_action
 from memory.actions import list_next_actions
 from memory.inbox import next_actions_board
 from server import views
-from server.deps import MemoryDep, OperatorDep, RowId
+from server.deps import MemoryDep, OperatorDep, RowId, SettingsDep
 from server.routes.api.customers import customer_or_404
 from server.routes.api.routing import NOT_FOUND, operator_router
 from server.schemas import (
@@ -21,6 +21,7 @@ from server.schemas import (
     NextActionResultOut,
     NextActionsOut,
 )
+from tools.rescheduling import rewording
 
 router = operator_router()
 
@@ -69,7 +70,11 @@ async def add_action(
     response_model=NextActionResultOut,
 )
 async def change_action(
-    customer_id: RowId, action_id: RowId, body: NextActionPatch, memory: MemoryDep
+    customer_id: RowId,
+    action_id: RowId,
+    body: NextActionPatch,
+    memory: MemoryDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     action = await update_next_action(
         memory,
@@ -79,6 +84,7 @@ async def change_action(
         due_at=body.due_at,
         priority=body.priority,
         description=body.description,
+        reword=rewording(settings.timezone),
     )
     if action is None:
         raise HTTPException(404, f"customer {customer_id} has no next action {action_id}")
