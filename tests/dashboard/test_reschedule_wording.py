@@ -133,3 +133,35 @@ async def test_completing_an_action_leaves_its_day_and_window(
     )
     done = answer.json()["next_action"]
     assert (done["description"], done["window"]) == (callback.description, "morning")
+
+
+async def test_api_actions_carry_their_detail_and_window(
+    api: httpx.AsyncClient, services: Any
+) -> None:
+    customer_id, callback, _ = await analysed_call(services)
+    listed = (await api.get(f"/api/customers/{customer_id}/next-actions")).json()
+    (shown,) = [a for a in listed["next_actions"] if a["id"] == callback.id]
+    words = "¿Me pueden llamar el martes en la mañana?"
+    assert (shown["window"], shown["detail"]) == ("morning", words)
+
+
+async def test_the_board_answer_carries_detail_window_and_declined_calls(
+    api: httpx.AsyncClient, services: Any
+) -> None:
+    _, callback, _ = await analysed_call(services)
+    board = (await api.get("/api/next-actions")).json()["next_actions"]
+    (shown,) = [a for a in board if a["id"] == callback.id]
+    assert (shown["window"], shown["detail"], shown["calls_declined"]) == (
+        "morning",
+        callback.meta["detail"],
+        False,
+    )
+
+
+async def test_openapi_types_an_actions_detail_and_window(client: httpx.AsyncClient) -> None:
+    components = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    for name in ("NextActionOut", "BoardActionOut", "ContextActionOut"):
+        fields = components[name]["properties"]
+        window = [t for t in fields["window"]["anyOf"] if t.get("type") == "string"]
+        assert window[0]["enum"] == ["morning", "afternoon", "evening", "day"], name
+        assert {t.get("type") for t in fields["detail"]["anyOf"]} == {"string", "null"}, name
