@@ -4,8 +4,9 @@ The same run takes the README's screenshots, desktop and 390 px (`HILO_SCREENSHO
 writes them into docs/).
 
 The thread is built through the real code: a stored call with its follow-up, a WhatsApp
-exchange answered by the worker, next actions (one overdue, one for an opted-out customer),
-an escalation taken by an operator and a reply."""
+exchange answered by the worker, a callback asked for on WhatsApp and moved by an operator (it
+reads its new day), next actions (one overdue, one for an opted-out customer), an escalation
+taken by an operator and a reply."""
 
 from __future__ import annotations
 
@@ -14,15 +15,19 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
-from memory import create_next_action, get_or_create_customer, set_opted_out
+from memory import create_next_action, get_or_create_customer, list_next_actions, set_opted_out
+from tests.channels.conftest import inbound_form, post_signed
 from tests.channels.fake_twilio import FakeTwilio
 from tests.dashboard.conftest import EMAIL, PASSWORD
+from tests.dashboard.test_api import PHONE as ANA
 from tests.dashboard.test_api import customer_with_call_and_chat
 from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, NO_BROWSER, served  # noqa: F401
+from tests.waiting import wait_until
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,6 +43,7 @@ async def _thread(
 ) -> int:
     customer_id = await customer_with_call_and_chat(client, services, fake)
     memory = services.memory
+    await _moved_callback(client, api, services, fake, customer_id)
     await create_next_action(
         memory,
         customer_id,
@@ -52,7 +58,7 @@ async def _thread(
         memory,
         other.id,
         "Enviar la propuesta revisada",
-        due_at=datetime.now(UTC) + timedelta(days=1),
+        due_at=datetime.now(UTC) + timedelta(days=2),
     )
     escalation = await api.post(
         f"/api/customers/{customer_id}/escalations",
@@ -67,6 +73,31 @@ async def _thread(
     )
     assert reply.status_code == 201, reply.text
     return customer_id
+
+
+async def _moved_callback(
+    client: httpx.AsyncClient, api: httpx.AsyncClient, services: Any, fake: Any, customer_id: int
+) -> None:
+    """A callback the customer asks for on WhatsApp ("mañana en la mañana"), moved by an
+    operator to tomorrow at 15:00: the board reads the new day and time."""
+    form = inbound_form("SM" + "b" * 32, "¿Me pueden llamar mañana en la mañana?", ANA)
+    assert (await post_signed(client, "/webhooks/twilio/whatsapp", form)).status_code == 200
+
+    async def _asked() -> bool:
+        return any(a.type == "call" for a in await list_next_actions(services.memory, customer_id))
+
+    await wait_until(_asked)
+    (callback,) = [
+        a for a in await list_next_actions(services.memory, customer_id) if a.type == "call"
+    ]
+    zone = ZoneInfo(services.settings.timezone)
+    tomorrow = datetime.now(zone) + timedelta(days=1)
+    moved = await api.patch(
+        f"/api/customers/{customer_id}/next-actions/{callback.id}",
+        json={"due_at": tomorrow.replace(hour=15, minute=0, second=0, microsecond=0).isoformat()},
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["next_action"]["description"].endswith("a las 15:00")
 
 
 async def test_no_page_is_wider_than_a_phone_and_the_screenshots_are_taken(
