@@ -25,9 +25,11 @@ from agent.state import ThreadState
 from memory import get_customer, open_escalation, set_opted_out
 from memory.escalations import current_escalation
 from memory.messages import message_before
+from memory.phases import mark
 
 
 async def guard(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    mark("guard")
     context = runtime.context
     deps = context.deps
     channel = state.get("channel", "whatsapp")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import psycopg
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -31,15 +32,18 @@ from agent.voice_prompt import (
     voice_prompt_text,
 )
 from memory import DatabaseUnavailable, customer_context
+from memory.phases import mark, phase
 from tools.registry import InvalidToolArgs, UnknownTool, invoke_tool, tool_schemas
 
 log = logging.getLogger(__name__)
 # What the thread records as the result of a tool the voice platform runs (end_call…).
+T = TypeVar("T")
 HANDED = '{"status": "run by the voice platform"}'
 
 
 async def load_context(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     """The customer's context snapshot, read once per turn (the guard has let the turn in)."""
+    mark("load_context")
     deps = runtime.context.deps
     recalled: list[dict[str, Any]] = []
     if state.get("channel") == "voice":
@@ -47,8 +51,11 @@ async def load_context(state: ThreadState, runtime: Runtime[TurnContext]) -> dic
         # memory in its prompt instead of asking for it (a round trip the caller would hear).
         last = state["messages"][-1]
         context, recalled = await asyncio.gather(
-            customer_context(deps.memory, deps.customer_id, recent=6),
-            spoken_recall(deps, str(last.content) if isinstance(last, HumanMessage) else ""),
+            _timed("context", customer_context(deps.memory, deps.customer_id, recent=6)),
+            _timed(
+                "recall",
+                spoken_recall(deps, str(last.content) if isinstance(last, HumanMessage) else ""),
+            ),
         )
     else:
         context = await customer_context(deps.memory, deps.customer_id, recent=6)
@@ -60,6 +67,11 @@ async def load_context(state: ThreadState, runtime: Runtime[TurnContext]) -> dic
     if recalled:
         snapshot["recalled"] = recalled
     return {"context": snapshot}
+
+
+async def _timed(name: str, step: Awaitable[T]) -> T:
+    with phase(name):
+        return await step
 
 
 def system_prompt(state: ThreadState, timezone: str = "America/Bogota") -> SystemMessage:
@@ -112,6 +124,7 @@ def make_model_node(model: BaseChatModel):  # noqa: ANN201 - a LangGraph node
         # The turn's channel and language, offered to any model as run configuration (the
         # rules model reads them; ChatOpenAI ignores them). Nothing here knows which model.
         turn = {"channel": state.get("channel", "whatsapp"), "language": state.get("language")}
+        mark("model")
         response = await runnable.ainvoke(
             [system, *prompt_window(state["messages"])], config={"configurable": turn}
         )

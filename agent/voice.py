@@ -32,8 +32,10 @@ from agent.turn import Agent
 from agent.voice_prompt import trouble_phrase
 from memory import Customer, get_customer, set_language
 from memory.live_calls import LiveTurn, record_live_answer, record_live_turns
+from memory.phases import Phases, mark, phase, start_phases
 
 log = logging.getLogger(__name__)
+phase_log = logging.getLogger("hilo.phases")  # DEBUG: the work before the model, per turn
 Role = Literal["customer", "agent"]
 _WORDS = re.compile(r"\S+\s*")
 PIECE_WORDS = 4  # a reply that comes whole (the rules model) is yielded a few words at a time
@@ -55,6 +57,7 @@ class VoiceCall:
     dialogue: list[SpokenTurn]
     client_tools: list[dict[str, Any]] = field(default_factory=list)
     customer: Customer | None = None  # as read when the request was bound (saves a read)
+    phases: Phases | None = None  # the request's timing, begun when it arrived
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ def graph_input(dialogue: list[SpokenTurn], include: set[int]) -> list[BaseMessa
 
 async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]:
     """What to say on this turn of the call (see the module docstring)."""
+    phases = start_phases(call.phases)
     memory = agent.memory
     dialogue = call.dialogue
     answer_seq = len(dialogue)
@@ -143,16 +147,17 @@ async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]
     if not dialogue or dialogue[-1].role != "customer":
         yield Ended()  # nothing new from the caller (a tool result came back): stay silent
         return
-    customer, live = await asyncio.gather(
-        _customer(memory, call),
-        record_live_turns(
-            memory,
-            call.customer_id,
-            call.call_ref,
-            [LiveTurn(i, t.role, t.text) for i, t in enumerate(dialogue)],
-            answer_seq=answer_seq,
-        ),
-    )
+    with phase("live_turns"):
+        customer, live = await asyncio.gather(
+            _customer(memory, call),
+            record_live_turns(
+                memory,
+                call.customer_id,
+                call.call_ref,
+                [LiveTurn(i, t.role, t.text) for i, t in enumerate(dialogue)],
+                answer_seq=answer_seq,
+            ),
+        )
     if live.answered is not None:  # the same request again: the same answer, once stored
         for piece in _pieces(live.answered):
             yield Said(piece)
@@ -173,6 +178,7 @@ async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]
     )
     spoken: list[str] = []
     final: dict[str, Any] = {}
+    mark("graph")
     try:
         async with _lock(customer.id):
             async for mode, payload in agent.graph.astream(
@@ -200,6 +206,8 @@ async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]
                 words = _text(message.content)
                 if not words:
                     continue
+                if not spoken:
+                    _log_phases(phases, customer.id)
                 for piece in [words] if isinstance(message, AIMessageChunk) else _pieces(words):
                     spoken.append(piece)
                     yield Said(piece)
@@ -225,6 +233,17 @@ async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]
     said = "".join(spoken).strip()
     yield Ended(int(final.get("prompt_tokens") or 0), max(len(said) // 4, 1 if said else 0))
     _store_later(agent, call, answer_seq, said, heard, language)
+
+
+def _log_phases(phases: Phases, customer_id: int) -> None:
+    """The turn's work before the model (logged once the model's first words are here)."""
+    if phase_log.isEnabledFor(logging.DEBUG) and "model" in phases.marks:
+        spans = {k: round(v, 2) for k, v in phases.spans.items()}
+        marks = {k: round(v, 2) for k, v in phases.marks.items()}
+        phase_log.debug(
+            "before the model",
+            extra={"customer_id": customer_id, "spans": spans, "marks": marks},
+        )
 
 
 def _store_later(
