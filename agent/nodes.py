@@ -22,7 +22,7 @@ from langgraph.runtime import Runtime
 
 import prompts
 from agent.confirmations import asks_yes_no
-from agent.context import TurnContext
+from agent.context import TurnContext, VoiceMemory
 from agent.prompt import system_prompt_text
 from agent.state import WINDOW, ThreadState, ToolOutcome, this_turn, turn_start
 from agent.voice_prompt import (
@@ -33,6 +33,7 @@ from agent.voice_prompt import (
 )
 from memory import DatabaseUnavailable, customer_context
 from memory.phases import mark, phase
+from tools.ports import ToolDeps
 from tools.registry import InvalidToolArgs, UnknownTool, invoke_tool, tool_schemas
 
 log = logging.getLogger(__name__)
@@ -46,16 +47,14 @@ async def load_context(state: ThreadState, runtime: Runtime[TurnContext]) -> dic
     mark("load_context")
     deps = runtime.context.deps
     recalled: list[dict[str, Any]] = []
-    if state.get("channel") == "voice":
+    if runtime.context.prefetched is not None:
+        context, recalled = await runtime.context.prefetched
+    elif state.get("channel") == "voice":
         # The recall for the caller's words, beside the context read: on a call the model gets
         # memory in its prompt instead of asking for it (a round trip the caller would hear).
         last = state["messages"][-1]
-        context, recalled = await asyncio.gather(
-            _timed("context", customer_context(deps.memory, deps.customer_id, recent=6)),
-            _timed(
-                "recall",
-                spoken_recall(deps, str(last.content) if isinstance(last, HumanMessage) else ""),
-            ),
+        context, recalled = await voice_memory(
+            deps, str(last.content) if isinstance(last, HumanMessage) else ""
         )
     else:
         context = await customer_context(deps.memory, deps.customer_id, recent=6)
@@ -67,6 +66,14 @@ async def load_context(state: ThreadState, runtime: Runtime[TurnContext]) -> dic
     if recalled:
         snapshot["recalled"] = recalled
     return {"context": snapshot}
+
+
+async def voice_memory(deps: ToolDeps, words: str) -> VoiceMemory:
+    """A spoken turn's memory: the context and the recall for the caller's words, together."""
+    return await asyncio.gather(
+        _timed("context", customer_context(deps.memory, deps.customer_id, recent=6)),
+        _timed("recall", spoken_recall(deps, words)),
+    )
 
 
 async def _timed(name: str, step: Awaitable[T]) -> T:

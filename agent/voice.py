@@ -5,7 +5,9 @@ turns not stored yet are stored as live turns (`memory.live_calls`), the same gr
 customer's one thread on channel `voice` (memory in the prompt, Hilo's tools run inside Hilo,
 the platform's tools handed back), and the model's words are yielded as they stream
 (`Said`), then the platform's tool calls (`Handed`) and the end (`Ended`). The answer is
-stored as a live turn too, after the end is yielded, so the caller never waits for it.
+stored as a live turn too, after the end is yielded, so the caller never waits for it. The
+turn's memory (the customer's context, the recall for the caller's words) is read while the
+call's turns are stored, and the graph takes it from there (`TurnContext.prefetched`).
 
 If the request stops (the caller interrupted and the platform hung up on the request), the
 graph run is cancelled with it: nothing of that turn is checkpointed, and the words the caller
@@ -25,8 +27,9 @@ from weakref import WeakValueDictionary
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 
 import prompts
-from agent.context import READ_CHARS, TurnContext
+from agent.context import READ_CHARS, TurnContext, VoiceMemory
 from agent.language import detect_language
+from agent.nodes import voice_memory
 from agent.tool_deps import tool_deps
 from agent.turn import Agent
 from agent.voice_prompt import trouble_phrase
@@ -125,7 +128,7 @@ def graph_input(dialogue: list[SpokenTurn], include: set[int]) -> list[BaseMessa
 
 async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]:
     """What to say on this turn of the call (see the module docstring)."""
-    phases = start_phases(call.phases)
+    call.phases = start_phases(call.phases)  # the tasks started from here note into it too
     memory = agent.memory
     dialogue = call.dialogue
     answer_seq = len(dialogue)
@@ -147,6 +150,37 @@ async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]
     if not dialogue or dialogue[-1].role != "customer":
         yield Ended()  # nothing new from the caller (a tool result came back): stay silent
         return
+    # The turn's memory (context, recall) is read while the call's turns are stored: neither
+    # waits for the other, and the graph's guard and load_context take it from here.
+    words = str(graph_input(dialogue, set())[-1].content)
+    prefetched = asyncio.ensure_future(
+        voice_memory(
+            tool_deps(
+                agent,
+                call.customer_id,
+                channel="voice",
+                language=call.customer.language if call.customer else memory.default_language,
+            ),
+            words,
+        )
+    )
+    try:
+        async for event in _answer(agent, call, prefetched):
+            yield event
+    finally:
+        if not prefetched.done():
+            prefetched.cancel()
+        # An answer that stopped early (a repeated request, a failed store) leaves it unread.
+        await asyncio.gather(prefetched, return_exceptions=True)
+
+
+async def _answer(
+    agent: Agent, call: VoiceCall, prefetched: asyncio.Future[VoiceMemory]
+) -> AsyncIterator[VoiceEvent]:
+    memory = agent.memory
+    dialogue = call.dialogue
+    answer_seq = len(dialogue)
+    phases = call.phases or Phases()
     with phase("live_turns"):
         customer, live = await asyncio.gather(
             _customer(memory, call),
@@ -175,6 +209,7 @@ async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]
         max_steps=agent.settings.max_agent_steps,
         timezone=agent.settings.timezone,
         client_tools=call.client_tools,
+        prefetched=prefetched,
     )
     spoken: list[str] = []
     final: dict[str, Any] = {}

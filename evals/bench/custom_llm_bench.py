@@ -11,7 +11,8 @@ turns each, and the same number of concurrent clients ask the fake model directl
 - time to the first content chunk, through Hilo and direct, and their ratio;
 - the same work measured inside the server (`memory.phases`, logged at DEBUG on `hilo.phases`
   by the served process): request read and auth, binding, live turns stored, the graph up to
-  its guard (checkpoint read), the guard, context, recall and its query embedding, and the
+  its guard (checkpoint read), the guard, context, recall and its query embedding (these two
+  overlap the others: they run concurrently), load_context to the model's request, and the
   total up to the model's request. Less affected by a busy machine than the client's figure,
   which also holds the HTTP hops and the load generator's own scheduling.
 
@@ -212,18 +213,14 @@ def logged_phases(server_log: Path) -> list[dict[str, float]]:
         spans = dict(record["spans"])
         spans["graph_to_guard"] = marks["guard"] - marks["graph"]
         spans["guard"] = marks["load_context"] - marks["guard"]
-        spans["prompt"] = (
-            marks["model"]
-            - marks["load_context"]
-            - max(spans.get("context", 0), spans.get("recall", 0))
-        )
+        spans["to_model"] = marks["model"] - marks["load_context"]
         spans["total"] = marks["model"]
         turns.append(spans)
     return turns
 
 
 PHASES = ["request", "bind", "live_turns", "graph_to_guard", "guard", "context", "recall",
-          "embedding", "prompt", "total"]  # fmt: skip
+          "embedding", "to_model", "total"]  # fmt: skip
 
 
 async def measure(
