@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import select
 import tempfile
 import threading
 import time
@@ -242,10 +243,11 @@ async def preflight(settings: MemorySettings) -> str:
     return url
 
 
-# A connection given back to the pool less than this long ago is handed out again without a
-# round trip to check it (a spoken turn takes connections ~8 times before the model is asked).
-# One idle longer is checked: after a database restart, the connections of a quiet pool are
-# found broken there, and those in use fail once with a 503 (OperationalError) and are dropped.
+# A connection given back to the pool less than this long ago, with nothing to read on its
+# socket, is handed out again without a round trip to check it (a spoken turn takes
+# connections several times before the model is asked). One idle longer is checked, and so is
+# one the server has written to while it sat in the pool: a server shutting down or a backend
+# killed says so (or closes the socket) before the next query would find out.
 CHECK_IDLE_SECONDS = 5.0
 _given_back: weakref.WeakKeyDictionary[AsyncConnection[Any], float] = weakref.WeakKeyDictionary()
 
@@ -254,8 +256,22 @@ async def _check_if_idle(conn: AsyncConnection[Any]) -> None:
     if conn.broken or conn.closed:
         raise psycopg.OperationalError("the pooled connection is closed")
     given_back = _given_back.get(conn)
-    if given_back is None or time.monotonic() - given_back > CHECK_IDLE_SECONDS:
+    if (
+        given_back is None
+        or time.monotonic() - given_back > CHECK_IDLE_SECONDS
+        or _server_has_written(conn)
+    ):
         await AsyncConnectionPool.check_connection(conn)
+
+
+def _server_has_written(conn: AsyncConnection[Any]) -> bool:
+    """Whether an idle connection's socket has something to read (an error, a close): no
+    query is running on it, so anything there means the server gave up on it."""
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return bool(readable)
 
 
 async def _note_given_back(conn: AsyncConnection[Any]) -> None:
