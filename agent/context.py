@@ -6,10 +6,15 @@ it: the customer id reaches the tools only from here.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from memory import CustomerContext
 from tools.ports import ToolDeps
+
+# A live call's memory for one spoken turn: the customer's context and what recall found.
+VoiceMemory = tuple[CustomerContext, list[dict[str, Any]]]
 
 # What the agent reads of one message or call turn: its first 4,096 characters, WhatsApp's
 # limit for a text message on Meta's side. A longer one (pasted text, a hostile 64 KB body, a
@@ -32,3 +37,7 @@ class TurnContext:
     # The voice platform's own tools (OpenAI function schemas from the Custom LLM request):
     # offered to the model, run by the platform, never by Hilo (`agent.voice_prompt`).
     client_tools: list[dict[str, Any]] = field(default_factory=list)
+    # On a live call, the customer's context and the recall for the caller's words, read
+    # while the call's turns were being stored (`agent.voice`): the guard and `load_context`
+    # await it instead of reading again.
+    prefetched: asyncio.Future[VoiceMemory] | None = None

@@ -25,9 +25,11 @@ from agent.state import ThreadState
 from memory import get_customer, open_escalation, set_opted_out
 from memory.escalations import current_escalation
 from memory.messages import message_before
+from memory.phases import mark
 
 
 async def guard(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    mark("guard")
     context = runtime.context
     deps = context.deps
     channel = state.get("channel", "whatsapp")
@@ -61,10 +63,9 @@ async def guard(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, 
         await set_opted_out(deps.memory, deps.customer_id, True)
         # The confirmation is the last automated message the customer receives.
         return await answer("opted_out", {"optout_confirmation": True}, opted_out=True)
-    customer = await get_customer(deps.memory, deps.customer_id)
     # Opting out is about automated messages; a live call the customer is on is still answered
-    # (and the outbox refuses to write to them).
-    if customer.opted_out and channel != "voice":
+    # (and the outbox refuses to write to them): on a call the customer is not read here.
+    if channel != "voice" and (await get_customer(deps.memory, deps.customer_id)).opted_out:
         if any(is_opt_in(part, asked=asked) for part in parts):
             await set_opted_out(deps.memory, deps.customer_id, False)
             return await answer("opted_in")
@@ -81,7 +82,11 @@ async def guard(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, 
         return silent
     if media and not text.strip():
         return await answer("media", fill={"kind": _media_kind(media, language)})
-    if await current_escalation(deps.memory, deps.customer_id) is not None:
+    if context.prefetched is not None:  # a live call: the context read holds the escalation
+        owned = (await context.prefetched)[0].escalation
+    else:
+        owned = await current_escalation(deps.memory, deps.customer_id)
+    if owned is not None:
         return {**fresh, "skipped": "human_owned", "escalated": True}
     return fresh
 

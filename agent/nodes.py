@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import psycopg
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -21,7 +22,7 @@ from langgraph.runtime import Runtime
 
 import prompts
 from agent.confirmations import asks_yes_no
-from agent.context import TurnContext
+from agent.context import TurnContext, VoiceMemory
 from agent.prompt import system_prompt_text
 from agent.state import WINDOW, ThreadState, ToolOutcome, this_turn, turn_start
 from agent.voice_prompt import (
@@ -31,24 +32,29 @@ from agent.voice_prompt import (
     voice_prompt_text,
 )
 from memory import DatabaseUnavailable, customer_context
+from memory.phases import mark, phase
+from tools.ports import ToolDeps
 from tools.registry import InvalidToolArgs, UnknownTool, invoke_tool, tool_schemas
 
 log = logging.getLogger(__name__)
 # What the thread records as the result of a tool the voice platform runs (end_call…).
+T = TypeVar("T")
 HANDED = '{"status": "run by the voice platform"}'
 
 
 async def load_context(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     """The customer's context snapshot, read once per turn (the guard has let the turn in)."""
+    mark("load_context")
     deps = runtime.context.deps
     recalled: list[dict[str, Any]] = []
-    if state.get("channel") == "voice":
+    if runtime.context.prefetched is not None:
+        context, recalled = await runtime.context.prefetched
+    elif state.get("channel") == "voice":
         # The recall for the caller's words, beside the context read: on a call the model gets
         # memory in its prompt instead of asking for it (a round trip the caller would hear).
         last = state["messages"][-1]
-        context, recalled = await asyncio.gather(
-            customer_context(deps.memory, deps.customer_id, recent=6),
-            spoken_recall(deps, str(last.content) if isinstance(last, HumanMessage) else ""),
+        context, recalled = await voice_memory(
+            deps, str(last.content) if isinstance(last, HumanMessage) else ""
         )
     else:
         context = await customer_context(deps.memory, deps.customer_id, recent=6)
@@ -60,6 +66,19 @@ async def load_context(state: ThreadState, runtime: Runtime[TurnContext]) -> dic
     if recalled:
         snapshot["recalled"] = recalled
     return {"context": snapshot}
+
+
+async def voice_memory(deps: ToolDeps, words: str) -> VoiceMemory:
+    """A spoken turn's memory: the context and the recall for the caller's words, together."""
+    return await asyncio.gather(
+        _timed("context", customer_context(deps.memory, deps.customer_id, recent=6)),
+        _timed("recall", spoken_recall(deps, words)),
+    )
+
+
+async def _timed(name: str, step: Awaitable[T]) -> T:
+    with phase(name):
+        return await step
 
 
 def system_prompt(state: ThreadState, timezone: str = "America/Bogota") -> SystemMessage:
@@ -112,6 +131,7 @@ def make_model_node(model: BaseChatModel):  # noqa: ANN201 - a LangGraph node
         # The turn's channel and language, offered to any model as run configuration (the
         # rules model reads them; ChatOpenAI ignores them). Nothing here knows which model.
         turn = {"channel": state.get("channel", "whatsapp"), "language": state.get("language")}
+        mark("model")
         response = await runnable.ainvoke(
             [system, *prompt_window(state["messages"])], config={"configurable": turn}
         )

@@ -5,7 +5,9 @@ turns not stored yet are stored as live turns (`memory.live_calls`), the same gr
 customer's one thread on channel `voice` (memory in the prompt, Hilo's tools run inside Hilo,
 the platform's tools handed back), and the model's words are yielded as they stream
 (`Said`), then the platform's tool calls (`Handed`) and the end (`Ended`). The answer is
-stored as a live turn too, after the end is yielded, so the caller never waits for it.
+stored as a live turn too, after the end is yielded, so the caller never waits for it. The
+turn's memory (the customer's context, the recall for the caller's words) is read while the
+call's turns are stored, and the graph takes it from there (`TurnContext.prefetched`).
 
 If the request stops (the caller interrupted and the platform hung up on the request), the
 graph run is cancelled with it: nothing of that turn is checkpointed, and the words the caller
@@ -25,15 +27,18 @@ from weakref import WeakValueDictionary
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 
 import prompts
-from agent.context import READ_CHARS, TurnContext
+from agent.context import READ_CHARS, TurnContext, VoiceMemory
 from agent.language import detect_language
+from agent.nodes import voice_memory
 from agent.tool_deps import tool_deps
 from agent.turn import Agent
 from agent.voice_prompt import trouble_phrase
 from memory import Customer, get_customer, set_language
 from memory.live_calls import LiveTurn, record_live_answer, record_live_turns
+from memory.phases import Phases, mark, phase, start_phases
 
 log = logging.getLogger(__name__)
+phase_log = logging.getLogger("hilo.phases")  # DEBUG: the work before the model, per turn
 Role = Literal["customer", "agent"]
 _WORDS = re.compile(r"\S+\s*")
 PIECE_WORDS = 4  # a reply that comes whole (the rules model) is yielded a few words at a time
@@ -55,6 +60,7 @@ class VoiceCall:
     dialogue: list[SpokenTurn]
     client_tools: list[dict[str, Any]] = field(default_factory=list)
     customer: Customer | None = None  # as read when the request was bound (saves a read)
+    phases: Phases | None = None  # the request's timing, begun when it arrived
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,7 @@ def graph_input(dialogue: list[SpokenTurn], include: set[int]) -> list[BaseMessa
 
 async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]:
     """What to say on this turn of the call (see the module docstring)."""
+    call.phases = start_phases(call.phases)  # the tasks started from here note into it too
     memory = agent.memory
     dialogue = call.dialogue
     answer_seq = len(dialogue)
@@ -143,16 +150,48 @@ async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]
     if not dialogue or dialogue[-1].role != "customer":
         yield Ended()  # nothing new from the caller (a tool result came back): stay silent
         return
-    customer, live = await asyncio.gather(
-        _customer(memory, call),
-        record_live_turns(
-            memory,
-            call.customer_id,
-            call.call_ref,
-            [LiveTurn(i, t.role, t.text) for i, t in enumerate(dialogue)],
-            answer_seq=answer_seq,
-        ),
+    # The turn's memory (context, recall) is read while the call's turns are stored: neither
+    # waits for the other, and the graph's guard and load_context take it from here.
+    words = str(graph_input(dialogue, set())[-1].content)
+    prefetched = asyncio.ensure_future(
+        voice_memory(
+            tool_deps(
+                agent,
+                call.customer_id,
+                channel="voice",
+                language=call.customer.language if call.customer else memory.default_language,
+            ),
+            words,
+        )
     )
+    try:
+        async for event in _answer(agent, call, prefetched):
+            yield event
+    finally:
+        if not prefetched.done():
+            prefetched.cancel()
+        # An answer that stopped early (a repeated request, a failed store) leaves it unread.
+        await asyncio.gather(prefetched, return_exceptions=True)
+
+
+async def _answer(
+    agent: Agent, call: VoiceCall, prefetched: asyncio.Future[VoiceMemory]
+) -> AsyncIterator[VoiceEvent]:
+    memory = agent.memory
+    dialogue = call.dialogue
+    answer_seq = len(dialogue)
+    phases = call.phases or Phases()
+    with phase("live_turns"):
+        customer, live = await asyncio.gather(
+            _customer(memory, call),
+            record_live_turns(
+                memory,
+                call.customer_id,
+                call.call_ref,
+                [LiveTurn(i, t.role, t.text) for i, t in enumerate(dialogue)],
+                answer_seq=answer_seq,
+            ),
+        )
     if live.answered is not None:  # the same request again: the same answer, once stored
         for piece in _pieces(live.answered):
             yield Said(piece)
@@ -170,9 +209,11 @@ async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]
         max_steps=agent.settings.max_agent_steps,
         timezone=agent.settings.timezone,
         client_tools=call.client_tools,
+        prefetched=prefetched,
     )
     spoken: list[str] = []
     final: dict[str, Any] = {}
+    mark("graph")
     try:
         async with _lock(customer.id):
             async for mode, payload in agent.graph.astream(
@@ -200,6 +241,8 @@ async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]
                 words = _text(message.content)
                 if not words:
                     continue
+                if not spoken:
+                    _log_phases(phases, customer.id)
                 for piece in [words] if isinstance(message, AIMessageChunk) else _pieces(words):
                     spoken.append(piece)
                     yield Said(piece)
@@ -225,6 +268,17 @@ async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]
     said = "".join(spoken).strip()
     yield Ended(int(final.get("prompt_tokens") or 0), max(len(said) // 4, 1 if said else 0))
     _store_later(agent, call, answer_seq, said, heard, language)
+
+
+def _log_phases(phases: Phases, customer_id: int) -> None:
+    """The turn's work before the model (logged once the model's first words are here)."""
+    if phase_log.isEnabledFor(logging.DEBUG) and "model" in phases.marks:
+        spans = {k: round(v, 2) for k, v in phases.spans.items()}
+        marks = {k: round(v, 2) for k, v in phases.marks.items()}
+        phase_log.debug(
+            "before the model",
+            extra={"customer_id": customer_id, "spans": spans, "marks": marks},
+        )
 
 
 def _store_later(

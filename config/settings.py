@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # Database and local state
     database_url: SecretStr | None = Field(None, validation_alias=_env("DATABASE_URL"))
     data_dir: Path = Field(Path(".hilo"), validation_alias=_env("HILO_DATA_DIR"))
+    # Connections each process keeps to PostgreSQL (web: requests and the in-process worker
+    # share them). A spoken turn of a live call holds up to four at once before the model.
+    db_pool_size: int = Field(20, ge=2, le=500, validation_alias=_env("HILO_DB_POOL_SIZE"))
 
     # Reply engine
     llm: Literal["openai", "rules"] | None = Field(None, validation_alias=_env("HILO_LLM"))

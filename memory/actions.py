@@ -55,6 +55,14 @@ _ACTION_COLS = (
     "id, customer_id, type, description, priority, due_at, status, created_by, "
     "source_interaction_id, created_at, updated_at, meta"
 )
+# (customer id, kind, kind, include resolved)
+INSIGHTS_SQL = f"""SELECT {_INSIGHT_COLS} FROM insights
+    WHERE customer_id = %s AND (%s::text IS NULL OR kind = %s) AND (%s OR NOT resolved)
+    ORDER BY created_at, id"""
+# (customer id, open only)
+NEXT_ACTIONS_SQL = f"""SELECT {_ACTION_COLS} FROM next_actions
+    WHERE customer_id = %s AND (NOT %s OR status IN ('open', 'in_progress'))
+    ORDER BY due_at NULLS LAST, created_at, id"""
 
 
 async def add_insights(
@@ -94,13 +102,7 @@ async def list_insights(
 ) -> list[Insight]:
     async with memory.pool.connection() as conn:
         rows = await (
-            await conn.execute(
-                f"""SELECT {_INSIGHT_COLS} FROM insights
-                    WHERE customer_id = %s AND (%s::text IS NULL OR kind = %s)
-                      AND (%s OR NOT resolved)
-                    ORDER BY created_at, id""",
-                (customer_id, kind, kind, include_resolved),
-            )
+            await conn.execute(INSIGHTS_SQL, (customer_id, kind, kind, include_resolved))
         ).fetchall()
     return [Insight(**r) for r in rows]
 
@@ -280,14 +282,7 @@ async def list_next_actions(
     memory: Memory, customer_id: int, *, open_only: bool = True
 ) -> list[NextAction]:
     async with memory.pool.connection() as conn:
-        rows = await (
-            await conn.execute(
-                f"""SELECT {_ACTION_COLS} FROM next_actions
-                    WHERE customer_id = %s AND (NOT %s OR status IN ('open', 'in_progress'))
-                    ORDER BY due_at NULLS LAST, created_at, id""",
-                (customer_id, open_only),
-            )
-        ).fetchall()
+        rows = await (await conn.execute(NEXT_ACTIONS_SQL, (customer_id, open_only))).fetchall()
     return [NextAction(**r) for r in rows]
 
 

@@ -42,6 +42,7 @@ class Customer:
 
 
 _COLUMNS = "id, phone, name, language, profile, opted_out, last_inbound_at, created_at"
+CUSTOMER_SQL = f"SELECT {_COLUMNS} FROM customers WHERE id = %s"  # (customer id)
 
 
 async def upsert_customer(
@@ -96,9 +97,7 @@ async def get_or_create_customer(
 
 async def get_customer(memory: Memory, customer_id: int) -> Customer:
     async with memory.pool.connection() as conn:
-        row = await (
-            await conn.execute(f"SELECT {_COLUMNS} FROM customers WHERE id = %s", (customer_id,))
-        ).fetchone()
+        row = await (await conn.execute(CUSTOMER_SQL, (customer_id,))).fetchone()
     if row is None:
         raise UnknownCustomer(f"no customer with id {customer_id}")
     return Customer.from_row(row)

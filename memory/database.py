@@ -14,8 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import select
 import tempfile
 import threading
+import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -240,20 +243,57 @@ async def preflight(settings: MemorySettings) -> str:
     return url
 
 
+# A connection given back to the pool less than this long ago, with nothing to read on its
+# socket, is handed out again without a round trip to check it (a spoken turn takes
+# connections several times before the model is asked). One idle longer is checked, and so is
+# one the server has written to while it sat in the pool: a server shutting down or a backend
+# killed says so (or closes the socket) before the next query would find out.
+CHECK_IDLE_SECONDS = 5.0
+_given_back: weakref.WeakKeyDictionary[AsyncConnection[Any], float] = weakref.WeakKeyDictionary()
+
+
+async def _check_if_idle(conn: AsyncConnection[Any]) -> None:
+    if conn.broken or conn.closed:
+        raise psycopg.OperationalError("the pooled connection is closed")
+    given_back = _given_back.get(conn)
+    if (
+        given_back is None
+        or time.monotonic() - given_back > CHECK_IDLE_SECONDS
+        or _server_has_written(conn)
+    ):
+        await AsyncConnectionPool.check_connection(conn)
+
+
+def _server_has_written(conn: AsyncConnection[Any]) -> bool:
+    """Whether an idle connection's socket has something to read (an error, a close): no
+    query is running on it, so anything there means the server gave up on it."""
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return bool(readable)
+
+
+async def _note_given_back(conn: AsyncConnection[Any]) -> None:
+    _given_back[conn] = time.monotonic()
+
+
 async def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
     """Open the app's pool. Connections return dict rows and know pgvector's types.
 
     `prepare_threshold=None` keeps the pool usable behind PgBouncer-style poolers and shareable
-    with LangGraph's checkpointer, which asks for the same.
+    with LangGraph's checkpointer, which asks for the same. A connection is checked with a
+    round trip when taken only if it sat idle (`CHECK_IDLE_SECONDS`).
     """
     await ensure_pgvector(url)
     pool: Pool = AsyncConnectionPool(
         url,
-        min_size=min_size,
+        min_size=min(min_size, max_size),
         max_size=max_size,
         kwargs={"row_factory": dict_row, "autocommit": True, "prepare_threshold": None},
         configure=_configure,
-        check=AsyncConnectionPool.check_connection,
+        check=_check_if_idle,
+        reset=_note_given_back,
         # A request waits at most this long for a connection: during an outage webhooks get
         # their 503 well within Twilio's 15 s, and the pool reconnects in the background.
         timeout=POOL_WAIT_SECONDS,

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from langchain_core.embeddings import Embeddings
 
+from memory.phases import phase
 from memory.settings import MemorySettings
 
 # The longest text embedded: its first characters. Hilo's chunks stay below it
@@ -81,12 +82,13 @@ class LocalEmbeddings(Embeddings):
         # on a 2-vCPU VM the thread's wake-up made recall's p95 15 ms instead of 3 ms
         # (evals/bench/memory_bench.py). So a short one runs here, unless a batch holds the
         # model; a long one (up to MAX_EMBED_CHARS of tokenizing) would stall every request.
-        if len(text) <= INLINE_CHARS and self._lock.acquire(blocking=False):
-            try:
-                return self._encode([text])[0]
-            finally:
-                self._lock.release()
-        return (await self.aembed_documents([text]))[0]
+        with phase("embedding"):
+            if len(text) <= INLINE_CHARS and self._lock.acquire(blocking=False):
+                try:
+                    return self._encode([text])[0]
+                finally:
+                    self._lock.release()
+            return (await self.aembed_documents([text]))[0]
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
         vectors = self._model.encode(

@@ -33,6 +33,10 @@ _COLS = (
     "id, customer_id, reason, priority, status, assignee, opened_by, resolution, alert_count, "
     "last_alert_at, created_at, assigned_at, resolved_at"
 )
+# (customer id) → the open or assigned escalation
+CURRENT_ESCALATION_SQL = (
+    f"SELECT {_COLS} FROM escalations WHERE customer_id = %s AND status <> 'resolved'"
+)
 
 
 async def open_escalation(
@@ -67,12 +71,7 @@ async def open_escalation(
 async def current_escalation(memory: Memory, customer_id: int) -> Escalation | None:
     """The customer's open or assigned escalation, if any (the thread is then human-owned)."""
     async with memory.pool.connection() as conn:
-        row = await (
-            await conn.execute(
-                f"SELECT {_COLS} FROM escalations WHERE customer_id = %s AND status <> 'resolved'",
-                (customer_id,),
-            )
-        ).fetchone()
+        row = await (await conn.execute(CURRENT_ESCALATION_SQL, (customer_id,))).fetchone()
     return Escalation(**row) if row else None
 
 

@@ -87,6 +87,13 @@ _FIELDS = (
     "seq",
 )
 _COLUMNS = ", ".join(_FIELDS)
+# (customer id, before id, before id, limit) → the latest messages, oldest first
+TIMELINE_SQL = f"""SELECT * FROM (
+        SELECT {_COLUMNS} FROM messages
+        WHERE customer_id = %s AND (%s::bigint IS NULL OR id < %s)
+        ORDER BY created_at DESC, id DESC
+        LIMIT %s) recent
+    ORDER BY created_at, id"""
 
 
 async def _open_interaction(
@@ -289,15 +296,7 @@ async def timeline(
     """
     async with memory.pool.connection() as conn:
         rows = await (
-            await conn.execute(
-                f"""SELECT * FROM (
-                        SELECT {_COLUMNS} FROM messages
-                        WHERE customer_id = %s AND (%s::bigint IS NULL OR id < %s)
-                        ORDER BY created_at DESC, id DESC
-                        LIMIT %s) recent
-                    ORDER BY created_at, id""",
-                (customer_id, before_id, before_id, limit),
-            )
+            await conn.execute(TIMELINE_SQL, (customer_id, before_id, before_id, limit))
         ).fetchall()
     return [Message.from_row(r) for r in rows]
 

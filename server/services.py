@@ -62,7 +62,7 @@ async def start_services(
     whatsapp: TwilioChannel | ConsoleChannel | None = None,
 ) -> Services:
     """Database (embedded or DATABASE_URL), migrations, job schema, pool, embeddings, agent."""
-    memory = await open_memory(settings, url=url)
+    memory = await open_memory(settings, url=url, pool_size=settings.db_pool_size)
     await ensure_job_schema(memory.url)
     jobs = create_job_app(memory.url, stalled_after=settings.job_stalled_after)
     await jobs.open_async()

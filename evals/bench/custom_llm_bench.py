@@ -8,7 +8,13 @@ turns each, and the same number of concurrent clients ask the fake model directl
 
 - Hilo's overhead before the model: from the caller's request leaving to the model receiving
   Hilo's request (auth, binding, live turn stored, context, recall, graph, prompt), p50/p95;
-- time to the first content chunk, through Hilo and direct, and their ratio.
+- time to the first content chunk, through Hilo and direct, and their ratio;
+- the same work measured inside the server (`memory.phases`, logged at DEBUG on `hilo.phases`
+  by the served process): request read and auth, binding, live turns stored, the graph up to
+  its guard (checkpoint read), the guard, context, recall and its query embedding (these two
+  overlap the others: they run concurrently), load_context to the model's request, and the
+  total up to the model's request. Less affected by a busy machine than the client's figure,
+  which also holds the HTTP hops and the load generator's own scheduling.
 
     python -m evals.bench.custom_llm_bench [--calls 20] [--turns 10] [--latency 0.3]
 
@@ -162,11 +168,12 @@ async def main(calls: int, turns: int, latency: float) -> None:
         "HILO_RUN_WORKER": "false",
         "HILO_LOG_FORMAT": "json",
     }
+    server_log = Path(data_dir) / "server.log"
     server = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "evals.bench.custom_llm_bench", "--serve-hilo", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=server_log.open("w"),
     )
     base = f"http://127.0.0.1:{port}"
     limits = httpx.Limits(max_connections=calls * 2 + 10)
@@ -188,15 +195,41 @@ async def main(calls: int, turns: int, latency: float) -> None:
                     headers={"X-Hilo-Secret": tools_secret},
                 )
                 tokens.append(start.json()["custom_llm_extra_body"]["hilo_call"])
-            await measure(http, model, tokens, turns, llm_secret)
+            await measure(http, model, tokens, turns, llm_secret, server_log)
     finally:
         for process in (server, fake):
             process.terminate()
             process.wait(timeout=30)
 
 
+def logged_phases(server_log: Path) -> list[dict[str, float]]:
+    """Each turn's phases as the server logged them: spans, and the marks as `@name`."""
+    turns = []
+    for line in server_log.read_text().splitlines():
+        if '"before the model"' not in line:
+            continue
+        record = json.loads(line)
+        marks = record["marks"]
+        spans = dict(record["spans"])
+        spans["graph_to_guard"] = marks["guard"] - marks["graph"]
+        spans["guard"] = marks["load_context"] - marks["guard"]
+        spans["to_model"] = marks["model"] - marks["load_context"]
+        spans["total"] = marks["model"]
+        turns.append(spans)
+    return turns
+
+
+PHASES = ["request", "bind", "live_turns", "graph_to_guard", "guard", "context", "recall",
+          "embedding", "to_model", "total"]  # fmt: skip
+
+
 async def measure(
-    http: httpx.AsyncClient, model: str, tokens: list[str], turns: int, llm_secret: str
+    http: httpx.AsyncClient,
+    model: str,
+    tokens: list[str],
+    turns: int,
+    llm_secret: str,
+    server_log: Path,
 ) -> None:
     sent_at: dict[str, float] = {}
     through: list[float] = []
@@ -229,7 +262,10 @@ async def measure(
     await call(warm_up)  # models, pools and caches warm
     sent_at.clear()
     through.clear()
+    logged_before = len(logged_phases(server_log))
     await asyncio.gather(*(call(t) for t in tokens))
+    await asyncio.sleep(0.5)  # the server's last log lines written
+    inside = logged_phases(server_log)[logged_before:]
     arrivals = (await http.get(model.removesuffix("/v1") + "/arrivals")).json()
     overhead = [(arrivals[m] - s) * 1000 for m, s in sent_at.items() if m in arrivals]
     await asyncio.gather(*(ask_directly() for _ in tokens))
@@ -246,6 +282,11 @@ async def measure(
         f" | model directly p50 {d_med:.1f} p95 {pct(direct, 0.95) * 1000:.1f}"
         f" | ratio of medians {t_med / d_med:.2f}"
     )
+    print(f"inside the server, ms (n={len(inside)} turns logged): phase p50 / p95")
+    for name in PHASES:
+        values = [t.get(name, 0.0) for t in inside]
+        if values:
+            print(f"  {name:<15} {statistics.median(values):7.1f} / {pct(values, 0.95):7.1f}")
 
 
 if __name__ == "__main__":
@@ -254,8 +295,16 @@ if __name__ == "__main__":
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--latency", type=float, default=0.3, help="the model's first token, s")
     parser.add_argument("--serve-model", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-hilo", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_model:
+    if args.serve_hilo:
+        import logging
+
+        from server.cli import app
+
+        logging.getLogger("hilo.phases").setLevel(logging.DEBUG)  # the rest stays at INFO
+        app(["serve", "--port", str(args.serve_hilo)])
+    elif args.serve_model:
         import uvicorn
 
         uvicorn.run(fake_model_app(args.latency), host="127.0.0.1", port=args.serve_model,

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from agent.voice import VoiceCall, buffered, voice_turn
 from agent.voice_prompt import buffer_phrase
 from channels.call_token import CallRefused, bind_call
+from memory.phases import phase, start_phases
 from server.auth import same_secret
 from server.bodies import json_object
 from server.chat_completions import BadChatRequest, Completion, openai_error, read_chat_request
@@ -44,6 +45,7 @@ MAX_BODY_BYTES = 1 << 20  # a long call's whole dialogue, the platform's prompt 
     },
 )
 async def chat_completions(request: Request, agent: AgentDep, settings: SettingsDep) -> Any:
+    phases = start_phases()  # the work before the model, timed (`memory.phases`)
     secret = settings.llm_secret
     if secret is None:
         return openai_error(
@@ -59,12 +61,19 @@ async def chat_completions(request: Request, agent: AgentDep, settings: Settings
         chat = read_chat_request(await json_object(request, MAX_BODY_BYTES))
     except BadChatRequest as exc:
         return openai_error(422, str(exc), "invalid_request_error", "invalid_request")
+    phases.spans["request"] = phases.since_start()
     try:
-        bound = await bind_call(agent.memory, chat.extra_body)
+        with phase("bind"):
+            bound = await bind_call(agent.memory, chat.extra_body)
     except CallRefused as exc:
         return openai_error(403, str(exc), "permission_error", "call_not_bound")
     call = VoiceCall(
-        bound.customer.id, bound.call_ref, chat.dialogue, chat.tools, customer=bound.customer
+        bound.customer.id,
+        bound.call_ref,
+        chat.dialogue,
+        chat.tools,
+        customer=bound.customer,
+        phases=phases,
     )
     events = buffered(
         voice_turn(agent, call),
