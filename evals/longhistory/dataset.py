@@ -39,7 +39,10 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
             sid = session.get("id")
             if session.get("channel") not in CHANNELS:
                 raise InvalidSet(f"session {sid}: channel {session.get('channel')!r}")
-            started = datetime.fromisoformat(session["started_at"])
+            try:
+                started = datetime.fromisoformat(str(session.get("started_at")))
+            except ValueError as exc:
+                raise InvalidSet(f"session {sid}: started_at {exc}") from exc
             if started.tzinfo is None:
                 raise InvalidSet(f"session {sid}: started_at needs a UTC offset")
             if previous is not None and started <= previous:
@@ -74,7 +77,7 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
             raise InvalidSet(f"question {qid}: no evidence turns")
         for turn_id in evidence:
             if turn_owner.get(turn_id) != question["customer"]:
-                raise InvalidSet(f"question {qid}: evidence {turn_id} is not a turn of its customer")
+                raise InvalidSet(f"question {qid}: evidence {turn_id} is no turn of its customer")
     if not ids:
         raise InvalidSet("no questions")
     return data

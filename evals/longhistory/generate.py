@@ -74,9 +74,8 @@ def build_customer(rng: random.Random, n: int, lang: str) -> tuple[dict[str, Any
     business = BUSINESSES[lang][n // 2 % len(BUSINESSES[lang])]
     agent = rng.choice(AGENTS[lang])
     count = rng.randint(20, 30)
-    sessions = [
-        {"date": d, "channel": rng.choice(["call", "whatsapp"])}
-        for d in session_dates(rng, count)
+    sessions: list[dict[str, Any]] = [
+        {"date": d, "channel": rng.choice(["call", "whatsapp"])} for d in session_dates(rng, count)
     ]
     topics = rng.sample(TOPICS, REPEATED + ONCE)
     placed = place_topics(rng, sessions, topics)
