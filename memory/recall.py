@@ -17,6 +17,7 @@ from typing import Literal
 
 from memory.chunks import fold_accents
 from memory.store import Memory
+from memory.time_cues import POOL, apply_cues, read_cues
 
 Mode = Literal["hybrid", "vector", "text"]
 
@@ -151,6 +152,8 @@ async def recall(
     *,
     mode: Mode = "hybrid",
     before: datetime | None = None,
+    time_cues: bool = True,
+    timezone: str = "UTC",
 ) -> list[RecallHit]:
     """The `k` chunks of this customer's conversations most relevant to `query`.
 
@@ -159,10 +162,31 @@ async def recall(
     out chunks from that moment on — the agent passes its turn's start, so the customer's own
     message (already stored and indexed) is neither a result nor the best keyword match that
     the others are cut against, and the corpus statistics are those of what came before.
+
+    A query with a time cue ("la última vez", "the first call", "en marzo") is searched without
+    the cue's words over a larger pool, reordered by session time (memory/time_cues.py), in
+    `timezone`'s calendar; `time_cues=False` turns that off, for measurement.
     """
     query = (query or "").replace("\x00", "").strip()  # PostgreSQL text has no NUL
     if not query or k <= 0:
         return []
+    if time_cues:
+        cues, rest = read_cues(query)
+        if cues.any:
+            pool = await _search(memory, customer_id, rest, max(POOL, k), channel, mode, before)
+            return apply_cues(pool, cues, now=before, timezone=timezone)[:k]
+    return await _search(memory, customer_id, query, k, channel, mode, before)
+
+
+async def _search(
+    memory: Memory,
+    customer_id: int,
+    query: str,
+    k: int,
+    channel: str | None,
+    mode: Mode,
+    before: datetime | None,
+) -> list[RecallHit]:
     use_vector = mode in ("hybrid", "vector")
     use_text = mode in ("hybrid", "text")
     dims = int(memory.embeddings.dimensions)
