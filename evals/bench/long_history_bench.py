@@ -1,7 +1,7 @@
 """Recall on long histories: the labelled long-history set through the real ingest paths.
 
     python -m evals.bench.long_history_bench [--customers 12] [--modes hybrid vector text]
-        [--by lang kind cue] [--admin-url URL]
+        [--by lang kind cue] [--no-time-cues] [--admin-url URL]
 
 On a throwaway embedded PostgreSQL (as memory_bench), loads every customer of
 evals/longhistory/longhistory.json — calls through `ingest_call`, WhatsApp through
@@ -56,10 +56,11 @@ async def main(args: argparse.Namespace) -> None:
             f"loaded {len(data['customers'])} customers, {sessions} sessions, {chunks} chunks "
             f"in {time.perf_counter() - start:.1f} s; {len(questions)} questions"
         )
+        options = {"time_cues": not args.no_time_cues, "timezone": args.timezone}
         header = " ".join(f"@{k:<4}" for k in KS)
         print(f"\n| {'mode / slice':<24} | {'n':>4} | hit {header} | covered {header} |")
         for mode in args.modes:
-            scores = await score_questions(memory, questions, loaded, mode)
+            scores = await score_questions(memory, questions, loaded, mode, **options)
             print(row(mode, scores["all"]))
             for key in sorted(scores):
                 if key != "all" and key.split("=")[0] in args.by:
@@ -70,7 +71,7 @@ async def main(args: argparse.Namespace) -> None:
             for q in questions[: args.timed]:
                 customer_id = loaded.customer_ids[q["customer"]]
                 started = time.perf_counter()
-                await recall(memory, customer_id, q["question"], k=5, mode=mode)
+                await recall(memory, customer_id, q["question"], k=5, mode=mode, **options)
                 seconds.append(time.perf_counter() - started)
             print(f"recall {mode:<6} latency, k=5, {len(seconds)} queries: {fmt_ms(seconds)}")
         await memory.close()
@@ -83,6 +84,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--modes", nargs="+", default=modes, choices=modes)
     parser.add_argument("--by", nargs="*", default=["lang", "kind", "cue"])
     parser.add_argument("--timed", type=int, default=200, help="questions timed per mode")
+    parser.add_argument("--no-time-cues", action="store_true", help="recall without time cues")
+    parser.add_argument("--timezone", default="America/Bogota", help="the sessions' calendar")
     parser.add_argument("--admin-url", help="superuser URL of a server to use instead")
     return parser.parse_args()
 
