@@ -11,8 +11,12 @@ stop words of either language are left out of the query.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Literal
 
 from memory.chunks import fold_accents
@@ -41,6 +45,29 @@ CANDIDATES = 30
 # In the fusion, a keyword match counts only when it scores at least this share of the best
 # keyword match for the query (text-only mode keeps every match).
 TEXT_CUTOFF = 0.5
+
+
+# Question-frame words out of the keyword side (memory/query_words.json): "¿Por cuánto le
+# salía con el competidor?" matched every "¿Cuánto…?" and "¿En cuánto tiempo…?" in the
+# history. The vector side keeps the whole question.
+FRAME_WORDS_OUT = True
+
+
+@cache
+def _frame_words() -> frozenset[str]:
+    data = json.loads(Path(__file__).with_name("query_words.json").read_text(encoding="utf-8"))
+    return frozenset(w for k, words in data.items() if not k.startswith("_") for w in words)
+
+
+def keyword_query(query: str) -> str:
+    """The accent-folded query the keyword side searches: without question-frame words (all
+    of them kept when nothing else is left)."""
+    folded = fold_accents(query)
+    if not FRAME_WORDS_OUT:
+        return folded
+    words = re.findall(r"\w+", folded)
+    kept = [w for w in words if w.lower() not in _frame_words()]
+    return " ".join(kept) if kept else folded
 
 
 @dataclass(frozen=True)
@@ -199,7 +226,7 @@ async def _search(
         "model": memory.embeddings.model_name,
         "channel": channel,
         "before": before,
-        "folded": fold_accents(query),
+        "folded": keyword_query(query),
         "vector": "[" + ",".join(f"{x:.6g}" for x in vector) + "]",
         "use_text": use_text,
         "use_vector": use_vector,
