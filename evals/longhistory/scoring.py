@@ -10,7 +10,7 @@ a recalled chunk covers a turn when the turn's message lies in the chunk's messa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -187,15 +187,11 @@ async def score_questions(
     return scores
 
 
-def subset(data: dict[str, Any], customers: int) -> dict[str, Any]:
-    """The first `customers` customers of the set and their questions."""
-    keep = [c for c in data["customers"][:customers]]
-    keys = {c["key"] for c in keep}
-    return {
-        **data,
-        "customers": keep,
-        "questions": [q for q in data["questions"] if q["customer"] in keys],
-    }
+def subset(data: dict[str, Any], keys: Collection[str]) -> dict[str, Any]:
+    """The customers of the set with these keys, and their questions."""
+    keep = [c for c in data["customers"] if c["key"] in keys]
+    questions = [q for q in data["questions"] if q["customer"] in keys]
+    return {**data, "customers": keep, "questions": questions}
 
 
 __all__ = ["KS", "Loaded", "Score", "load_customer", "load_set", "score_questions", "subset"]
