@@ -117,10 +117,8 @@ def _patterns() -> _Patterns:
 
 def read_cues(query: str) -> tuple[TimeCues, str]:
     """The time cues of `query` and the query without them (both languages are read)."""
-    text = fold_accents(query.lower())
+    text = original = fold_accents(query.lower())
     patterns = _patterns()
-    # Read before the order phrases go: "última llamada" names the channel too.
-    named = [name for name, pattern in patterns.channel if pattern.search(text)]
     order: Order | None = None
     relative = month = day = None
     for name, pattern in patterns.order:
@@ -139,7 +137,11 @@ def read_cues(query: str) -> tuple[TimeCues, str]:
             number = found.group("d1") or found.group("d2")
             day = int(number) if number and 1 <= int(number) <= 31 else None
             text = text[: found.start()] + " " + text[found.end() :]
-    channel = named[0] if named and (order or month or relative) else None
+    if not (order or month or relative):
+        return TimeCues(), query
+    # Read in the query as it came: "última llamada" names the channel too.
+    named = [name for name, pattern in patterns.channel if pattern.search(original)]
+    channel = named[0] if named else None
     if channel:
         for _, pattern in patterns.channel:
             text = pattern.sub(" ", text)
@@ -181,8 +183,9 @@ def apply_cues(
     """`hits` (best first) reordered by the cues: constrained ones first, then by time."""
     tz = ZoneInfo(timezone)
     span = _span(cues, (now or datetime.now(UTC)).astimezone(tz))
-    inside = [h for h in hits if _fits(h, cues, span, tz)]
-    outside = [h for h in hits if not _fits(h, cues, span, tz)]
+    fits = [_fits(h, cues, span, tz) for h in hits]
+    inside = [h for h, fit in zip(hits, fits, strict=True) if fit]
+    outside = [h for h, fit in zip(hits, fits, strict=True) if not fit]
     if cues.order and inside:
         best = inside[0].score
         window = [h for h in inside[:ORDER_WINDOW] if h.score >= ORDER_SHARE * best]
