@@ -30,6 +30,11 @@ from tools.rescheduling import rewording
 Priority = Literal["low", "normal", "high", "urgent"]
 
 
+# Chunks one recall returns to the model. On evals/longhistory (542 questions, hybrid) the
+# evidence is among the first 4 / 5 / 6 for 0.912 / 0.915 / 0.921 of questions.
+RECALL_RESULTS = 6
+
+
 class ToolArgs(BaseModel):
     # Undeclared arguments ("to", "phone", "customer_id") are an error, never silently dropped.
     model_config = ConfigDict(extra="forbid")
@@ -134,9 +139,10 @@ async def recall_conversations(deps: ToolDeps, args: RecallArgs) -> dict[str, An
         deps.memory,
         deps.customer_id,
         args.query,
-        k=6,
+        k=RECALL_RESULTS,
         channel=args.channel,
         before=deps.turn_started_at,
+        timezone=deps.timezone,
     )
     return {
         "results": [
@@ -151,7 +157,7 @@ async def recall_conversations(deps: ToolDeps, args: RecallArgs) -> dict[str, An
                 "similarity": None if h.similarity is None else round(h.similarity, 3),
                 "keyword_score": None if h.keyword_score is None else round(h.keyword_score, 3),
             }
-            for h in hits[:4]
+            for h in hits
         ]
     }
 

@@ -81,6 +81,11 @@ QUERIES = [
     "When is the installation?", "¿Cómo va a pagar?", "garantía del inversor",
     "¿En qué ciudad está la casa?", "¿Cuándo hay que volver a llamarlo?",
 ]  # fmt: skip
+# With a time cue: searched over a larger pool, reordered by session time (memory/time_cues.py).
+CUED_QUERIES = [
+    "¿Qué presupuesto dio la primera vez?", "¿Qué día quedó la visita en la última llamada?",
+    "What did the competitor quote last time?", "¿Cuánto paga de luz según lo que dijo en marzo?",
+]  # fmt: skip
 
 
 def turn_text(rng: random.Random, role: str) -> str:
@@ -231,6 +236,9 @@ async def bench_recall(memory: Memory, seq_memory: Memory, customers: list[int],
     for mode in modes:
         seconds, _ = await timed(runs(memory, mode, asks))
         print(f"  recall {mode:<8} ({len(asks)} queries) {fmt_ms(seconds)}")
+    cued = [(c, CUED_QUERIES[i % len(CUED_QUERIES)]) for i, (c, _) in enumerate(asks)]
+    seconds, _ = await timed(runs(memory, "hybrid", cued))
+    print(f"  recall hybrid, time-cued       {fmt_ms(seconds)}   ({len(cued)} queries)")
     seconds, _ = await timed(runs(seq_memory, "hybrid", few))
     print(f"  recall hybrid, seq scan forced {fmt_ms(seconds)}   ({len(few)} queries)")
     seconds, exact = await timed([partial(exact_top_k, seq_memory, c, q, k) for c, q in few])
