@@ -36,7 +36,7 @@ def passthrough_calls(message: Any, client_tools: list[dict[str, Any]]) -> list[
 
 async def spoken_recall(deps: ToolDeps, text: str) -> list[dict[str, Any]]:
     """What memory holds for the caller's words (the recall the model would have asked for)."""
-    hits = await recall(deps.memory, deps.customer_id, text, k=RECALL_K)
+    hits = await recall(deps.memory, deps.customer_id, text, k=RECALL_K, timezone=deps.timezone)
     return [
         {
             "channel": h.channel,
