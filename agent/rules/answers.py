@@ -15,8 +15,18 @@ import re
 from importlib import resources
 from typing import Any
 
+import snowballstemmer
+
 from agent.rules.entities import question_kinds, shows, split_questions
 from agent.rules.intents import fold
+
+# Spanish Snowball stems, cut to five letters like the rest: "llevo" and "llevar" meet on
+# "llev" where their first five letters ("llevo", "lleva") do not.
+_STEMMER = snowballstemmer.stemmer("spanish")
+
+
+def _stem(word: str) -> str:
+    return str(_STEMMER.stemWord(word))[:5]
 
 
 def _same_terms() -> dict[str, str]:
@@ -233,8 +243,10 @@ def terms(text: str) -> set[str]:
     for w in words:
         if len(w) < 4:
             continue
-        stem = _SAME_TERM.get(w, _SAME_TERM.get(w[:5], w[:5]))
-        if stem not in _QUERY_NOISE and w not in _QUERY_NOISE:
+        if w in _QUERY_NOISE or w[:5] in _QUERY_NOISE:
+            continue
+        stem = _SAME_TERM.get(w) or _SAME_TERM.get(w[:5]) or _SAME_TERM.get(_stem(w), _stem(w))
+        if stem not in _QUERY_NOISE:
             found.add(stem)
     return found
 
@@ -393,8 +405,11 @@ def _answer_one(
             return (len(t & missing_terms), len(k & missing_kinds), -item[0])
 
         extra = max(lines + _lines(others or []), key=gain)
-        t, _ = question.matched(extra[2])
-        if t & missing_terms and extra[2] not in chosen and "?" not in extra[2]:
+        t, k = question.matched(extra[2])
+        # A second line answers what the first lacks: a word of the question, and the kind of
+        # fact asked when it asks one (no fasting hours beside the price of the surgery).
+        of_the_kind = k or not question.kinds
+        if t & missing_terms and of_the_kind and extra[2] not in chosen and "?" not in extra[2]:
             chosen.append(extra[2])
     return hits[rank], chosen
 

@@ -1,0 +1,65 @@
+"""Answers by the kind of fact asked, on a stored call through the real graph (#17 item 2):
+a verb's other forms meet, a price is a money figure (not a length of time), a Spanish
+question stays Spanish, and "email me X at <address>" has its next action."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from agent import run_turn
+from agent.language import detect_language
+from memory import CallRecord, CallTurn, list_next_actions, save_call
+
+VET_TURNS = [
+    ("agent", "Buenas tardes, ¿hablo con Lupita? Le llamo de Veterinaria Huellitas."),
+    ("customer", "Sí, soy yo. Es por la esterilización de mi gata, la Canela."),
+    ("agent", "Para la cirugía la Canela tiene que estar en ayunas 12 horas, sin comida."),
+    ("customer", "Ok. ¿Y cuánto me va a salir? Yo traigo como mil pesos."),
+    ("agent", "La esterilización cuesta 1,450 pesos con la anestesia incluida."),
+    ("customer", "Ah, bueno. ¿Y se la puedo llevar el miércoles?"),
+    ("agent", "El miércoles la recibimos a las 8:30 de la mañana y la recoge a las 5 de la tarde."),
+    ("customer", "Sale, gracias."),
+]
+
+
+@pytest.fixture
+async def vet_customer(memory):
+    call = CallRecord(
+        conversation_id="conv_vet_1",
+        phone="+525512000199",
+        turns=[CallTurn(r, t, i * 6.0) for i, (r, t) in enumerate(VET_TURNS)],
+        started_at=datetime(2026, 11, 30, 16, 0, tzinfo=UTC),
+        customer_name="Lupita",
+    )
+    return (await save_call(memory, call)).customer
+
+
+async def test_another_form_of_the_verb_finds_the_agreed_time(agent, vet_customer):
+    # "llevo" and the call's "llevar" share no five first letters, only their stem.
+    result = await run_turn(agent, vet_customer.id, "whatsapp", "oiga y a q hora la llevo?")
+    assert "8:30" in (result.reply or "")
+    assert "no lo hemos hablado" not in (result.reply or "")
+
+
+async def test_a_price_is_answered_by_a_money_figure_not_by_a_length_of_time(agent, vet_customer):
+    result = await run_turn(agent, vet_customer.id, "whatsapp", "¿Cuánto cuesta la operación?")
+    reply = result.reply or ""
+    assert "1,450 pesos" in reply
+    assert "12 horas" not in reply
+
+
+async def test_a_spanish_question_with_the_preposition_a_is_answered_in_spanish(
+    agent, vet_customer
+):
+    assert detect_language("a que hora me van a llamar?") == "es"
+    result = await run_turn(agent, vet_customer.id, "whatsapp", "a que hora la recojo?")
+    assert "Según lo que hablamos" in (result.reply or "")
+
+
+async def test_email_me_a_document_at_an_address_saves_it_and_creates_the_send(agent, vet_customer):
+    text = "pls email me the invoice at lupe@huellas.mx"
+    await run_turn(agent, vet_customer.id, "whatsapp", text)
+    actions = [a.description for a in await list_next_actions(agent.memory, vet_customer.id)]
+    assert any("invoice" in d and "lupe@huellas.mx" in d for d in actions), actions
