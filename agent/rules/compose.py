@@ -229,8 +229,10 @@ def _compose(
         ]
         if quote_due and not results.get("update_next_action"):
             parts.append(message("quote_pending", lang, due=when(quote_due[0])))
-        pending = [] if topic else context.get("pending_questions") or []
-        steps = context.get("agreed_next_steps") or []
+        # A price asked and answered from memory needs no list of what else is open.
+        answered = reading.intent == "quote" and bool(relevant)
+        pending = [] if topic or answered else context.get("pending_questions") or []
+        steps = [] if answered else context.get("agreed_next_steps") or []
         if pending:
             items = "; ".join(_quoted(p, lang) for p in pending[:3])
             parts.append(message("pending_questions", lang, items=items))

@@ -63,3 +63,19 @@ async def test_email_me_a_document_at_an_address_saves_it_and_creates_the_send(a
     await run_turn(agent, vet_customer.id, "whatsapp", text)
     actions = [a.description for a in await list_next_actions(agent.memory, vet_customer.id)]
     assert any("invoice" in d and "lupe@huellas.mx" in d for d in actions), actions
+
+
+async def test_a_price_the_call_gave_is_answered_not_logged_as_a_quote_request(agent, vet_customer):
+    result = await run_turn(agent, vet_customer.id, "whatsapp", "¿Cuánto cuesta la operación?")
+    assert "update_next_action" not in [c["name"] for c in result.tool_calls]
+    assert "cotización" not in (result.reply or "")
+
+
+async def test_a_follow_up_made_of_filler_words_is_answered_by_the_kind_it_asks(
+    agent, vet_customer
+):
+    # "entonces", "siempre sí" say how it is asked (question_noise.jsonl): the amount is left.
+    text = "y entonces q siempre si son los mil o cuanto sale"
+    result = await run_turn(agent, vet_customer.id, "whatsapp", text)
+    assert "1,450 pesos" in (result.reply or "")
+    assert "traigo como mil" not in (result.reply or "")
