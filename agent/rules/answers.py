@@ -180,10 +180,13 @@ def relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dic
     questions = [Question(query)] + [Question(q) for q in _parts(query)]
     min_similarity = EXPLICIT_SIMILARITY if explicit else MIN_SIMILARITY
     kept = []
+    asks_own_words = any(q.theirs for q in questions)
     for rank, h in enumerate(hits):
         text = evidence(h)
         if not text.strip():
             continue
+        if not asks_own_words and all("?" in ln for ln in text.splitlines() if ln.strip()):
+            continue  # only questions left (our answers are no evidence): nothing answers
         lexical = any(_passes(q, text, rank) for q in questions)
         if lexical or (h.get("similarity") or 0) >= min_similarity:
             kept.append(h)
@@ -201,9 +204,12 @@ def is_customer(line: str) -> bool:
     return match is not None and match.group(1) in _CUSTOMER_LABELS
 
 
-def _score(question: Question, line: str) -> float:
+def _score(question: Question, line: str, spread: dict[str, int] | None = None) -> float:
     found_terms, found_kinds = question.matched(line)
-    score = float(len(found_terms) + len(found_kinds))
+    # A word of the question on many of the recalled lines ("curso" all through a call about
+    # a course) tells less about which line answers than one on a single line ("empieza").
+    weights = [min(1.0, 2 / spread[t]) if spread and spread.get(t) else 1.0 for t in found_terms]
+    score = sum(weights) + len(found_kinds)
     if "amount" in found_kinds and _MONEY.search(fold(line)):
         score += 0.5  # a price said as one ("780 mil pesos"), not any figure
     return score
@@ -255,9 +261,24 @@ def _answer_one(
         not is_customer(ln) and _score(question, ln) for _, _, ln in lines
     )
 
+    spread: dict[str, int] = {}
+    for ln in {ln for _, _, ln in lines}:
+        for term in question.matched(ln)[0]:
+            spread[term] = spread.get(term, 0) + 1
+
+    def answers_same_question(rank: int, i: int, line: str) -> bool:
+        """The line answers a question the other speaker asked just before it, in the
+        customer's words now ("¿Y cuándo empieza?" → "empieza el lunes 1 de febrero")."""
+        before = hits[rank]["text"].splitlines()[i - 1].strip() if i else ""
+        return (
+            "?" in before
+            and is_customer(before) != is_customer(line)
+            and bool(question.matched(before)[0])
+        )
+
     def preference(item: tuple[int, int, str]) -> tuple[float, ...]:
         rank, i, line = item
-        score = _score(question, line)
+        score = _score(question, line, spread)
         mine = is_customer(line)
         if ours_found and mine:
             score = 0.0
@@ -265,7 +286,9 @@ def _answer_one(
         if not speaker and not mine and not question.theirs:
             speaker = 0.75  # a fact asked is ours to state; the customer's figure is theirs
         asked = "?" in line and not question.theirs
-        return (score + (speaker if score else 0) - (0.4 if asked and score else 0), -rank, -i)
+        paired = 0.5 if score and answers_same_question(rank, i, line) else 0.0
+        penalty = 0.4 if asked and score else 0.0
+        return (score + (speaker if score else 0) + paired - penalty, -rank, -i)
 
     best = max(lines, key=preference)
     rank, i, line = best
@@ -287,7 +310,9 @@ def _answer_one(
     found_terms, found_kinds = question.matched(line)
     missing_terms = question.terms - found_terms
     missing_kinds = question.kinds - found_kinds
-    if missing_terms:
+    # The call's own answer to the same question, with the kind of fact asked: complete.
+    complete = not missing_kinds and bool(question.kinds) and answers_same_question(*best)
+    if missing_terms and not complete:
 
         def gain(item: tuple[int, int, str]) -> tuple[int, int, int]:
             t, k = question.matched(item[2])

@@ -79,3 +79,45 @@ async def test_a_follow_up_made_of_filler_words_is_answered_by_the_kind_it_asks(
     result = await run_turn(agent, vet_customer.id, "whatsapp", text)
     assert "1,450 pesos" in (result.reply or "")
     assert "traigo como mil" not in (result.reply or "")
+
+
+COURSE_TURNS = [
+    ("agent", "Hola Daniela, te habla Felipe, del Instituto Babel, por el curso de inglés."),
+    ("customer", "¿Cuánto vale?"),
+    ("agent", "El curso completo vale 1 millón 850 mil pesos; antes del 15 de enero, 10% menos."),
+    ("customer", "¿Y cuándo empieza?"),
+    ("agent", "El próximo grupo empieza el lunes 1 de febrero."),
+    ("customer", "Listo, gracias."),
+]
+
+
+@pytest.fixture
+async def course_customer(memory):
+    call = CallRecord(
+        conversation_id="conv_course_1",
+        phone="+573015550177",
+        turns=[CallTurn(r, t, i * 6.0) for i, (r, t) in enumerate(COURSE_TURNS)],
+        started_at=datetime(2026, 11, 24, 23, 0, tzinfo=UTC),
+        customer_name="Daniela",
+    )
+    return (await save_call(memory, call)).customer
+
+
+async def test_the_calls_answer_to_the_same_question_wins_over_a_line_on_the_topic(
+    agent, course_customer
+):
+    # Both lines hold a word of the question and a date; only one answers "¿cuándo empieza?".
+    result = await run_turn(agent, course_customer.id, "whatsapp", "¿cuándo empieza el curso?")
+    reply = result.reply or ""
+    assert "1 de febrero" in reply
+    assert "15 de enero" not in reply
+
+
+async def test_the_customers_own_earlier_question_is_no_answer(agent, course_customer):
+    await run_turn(agent, course_customer.id, "whatsapp", "¿cuándo empieza el curso?")
+    result = await run_turn(
+        agent, course_customer.id, "whatsapp", "¿me repites la fecha de inicio que me dijiste?"
+    )
+    reply = result.reply or ""
+    assert "febrero" in reply
+    assert "tú dijiste" not in reply
