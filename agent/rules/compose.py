@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,13 +23,31 @@ _PROMISE_PREFIXES = re.compile(
 )
 
 
-def _pending_topic(context: dict[str, Any], text: str) -> str | None:
+# Cosine similarities of a text to candidate texts (the memory's sentence embeddings).
+Similar = Callable[[str, list[str]], list[float]]
+# USE multilingual, measured on paraphrases of pending questions ("¿mi aseguradora me lo
+# paga?" ~ "¿Lo cubre mi seguro de Sanitas?" 0.64, "y lo del pinchazo" ~ "la vacuna de la
+# rabia" 0.42) and on unrelated questions to the same lists (at most 0.29).
+PENDING_SIMILARITY = 0.37
+
+
+def _pending_topic(
+    context: dict[str, Any], text: str, similar: Similar | None = None
+) -> str | None:
     """The call's pending question the message asks about, by topic ("¿ya supieron lo de
-    SAP?" → "¿Y se puede conectar con SAP?"): the one sharing most content terms."""
+    SAP?" → "¿Y se puede conectar con SAP?"): the one sharing most content terms, else, with
+    `similar`, the one closest in meaning if close enough ("¿mi aseguradora me lo paga?")."""
+    pending = context.get("pending_questions") or []
     wanted = answers.Question(text)
-    scored = [(len(wanted.matched(q)[0]), q) for q in context.get("pending_questions") or []]
+    scored = [(len(wanted.matched(q)[0]), q) for q in pending]
     best = max(scored, default=(0, ""))
-    return best[1] if best[0] else None
+    if best[0]:
+        return best[1]
+    if similar is None or not pending:
+        return None
+    closeness = similar(text, pending)
+    top = max(range(len(pending)), key=closeness.__getitem__)
+    return pending[top] if closeness[top] >= PENDING_SIMILARITY else None
 
 
 def _quoted(text: str, language: str) -> str:
@@ -91,11 +110,13 @@ def compose_turn(
     language: str,
     channel: str = "whatsapp",
     timezone: str = "America/Bogota",
+    similar: Similar | None = None,
 ) -> tuple[str, str | None]:
     """The reply to `text`, and the next action it promises (to check or send something),
-    when it promises one: the model creates that action before it sends the reply."""
+    when it promises one: the model creates that action before it sends the reply.
+    `similar` (sentence embeddings) matches the call's pending questions by meaning."""
     promise: list[str] = []
-    reply = _compose(reading, text, results, language, channel, timezone, promise)
+    reply = _compose(reading, text, results, language, channel, timezone, promise, similar)
     return reply, (promise[0] if promise else None)
 
 
@@ -107,6 +128,7 @@ def _compose(
     channel: str,
     timezone: str,
     promise: list[str],
+    similar: Similar | None = None,
 ) -> str:
     lang = language
 
@@ -132,6 +154,7 @@ def _compose(
         return message("callback", lang, when=when(scheduled.get("when")))
     context = (results.get("get_customer_context") or [{}])[0]
     parts: list[str] = []
+    quote_note = ""
     sending = (
         entry("operator", "send_to", lang, what=reading.send_what, email=reading.emails[0])
         if reading.send_what and reading.emails
@@ -151,7 +174,8 @@ def _compose(
             parts.append(message("accepted", lang))
         elif reading.intent == "quote":
             amount = f" ({reading.amounts[0]})" if reading.amounts else ""
-            parts.append(message("quote_registered", lang, amount_part=amount))
+            quote_note = message("quote_registered", lang, amount_part=amount)
+            parts.append(quote_note)
         elif updated.get("due"):
             parts.append(message("rescheduled", lang, when=when(updated["due"])))
         elif created.get("due"):
@@ -178,9 +202,16 @@ def _compose(
     if told_us:
         relevant = []  # "¿qué datos te di?": everything they told us, not one line of it
         parts.append(message("your_details", lang, items="; ".join(f"«{x}»" for x in told_us)))
-    topic = _pending_topic(context, text) if reading.intent in ASKING else None
+    # By meaning only when nothing in the conversations answers it.
+    topic = (
+        _pending_topic(context, text, None if relevant else similar)
+        if reading.intent in ASKING
+        else None
+    )
     if topic:
         relevant = []  # the call's own pending question: where it stands, not the call's words
+        if quote_note in parts:
+            parts.remove(quote_note)  # "¿me lo paga?" asks about the open question, no quote
     appointment = _appointment(context, text) if reading.intent == "recall" else None
     if appointment:
         if text.count("?") < 2:
@@ -215,7 +246,13 @@ def _compose(
                 fact=_quoted(_summary_answer(last_call["summary"], text), lang),
             )
         )
-    if reading.intent == "quote" and is_question(text, fold(text)) and not relevant and last_call:
+    if (
+        reading.intent == "quote"
+        and is_question(text, fold(text))
+        and not relevant
+        and not topic
+        and last_call
+    ):
         parts.insert(0, message("not_discussed", lang))  # asked, never said: no figure invented
         promise.append(entry("operator", "check_and_answer", lang, question=text[:160]))
     if topic:

@@ -141,7 +141,9 @@ class RulesChatModel(BaseChatModel):
             calls = second_step(reading, results, channel, language, text)
         reply, promise = "", None
         if not calls and steps_taken:
-            reply, promise = compose_turn(reading, text, results, language, channel, self.timezone)
+            reply, promise = compose_turn(
+                reading, text, results, language, channel, self.timezone, self._similar()
+            )
             if promise and "update_next_action" not in results:
                 # The reply promises to check or send something: the action behind it first.
                 calls = [tool_call("update_next_action", {"description": promise})]
@@ -153,8 +155,15 @@ class RulesChatModel(BaseChatModel):
                 response_metadata=meta,
             )
         if not steps_taken:
-            reply, _ = compose_turn(reading, text, results, language, channel, self.timezone)
+            reply, _ = compose_turn(
+                reading, text, results, language, channel, self.timezone, self._similar()
+            )
         return AIMessage(content=reply, usage_metadata=usage, response_metadata=meta)  # type: ignore[arg-type]
+
+    def _similar(self) -> Any:
+        """Sentence similarity for the reply (pending questions by meaning), when the intent
+        index's embeddings are at hand."""
+        return self.intent_index.similarities if self.intent_index is not None else None
 
 
 def _our_proposal(before: list[BaseMessage]) -> str | None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from agent import run_turn
+from agent.analysis import analyze_and_store_call
 from agent.language import detect_language
 from memory import CallRecord, CallTurn, list_next_actions, save_call
 
@@ -121,3 +122,36 @@ async def test_the_customers_own_earlier_question_is_no_answer(agent, course_cus
     reply = result.reply or ""
     assert "febrero" in reply
     assert "tú dijiste" not in reply
+
+
+INSURANCE_TURNS = [
+    ("agent", "Buenos días, Marta. Le llamo de Clínica Dental Sonrisa por la ortodoncia."),
+    ("customer", "Sí, dígame."),
+    ("agent", "La ortodoncia invisible son 3.200 euros, en 12 cuotas sin intereses."),
+    ("customer", "Vale. ¿Lo cubre mi seguro de Sanitas?"),
+    ("agent", "Eso lo verifico con una asesora y le digo."),
+    ("customer", "Muy bien, gracias."),
+]
+
+
+@pytest.fixture
+async def analysed_dental_customer(memory):
+    call = CallRecord(
+        conversation_id="conv_dental_1",
+        phone="+34611000599",
+        turns=[CallTurn(r, t, i * 6.0) for i, (r, t) in enumerate(INSURANCE_TURNS)],
+        started_at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
+        customer_name="Marta",
+    )
+    saved = await save_call(memory, call)
+    await analyze_and_store_call(memory, saved, call)
+    return saved.customer
+
+
+async def test_the_calls_pending_question_is_matched_by_meaning(agent, analysed_dental_customer):
+    # No word in common with "¿Lo cubre mi seguro de Sanitas?": the embeddings match it.
+    text = "¿y al final mi aseguradora me lo paga o no?"
+    result = await run_turn(agent, analysed_dental_customer.id, "whatsapp", text)
+    reply = result.reply or ""
+    assert "Sanitas" in reply and "verificando" in reply
+    assert "cotización" not in reply and "No tengo ese dato" not in reply
