@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ from agent.language import detect_language
 from agent.rules import answers
 from agent.rules.entities import is_question
 from agent.rules.intents import Reading, fold
+from agent.rules.pending import Similar, pending_topic
 from agent.rules.policy import recap
 from agent.rules.when import _MONTHS_ES, format_when
 from prompts import entry, message
@@ -21,33 +21,6 @@ _PROMISE_PREFIXES = re.compile(
     r"(Consultar y responder|Responder al cliente la pregunta|Check and answer|Answer the"
     r" customer's pending)"
 )
-
-
-# Cosine similarities of a text to candidate texts (the memory's sentence embeddings).
-Similar = Callable[[str, list[str]], list[float]]
-# USE multilingual, measured on paraphrases of pending questions ("¿mi aseguradora me lo
-# paga?" ~ "¿Lo cubre mi seguro de Sanitas?" 0.64, "y lo del pinchazo" ~ "la vacuna de la
-# rabia" 0.42) and on unrelated questions to the same lists (at most 0.29).
-PENDING_SIMILARITY = 0.37
-
-
-def _pending_topic(
-    context: dict[str, Any], text: str, similar: Similar | None = None
-) -> str | None:
-    """The call's pending question the message asks about, by topic ("¿ya supieron lo de
-    SAP?" → "¿Y se puede conectar con SAP?"): the one sharing most content terms, else, with
-    `similar`, the one closest in meaning if close enough ("¿mi aseguradora me lo paga?")."""
-    pending = context.get("pending_questions") or []
-    wanted = answers.Question(text)
-    scored = [(len(wanted.matched(q)[0]), q) for q in pending]
-    best = max(scored, default=(0, ""))
-    if best[0]:
-        return best[1]
-    if similar is None or not pending:
-        return None
-    closeness = similar(text, pending)
-    top = max(range(len(pending)), key=closeness.__getitem__)
-    return pending[top] if closeness[top] >= PENDING_SIMILARITY else None
 
 
 def _quoted(text: str, language: str) -> str:
@@ -204,7 +177,7 @@ def _compose(
         parts.append(message("your_details", lang, items="; ".join(f"«{x}»" for x in told_us)))
     # By meaning only when nothing in the conversations answers it.
     topic = (
-        _pending_topic(context, text, None if relevant else similar)
+        pending_topic(context, text, None if relevant else similar)
         if reading.intent in ASKING
         else None
     )

@@ -138,14 +138,19 @@ class RulesChatModel(BaseChatModel):
             ]
             calls = first_step(reading, text, earlier, language)
         elif steps_taken == 1:
-            calls = second_step(reading, results, channel, language, text)
+            calls = second_step(reading, results, channel, language, text, self._similar())
         reply, promise = "", None
         if not calls and steps_taken:
             reply, promise = compose_turn(
                 reading, text, results, language, channel, self.timezone, self._similar()
             )
-            if promise and "update_next_action" not in results:
-                # The reply promises to check or send something: the action behind it first.
+            created = {
+                (outcome.get("created") or outcome.get("updated") or {}).get("description")
+                for outcome in results.get("update_next_action", [])
+            }
+            if promise and promise not in created:
+                # The reply promises to check or send something: the action behind it first
+                # (another action made this turn, a quote request, is not that promise).
                 calls = [tool_call("update_next_action", {"description": promise})]
         if calls:
             return AIMessage(

@@ -16,6 +16,7 @@ from typing import Any
 from agent.rules import answers
 from agent.rules.entities import is_question
 from agent.rules.intents import Reading, fold
+from agent.rules.pending import Similar, pending_topic
 from prompts import entry, message
 
 _CALL_MENTION = re.compile(r"\b(llamada|por telefono|on the call|phone call|when you called)\b")
@@ -140,9 +141,15 @@ def first_step(
 
 
 def second_step(
-    reading: Reading, results: Results, channel: str, language: str, text: str = ""
+    reading: Reading,
+    results: Results,
+    channel: str,
+    language: str,
+    text: str = "",
+    similar: Similar | None = None,
 ) -> list[dict[str, Any]]:
-    """One more action that depends on what step one's tools returned (may be none)."""
+    """One more action that depends on what step one's tools returned (may be none).
+    `similar` (sentence embeddings) tells a question about a pending one from a quote asked."""
     context = (results.get("get_customer_context") or [{}])[0]
     actions = [a for a in context.get("next_actions") or [] if a.get("status") == "open"]
     if reading.intent == "schedule" and reading.reschedule and reading.when:
@@ -179,6 +186,7 @@ def second_step(
         and not quote_open
         and not reading.send_what
         and not _answered_from_memory(results, text)
+        and not pending_topic(context, text, similar)
     ):
         return [tool_call("update_next_action", {"description": "Enviar cotización al cliente"})]
     if reading.intent == "send_whatsapp" and channel == "voice":

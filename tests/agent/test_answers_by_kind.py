@@ -155,3 +155,15 @@ async def test_the_calls_pending_question_is_matched_by_meaning(agent, analysed_
     reply = result.reply or ""
     assert "Sanitas" in reply and "verificando" in reply
     assert "cotización" not in reply and "No tengo ese dato" not in reply
+
+
+async def test_a_question_about_a_pending_one_gets_its_action_not_a_quote_request(
+    agent, analysed_dental_customer
+):
+    text = "¿y al final mi aseguradora me lo paga o no?"
+    await run_turn(agent, analysed_dental_customer.id, "whatsapp", text)
+    actions = [
+        a.description for a in await list_next_actions(agent.memory, analysed_dental_customer.id)
+    ]
+    assert any("Sanitas" in d for d in actions), actions
+    assert not any("cotización" in d for d in actions), actions
