@@ -144,11 +144,14 @@ class RulesChatModel(BaseChatModel):
             reply, promise = compose_turn(
                 reading, text, results, language, channel, self.timezone, self._similar()
             )
-            created = {
-                (outcome.get("created") or outcome.get("updated") or {}).get("description")
-                for outcome in results.get("update_next_action", [])
+            asked_for = {
+                call["args"].get("description")
+                for m in after
+                if isinstance(m, AIMessage)
+                for call in m.tool_calls
+                if call["name"] == "update_next_action"
             }
-            if promise and promise not in created:
+            if promise and promise not in asked_for:
                 # The reply promises to check or send something: the action behind it first
                 # (another action made this turn, a quote request, is not that promise).
                 calls = [tool_call("update_next_action", {"description": promise})]
