@@ -31,14 +31,17 @@ def _stem(word: str) -> str:
 
 def _same_terms() -> dict[str, str]:
     lines = resources.files("agent.rules").joinpath("synonyms.jsonl").read_text("utf-8")
-    table: dict[str, str] = {}
+    forms: dict[str, str] = {}
+    prefixes: dict[str, set[str]] = {}
     for line in lines.splitlines():
         if line.strip():
             group = json.loads(line)
             for form in group["forms"]:
-                table[form] = group["term"]
-                table.setdefault(form[:5], group["term"])
-    return table
+                forms[form] = group["term"]
+                prefixes.setdefault(form[:5], set()).add(group["term"])
+    # A prefix two groups share ("insta": instalments, instalación) stands for neither.
+    table = {p: next(iter(t)) for p, t in prefixes.items() if len(t) == 1}
+    return {**table, **forms}
 
 
 def _noise_words() -> set[str]:
@@ -106,7 +109,12 @@ class Question:
 
     def matched(self, text: str) -> tuple[set[str], set[str]]:
         plain = fold(_unlabelled(text))
-        found_terms = self.terms & (terms(plain) | _short_words(plain, self.short))
+        there = terms(plain)
+        found_terms = self.terms & (there | _short_words(plain, self.short))
+        # A typo ("presio", "garantai"): a five-letter stem one letter off a word of the line.
+        if self.terms - found_terms:
+            spelt = there | {w[:5] for w in re.findall(r"\w+", plain) if len(w) >= 5}
+            found_terms |= {t for t in self.terms - found_terms if _one_letter_off(t, spelt)}
         found_kinds = {k for k in self.kinds if shows(k, plain)}
         return found_terms, found_kinds
 
@@ -120,6 +128,25 @@ class Question:
 
 _NAME = re.compile(r"(?<=[\w,] )[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,3}\b")
+
+
+def _one_letter_off(term: str, others: set[str]) -> bool:
+    """`term` is a five-letter stem one substitution or one swap of neighbours away from one
+    of `others` that starts with the same letter."""
+    if len(term) != 5:
+        return False
+    for other in others:
+        if len(other) != 5 or other[0] != term[0]:
+            continue
+        diff = [i for i in range(5) if term[i] != other[i]]
+        if len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and term[diff[0]] == other[diff[1]]
+            and term[diff[1]] == other[diff[0]]
+        ):
+            return True
+    return False
 
 
 def _short_words(folded: str, wanted: set[str]) -> set[str]:

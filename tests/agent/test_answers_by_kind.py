@@ -11,6 +11,7 @@ import pytest
 from agent import run_turn
 from agent.analysis import analyze_and_store_call
 from agent.language import detect_language
+from agent.rules import answers
 from memory import CallRecord, CallTurn, list_next_actions, save_call
 
 VET_TURNS = [
@@ -167,3 +168,17 @@ async def test_a_question_about_a_pending_one_gets_its_action_not_a_quote_reques
     ]
     assert any("Sanitas" in d for d in actions), actions
     assert not any("cotización" in d for d in actions), actions
+
+
+async def test_a_typo_in_the_word_asked_about_still_finds_the_answer(agent, vet_customer):
+    text = "cuanto cuesta la estirilizacion?"  # one letter off the call's "esterilización"
+    result = await run_turn(agent, vet_customer.id, "whatsapp", text)
+    assert "1,450 pesos" in (result.reply or "")
+
+
+def test_a_prefix_two_synonym_groups_share_stands_for_neither() -> None:
+    # "insta…" begins both "instalments" (cuotas) and "instalación": the installation is no
+    # instalment.
+    assert answers.terms("instalamos") == answers.terms("instalación")
+    assert answers.terms("instalamos") != answers.terms("cuotas")
+    assert answers.terms("instalments") == answers.terms("cuotas")
