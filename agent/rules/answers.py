@@ -17,16 +17,19 @@ from typing import Any
 
 import snowballstemmer
 
+from agent.language import detect_language
 from agent.rules.entities import question_kinds, shows, split_questions
 from agent.rules.intents import fold
 
-# Spanish Snowball stems, cut to five letters like the rest: "llevo" and "llevar" meet on
-# "llev" where their first five letters ("llevo", "lleva") do not.
-_STEMMER = snowballstemmer.stemmer("spanish")
+# Snowball stems, cut to five letters like the rest: "llevo" and "llevar" meet on "llev"
+# where their first five letters ("llevo", "lleva") do not, "runs" and "running" on "run".
+_STEMMERS = {
+    lang: snowballstemmer.stemmer(name) for lang, name in (("es", "spanish"), ("en", "english"))
+}
 
 
-def _stem(word: str) -> str:
-    return str(_STEMMER.stemWord(word))[:5]
+def _stem(word: str, language: str = "es") -> str:
+    return str(_STEMMERS[language].stemWord(word))[:5]
 
 
 def _same_terms() -> dict[str, str]:
@@ -100,16 +103,19 @@ class Question:
         content = _KIND_WORDS.sub(" ", folded) if self.kinds else folded
         # Short names in capitals ("SAP", "IVA", "iOS" aside) are content words too.
         self.short = {a.lower() for a in _ACRONYM.findall(text)}
-        self.terms = terms(content) | self.short
+        # The question's words stemmed in its language; a line's in both (see `matched`).
+        language = detect_language(text)
+        self.terms = terms(content, language) | self.short
         # Names: capitalised words after the first ("¿Luna tiene que ir en ayunas?" has none
         # by this rule; "¿a qué hora viene Luna?" has one).
-        self.names = {t for t in terms(" ".join(_NAME.findall(text))) if t in self.terms}
+        names = " ".join(_NAME.findall(text))
+        self.names = {t for t in terms(names, language) if t in self.terms}
         self.ours = bool(TOLD_ME.search(folded))
         self.theirs = bool(I_SAID.search(folded)) and not self.ours
 
     def matched(self, text: str) -> tuple[set[str], set[str]]:
         plain = fold(_unlabelled(text))
-        there = terms(plain)
+        there = terms(plain, "es") | terms(plain, "en")
         found_terms = self.terms & (there | _short_words(plain, self.short))
         # A typo ("presio", "garantai"): a five-letter stem one letter off a word of the line.
         if self.terms - found_terms:
@@ -153,7 +159,8 @@ def _short_words(folded: str, wanted: set[str]) -> set[str]:
     return {w for w in wanted if re.search(rf"\b{re.escape(w)}\b", folded)}
 
 
-def terms(text: str) -> set[str]:
+def terms(text: str, language: str = "es") -> set[str]:
+    """Content terms of a text: synonyms as one term, else stems in `language`."""
     words = re.findall(r"\w+", fold(text))
     found = set()
     for w in words:
@@ -161,7 +168,8 @@ def terms(text: str) -> set[str]:
             continue
         if w in _QUERY_NOISE or w[:5] in _QUERY_NOISE:
             continue
-        stem = _SAME_TERM.get(w) or _SAME_TERM.get(w[:5]) or _SAME_TERM.get(_stem(w), _stem(w))
+        stemmed = _stem(w, language)
+        stem = _SAME_TERM.get(w) or _SAME_TERM.get(w[:5]) or _SAME_TERM.get(stemmed, stemmed)
         if stem not in _QUERY_NOISE:
             found.add(stem)
     return found

@@ -182,3 +182,10 @@ def test_a_prefix_two_synonym_groups_share_stands_for_neither() -> None:
     assert answers.terms("instalamos") == answers.terms("instalación")
     assert answers.terms("instalamos") != answers.terms("cuotas")
     assert answers.terms("instalments") == answers.terms("cuotas")
+
+
+def test_an_english_question_meets_other_forms_of_its_words() -> None:
+    # "move" and "moving" share no five first letters; their English stem is one.
+    question = answers.Question("when is the move?")
+    found, kinds = question.matched("Agent: We are moving you on Saturday at 8.")
+    assert found == question.terms and kinds == {"day"}
