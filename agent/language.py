@@ -66,6 +66,9 @@ _ES = set(
         "domingo",
         "persona",
         "ayuda",
+        "hora",
+        "van",
+        "llamar",
     ]
 )
 _EN = set(
@@ -130,9 +133,13 @@ _EN = set(
 _WORD = re.compile(r"[a-záéíóúñü']+")
 
 
+# Spelt alike in both languages ("a" is a Spanish preposition and an English article): no sign.
+_BOTH = (_ES & _EN) | {"a"}
+
+
 def detect_language(text: str, default: str = "es") -> str:
     """`es` or `en`; `default` when the message gives no clear sign (e.g. "ok", "👍")."""
-    words = _WORD.findall(text.lower())
+    words = [w for w in _WORD.findall(text.lower()) if w not in _BOTH]
     if any(ch in text for ch in "¿¡ñáéíóú"):
         return "es"
     es = sum(w in _ES for w in words)

@@ -15,20 +15,41 @@ import re
 from importlib import resources
 from typing import Any
 
+import snowballstemmer
+
+from agent.language import detect_language
 from agent.rules.entities import question_kinds, shows, split_questions
 from agent.rules.intents import fold
+
+# Snowball stems, cut to five letters like the rest: "llevo" and "llevar" meet on "llev"
+# where their first five letters ("llevo", "lleva") do not, "runs" and "running" on "run".
+_STEMMERS = {
+    lang: snowballstemmer.stemmer(name) for lang, name in (("es", "spanish"), ("en", "english"))
+}
+
+
+def _stem(word: str, language: str = "es") -> str:
+    return str(_STEMMERS[language].stemWord(word))[:5]
 
 
 def _same_terms() -> dict[str, str]:
     lines = resources.files("agent.rules").joinpath("synonyms.jsonl").read_text("utf-8")
-    table: dict[str, str] = {}
+    forms: dict[str, str] = {}
+    prefixes: dict[str, set[str]] = {}
     for line in lines.splitlines():
         if line.strip():
             group = json.loads(line)
             for form in group["forms"]:
-                table[form] = group["term"]
-                table.setdefault(form[:5], group["term"])
-    return table
+                forms[form] = group["term"]
+                prefixes.setdefault(form[:5], set()).add(group["term"])
+    # A prefix two groups share ("insta": instalments, instalación) stands for neither.
+    table = {p: next(iter(t)) for p, t in prefixes.items() if len(t) == 1}
+    return {**table, **forms}
+
+
+def _noise_words() -> set[str]:
+    lines = resources.files("agent.rules").joinpath("question_noise.jsonl").read_text("utf-8")
+    return {w for line in lines.splitlines() if line.strip() for w in json.loads(line)["words"]}
 
 
 MIN_COVERAGE = 0.6
@@ -38,126 +59,10 @@ MIN_SIMILARITY = 0.6
 # Spanish call).
 EXPLICIT_SIMILARITY = 0.28
 
-# Words that say how a question is asked, not what it is about.
-_QUERY_NOISE = {
-    "recue",
-    "acuer",
-    "acord",
-    "agree",
-    "dije",
-    "dijis",
-    "dijim",
-    "dijo",
-    "dijer",
-    "diero",
-    "dieron",
-    "hablam",
-    "habla",
-    "habia",
-    "llama",
-    "cual",
-    "cuale",
-    "donde",
-    "podia",
-    "podem",
-    "puedo",
-    "puede",
-    "quier",
-    "tengo",
-    "tiene",
-    "tenia",
-    "tenga",
-    "seria",
-    "estar",
-    "esta",
-    "este",
-    "esto",
-    "para",
-    "sobre",
-    "favor",
-    "hola",
-    "buena",
-    "pregu",
-    "entonces",
-    "enton",
-    "eran",
-    "fueron",
-    "ofrec",
-    "comen",
-    "menci",
-    "quedo",
-    "queda",
-    "final",
-    "exact",
-    "ustedes",
-    "usted",
-    "beno",
-    "bueno",
-    "listo",
-    "perfe",
-    "porfa",
-    "again",
-    "remin",
-    "told",
-    "talke",
-    "call",
-    "discu",
-    "what",
-    "which",
-    "about",
-    "could",
-    "would",
-    "tell",
-    "pleas",
-    "give",
-    "gave",
-    "said",
-    "that",
-    "this",
-    "there",
-    "were",
-    "does",
-    "have",
-    "with",
-    "from",
-    "your",
-    "mention",
-    "menti",
-    "you'r",
-    "they",
-    "them",
-    "when",
-    "where",
-    "much",
-    "many",
-    "long",
-    "also",
-    "verda",
-    "cierto",
-    "cierta",
-    "ciert",
-    "nuevo",
-    "recor",
-    "decir",
-    "dime",
-    "digame",
-    "confi",
-    "mamá",
-    "pasa",
-    "sigue",
-    "otra",
-    "otro",
-    "cosa",
-    "algo",
-    "telef",
-    "phone",
-    "parce",
-    "parcero",
-    "oye",
-    "mano",
-    "bro",
-    "dude",
-}
+# Words that say how a question is asked, not what it is about ("recuerdas", "entonces",
+# "told", "again"), per language in the data file `question_noise.jsonl`: a whole word or its
+# first five letters.
+_QUERY_NOISE = _noise_words()
 # Forms of one word, and its usual synonyms in Spanish and English, whose first five letters
 # differ: read as one term (data file `synonyms.jsonl`).
 _SAME_TERM = _same_terms()
@@ -198,16 +103,24 @@ class Question:
         content = _KIND_WORDS.sub(" ", folded) if self.kinds else folded
         # Short names in capitals ("SAP", "IVA", "iOS" aside) are content words too.
         self.short = {a.lower() for a in _ACRONYM.findall(text)}
-        self.terms = terms(content) | self.short
+        # The question's words stemmed in its language; a line's in both (see `matched`).
+        language = detect_language(text)
+        self.terms = terms(content, language) | self.short
         # Names: capitalised words after the first ("¿Luna tiene que ir en ayunas?" has none
         # by this rule; "¿a qué hora viene Luna?" has one).
-        self.names = {t for t in terms(" ".join(_NAME.findall(text))) if t in self.terms}
+        names = " ".join(_NAME.findall(text))
+        self.names = {t for t in terms(names, language) if t in self.terms}
         self.ours = bool(TOLD_ME.search(folded))
         self.theirs = bool(I_SAID.search(folded)) and not self.ours
 
     def matched(self, text: str) -> tuple[set[str], set[str]]:
         plain = fold(_unlabelled(text))
-        found_terms = self.terms & (terms(plain) | _short_words(plain, self.short))
+        there = terms(plain, "es") | terms(plain, "en")
+        found_terms = self.terms & (there | _short_words(plain, self.short))
+        # A typo ("presio", "garantai"): a five-letter stem one letter off a word of the line.
+        if self.terms - found_terms:
+            spelt = there | {w[:5] for w in re.findall(r"\w+", plain) if len(w) >= 5}
+            found_terms |= {t for t in self.terms - found_terms if _one_letter_off(t, spelt)}
         found_kinds = {k for k in self.kinds if shows(k, plain)}
         return found_terms, found_kinds
 
@@ -223,18 +136,41 @@ _NAME = re.compile(r"(?<=[\w,] )[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,3}\b")
 
 
+def _one_letter_off(term: str, others: set[str]) -> bool:
+    """`term` is a five-letter stem one substitution or one swap of neighbours away from one
+    of `others` that starts with the same letter."""
+    if len(term) != 5:
+        return False
+    for other in others:
+        if len(other) != 5 or other[0] != term[0]:
+            continue
+        diff = [i for i in range(5) if term[i] != other[i]]
+        if len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and term[diff[0]] == other[diff[1]]
+            and term[diff[1]] == other[diff[0]]
+        ):
+            return True
+    return False
+
+
 def _short_words(folded: str, wanted: set[str]) -> set[str]:
     return {w for w in wanted if re.search(rf"\b{re.escape(w)}\b", folded)}
 
 
-def terms(text: str) -> set[str]:
+def terms(text: str, language: str = "es") -> set[str]:
+    """Content terms of a text: synonyms as one term, else stems in `language`."""
     words = re.findall(r"\w+", fold(text))
     found = set()
     for w in words:
         if len(w) < 4:
             continue
-        stem = _SAME_TERM.get(w, _SAME_TERM.get(w[:5], w[:5]))
-        if stem not in _QUERY_NOISE and w not in _QUERY_NOISE:
+        if w in _QUERY_NOISE or w[:5] in _QUERY_NOISE:
+            continue
+        stemmed = _stem(w, language)
+        stem = _SAME_TERM.get(w) or _SAME_TERM.get(w[:5]) or _SAME_TERM.get(stemmed, stemmed)
+        if stem not in _QUERY_NOISE:
             found.add(stem)
     return found
 
@@ -279,10 +215,13 @@ def relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dic
     questions = [Question(query)] + [Question(q) for q in _parts(query)]
     min_similarity = EXPLICIT_SIMILARITY if explicit else MIN_SIMILARITY
     kept = []
+    asks_own_words = any(q.theirs for q in questions)
     for rank, h in enumerate(hits):
         text = evidence(h)
         if not text.strip():
             continue
+        if not asks_own_words and all("?" in ln for ln in text.splitlines() if ln.strip()):
+            continue  # only questions left (our answers are no evidence): nothing answers
         lexical = any(_passes(q, text, rank) for q in questions)
         if lexical or (h.get("similarity") or 0) >= min_similarity:
             kept.append(h)
@@ -300,9 +239,12 @@ def is_customer(line: str) -> bool:
     return match is not None and match.group(1) in _CUSTOMER_LABELS
 
 
-def _score(question: Question, line: str) -> float:
+def _score(question: Question, line: str, spread: dict[str, int] | None = None) -> float:
     found_terms, found_kinds = question.matched(line)
-    score = float(len(found_terms) + len(found_kinds))
+    # A word of the question on many of the recalled lines ("curso" all through a call about
+    # a course) tells less about which line answers than one on a single line ("empieza").
+    weights = [min(1.0, 2 / spread[t]) if spread and spread.get(t) else 1.0 for t in found_terms]
+    score = sum(weights) + len(found_kinds)
     if "amount" in found_kinds and _MONEY.search(fold(line)):
         score += 0.5  # a price said as one ("780 mil pesos"), not any figure
     return score
@@ -354,9 +296,24 @@ def _answer_one(
         not is_customer(ln) and _score(question, ln) for _, _, ln in lines
     )
 
+    spread: dict[str, int] = {}
+    for ln in {ln for _, _, ln in lines}:
+        for term in question.matched(ln)[0]:
+            spread[term] = spread.get(term, 0) + 1
+
+    def answers_same_question(rank: int, i: int, line: str) -> bool:
+        """The line answers a question the other speaker asked just before it, in the
+        customer's words now ("¿Y cuándo empieza?" → "empieza el lunes 1 de febrero")."""
+        before = hits[rank]["text"].splitlines()[i - 1].strip() if i else ""
+        return (
+            "?" in before
+            and is_customer(before) != is_customer(line)
+            and bool(question.matched(before)[0])
+        )
+
     def preference(item: tuple[int, int, str]) -> tuple[float, ...]:
         rank, i, line = item
-        score = _score(question, line)
+        score = _score(question, line, spread)
         mine = is_customer(line)
         if ours_found and mine:
             score = 0.0
@@ -364,7 +321,9 @@ def _answer_one(
         if not speaker and not mine and not question.theirs:
             speaker = 0.75  # a fact asked is ours to state; the customer's figure is theirs
         asked = "?" in line and not question.theirs
-        return (score + (speaker if score else 0) - (0.4 if asked and score else 0), -rank, -i)
+        paired = 0.5 if score and answers_same_question(rank, i, line) else 0.0
+        penalty = 0.4 if asked and score else 0.0
+        return (score + (speaker if score else 0) + paired - penalty, -rank, -i)
 
     best = max(lines, key=preference)
     rank, i, line = best
@@ -386,15 +345,20 @@ def _answer_one(
     found_terms, found_kinds = question.matched(line)
     missing_terms = question.terms - found_terms
     missing_kinds = question.kinds - found_kinds
-    if missing_terms:
+    # The call's own answer to the same question, with the kind of fact asked: complete.
+    complete = not missing_kinds and bool(question.kinds) and answers_same_question(*best)
+    if missing_terms and not complete:
 
         def gain(item: tuple[int, int, str]) -> tuple[int, int, int]:
             t, k = question.matched(item[2])
             return (len(t & missing_terms), len(k & missing_kinds), -item[0])
 
         extra = max(lines + _lines(others or []), key=gain)
-        t, _ = question.matched(extra[2])
-        if t & missing_terms and extra[2] not in chosen and "?" not in extra[2]:
+        t, k = question.matched(extra[2])
+        # A second line answers what the first lacks: a word of the question, and the kind of
+        # fact asked when it asks one (no fasting hours beside the price of the surgery).
+        of_the_kind = k or not question.kinds
+        if t & missing_terms and of_the_kind and extra[2] not in chosen and "?" not in extra[2]:
             chosen.append(extra[2])
     return hits[rank], chosen
 

@@ -10,6 +10,7 @@ from agent.language import detect_language
 from agent.rules import answers
 from agent.rules.entities import is_question
 from agent.rules.intents import Reading, fold
+from agent.rules.pending import Similar, pending_topic
 from agent.rules.policy import recap
 from agent.rules.when import _MONTHS_ES, format_when
 from prompts import entry, message
@@ -20,15 +21,6 @@ _PROMISE_PREFIXES = re.compile(
     r"(Consultar y responder|Responder al cliente la pregunta|Check and answer|Answer the"
     r" customer's pending)"
 )
-
-
-def _pending_topic(context: dict[str, Any], text: str) -> str | None:
-    """The call's pending question the message asks about, by topic ("¿ya supieron lo de
-    SAP?" → "¿Y se puede conectar con SAP?"): the one sharing most content terms."""
-    wanted = answers.Question(text)
-    scored = [(len(wanted.matched(q)[0]), q) for q in context.get("pending_questions") or []]
-    best = max(scored, default=(0, ""))
-    return best[1] if best[0] else None
 
 
 def _quoted(text: str, language: str) -> str:
@@ -91,11 +83,13 @@ def compose_turn(
     language: str,
     channel: str = "whatsapp",
     timezone: str = "America/Bogota",
+    similar: Similar | None = None,
 ) -> tuple[str, str | None]:
     """The reply to `text`, and the next action it promises (to check or send something),
-    when it promises one: the model creates that action before it sends the reply."""
+    when it promises one: the model creates that action before it sends the reply.
+    `similar` (sentence embeddings) matches the call's pending questions by meaning."""
     promise: list[str] = []
-    reply = _compose(reading, text, results, language, channel, timezone, promise)
+    reply = _compose(reading, text, results, language, channel, timezone, promise, similar)
     return reply, (promise[0] if promise else None)
 
 
@@ -107,6 +101,7 @@ def _compose(
     channel: str,
     timezone: str,
     promise: list[str],
+    similar: Similar | None = None,
 ) -> str:
     lang = language
 
@@ -132,6 +127,7 @@ def _compose(
         return message("callback", lang, when=when(scheduled.get("when")))
     context = (results.get("get_customer_context") or [{}])[0]
     parts: list[str] = []
+    quote_note = ""
     sending = (
         entry("operator", "send_to", lang, what=reading.send_what, email=reading.emails[0])
         if reading.send_what and reading.emails
@@ -151,7 +147,8 @@ def _compose(
             parts.append(message("accepted", lang))
         elif reading.intent == "quote":
             amount = f" ({reading.amounts[0]})" if reading.amounts else ""
-            parts.append(message("quote_registered", lang, amount_part=amount))
+            quote_note = message("quote_registered", lang, amount_part=amount)
+            parts.append(quote_note)
         elif updated.get("due"):
             parts.append(message("rescheduled", lang, when=when(updated["due"])))
         elif created.get("due"):
@@ -178,9 +175,16 @@ def _compose(
     if told_us:
         relevant = []  # "¿qué datos te di?": everything they told us, not one line of it
         parts.append(message("your_details", lang, items="; ".join(f"«{x}»" for x in told_us)))
-    topic = _pending_topic(context, text) if reading.intent in ASKING else None
+    # By meaning only when nothing in the conversations answers it.
+    topic = (
+        pending_topic(context, text, None if relevant else similar)
+        if reading.intent in ASKING
+        else None
+    )
     if topic:
         relevant = []  # the call's own pending question: where it stands, not the call's words
+        if quote_note in parts:
+            parts.remove(quote_note)  # "¿me lo paga?" asks about the open question, no quote
     appointment = _appointment(context, text) if reading.intent == "recall" else None
     if appointment:
         if text.count("?") < 2:
@@ -215,7 +219,13 @@ def _compose(
                 fact=_quoted(_summary_answer(last_call["summary"], text), lang),
             )
         )
-    if reading.intent == "quote" and is_question(text, fold(text)) and not relevant and last_call:
+    if (
+        reading.intent == "quote"
+        and is_question(text, fold(text))
+        and not relevant
+        and not topic
+        and last_call
+    ):
         parts.insert(0, message("not_discussed", lang))  # asked, never said: no figure invented
         promise.append(entry("operator", "check_and_answer", lang, question=text[:160]))
     if topic:
@@ -229,8 +239,10 @@ def _compose(
         ]
         if quote_due and not results.get("update_next_action"):
             parts.append(message("quote_pending", lang, due=when(quote_due[0])))
-        pending = [] if topic else context.get("pending_questions") or []
-        steps = context.get("agreed_next_steps") or []
+        # A price asked and answered from memory needs no list of what else is open.
+        answered = reading.intent == "quote" and bool(relevant)
+        pending = [] if topic or answered else context.get("pending_questions") or []
+        steps = [] if answered else context.get("agreed_next_steps") or []
         if pending:
             items = "; ".join(_quoted(p, lang) for p in pending[:3])
             parts.append(message("pending_questions", lang, items=items))

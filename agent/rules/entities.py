@@ -127,7 +127,15 @@ def entity_kinds(folded: str) -> set[str]:
     return {kind for kind, (_, shows) in KINDS.items() if shows.search(folded)}
 
 
+# A figure that is a clock time, a length of time or a frequency ("12 horas", "a las 7") is
+# that fact, not an amount: an amount asked is answered by a figure left once those are out.
+_NOT_AMOUNTS = ("time", "duration", "frequency")
+
+
 def shows(kind: str, folded: str) -> bool:
+    if kind == "amount":
+        for other in _NOT_AMOUNTS:
+            folded = KINDS[other][1].sub(" ", folded)
     return KINDS[kind][1].search(folded) is not None
 
 

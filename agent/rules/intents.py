@@ -333,11 +333,12 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
 
 # Intents a nearest example may suggest that a question never is.
 _NOT_QUESTIONS = {"schedule", "send_whatsapp", "thanks", "greeting", "bye"}
-# "Envíenme la propuesta a …", "send the quote to …": the thing between the verb and "a"/"to".
+# "Envíenme la propuesta a …", "send the quote to …", "email me the contract at …": the thing
+# between the verb and the preposition before the address.
 _SEND_WHAT = re.compile(
     r"\b(?:env[ií]\w*|mand\w*|pas[ae]\w*|reenv[ií]\w*|send|email|forward|mail)\s+(?:me\s+|us\s+)?"
     r"(?P<what>(?:(?:la|el|los|las|the|a|an|my|mi|su|una|un)\s+)?[\wáéíóúñ]{3,}"
-    r"(?:\s+(?:de|del|of|for)\s+[\wáéíóúñ]+)?)\s+(?:a|al|to)\b",
+    r"(?:\s+(?:de|del|of|for)\s+[\wáéíóúñ]+)?)\s+(?:a|al|to|at)\b",
     re.IGNORECASE,
 )
 

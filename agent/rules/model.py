@@ -138,12 +138,22 @@ class RulesChatModel(BaseChatModel):
             ]
             calls = first_step(reading, text, earlier, language)
         elif steps_taken == 1:
-            calls = second_step(reading, results, channel, language, text)
+            calls = second_step(reading, results, channel, language, text, self._similar())
         reply, promise = "", None
         if not calls and steps_taken:
-            reply, promise = compose_turn(reading, text, results, language, channel, self.timezone)
-            if promise and "update_next_action" not in results:
-                # The reply promises to check or send something: the action behind it first.
+            reply, promise = compose_turn(
+                reading, text, results, language, channel, self.timezone, self._similar()
+            )
+            asked_for = {
+                call["args"].get("description")
+                for m in after
+                if isinstance(m, AIMessage)
+                for call in m.tool_calls
+                if call["name"] == "update_next_action"
+            }
+            if promise and promise not in asked_for:
+                # The reply promises to check or send something: the action behind it first
+                # (another action made this turn, a quote request, is not that promise).
                 calls = [tool_call("update_next_action", {"description": promise})]
         if calls:
             return AIMessage(
@@ -153,8 +163,15 @@ class RulesChatModel(BaseChatModel):
                 response_metadata=meta,
             )
         if not steps_taken:
-            reply, _ = compose_turn(reading, text, results, language, channel, self.timezone)
+            reply, _ = compose_turn(
+                reading, text, results, language, channel, self.timezone, self._similar()
+            )
         return AIMessage(content=reply, usage_metadata=usage, response_metadata=meta)  # type: ignore[arg-type]
+
+    def _similar(self) -> Any:
+        """Sentence similarity for the reply (pending questions by meaning), when the intent
+        index's embeddings are at hand."""
+        return self.intent_index.similarities if self.intent_index is not None else None
 
 
 def _our_proposal(before: list[BaseMessage]) -> str | None:

@@ -42,6 +42,11 @@ class IntentIndex:
         best = int(np.argmax(scores))
         return self._labels[best], float(scores[best])
 
+    def similarities(self, text: str, candidates: list[str]) -> list[float]:
+        """Cosine similarity of `text` to each candidate (the same sentence embeddings)."""
+        vectors = _normalised(self._embeddings.embed_documents([text, *candidates]))
+        return [float(x) for x in vectors[1:] @ vectors[0]]
+
     def intent(self, text: str) -> str | None:
         label, similarity = self.nearest(text)
         return label if similarity >= self.min_similarity and label != "unknown" else None

@@ -13,7 +13,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from agent.rules import answers
+from agent.rules.entities import is_question
 from agent.rules.intents import Reading, fold
+from agent.rules.pending import Similar, pending_topic
 from prompts import entry, message
 
 _CALL_MENTION = re.compile(r"\b(llamada|por telefono|on the call|phone call|when you called)\b")
@@ -22,6 +25,8 @@ _APPOINTMENT = re.compile(
     r"|valoracion|tecnico|survey|booked)"
 )
 _QUOTE = re.compile(r"\b(cotiza|quote)")
+# "… o cuánto sale": a price asked mid-sentence, with no mark nor a question word first.
+_HOW_MUCH = re.compile(r"\b(cuant[oa]s?|how (much|many))\b")
 Results = dict[str, list[dict[str, Any]]]
 
 
@@ -136,9 +141,15 @@ def first_step(
 
 
 def second_step(
-    reading: Reading, results: Results, channel: str, language: str, text: str = ""
+    reading: Reading,
+    results: Results,
+    channel: str,
+    language: str,
+    text: str = "",
+    similar: Similar | None = None,
 ) -> list[dict[str, Any]]:
-    """One more action that depends on what step one's tools returned (may be none)."""
+    """One more action that depends on what step one's tools returned (may be none).
+    `similar` (sentence embeddings) tells a question about a pending one from a quote asked."""
     context = (results.get("get_customer_context") or [{}])[0]
     actions = [a for a in context.get("next_actions") or [] if a.get("status") == "open"]
     if reading.intent == "schedule" and reading.reschedule and reading.when:
@@ -169,13 +180,30 @@ def second_step(
             )
         ]
     quote_open = any(_QUOTE.search(fold(a.get("description", ""))) for a in actions)
-    if reading.intent == "quote" and context and not quote_open and not reading.send_what:
+    if (
+        reading.intent == "quote"
+        and context
+        and not quote_open
+        and not reading.send_what
+        and not _answered_from_memory(results, text)
+        and not pending_topic(context, text, similar)
+    ):
         return [tool_call("update_next_action", {"description": "Enviar cotización al cliente"})]
     if reading.intent == "send_whatsapp" and channel == "voice":
         text = recap(context, language)
         if text:
             return [tool_call("send_whatsapp", {"text": text})]
     return []
+
+
+def _answered_from_memory(results: Results, text: str) -> bool:
+    """A price asked that the conversations answer ("¿cuánto cuesta la operación?", said on
+    the call): a question to answer, not a request for a new quote."""
+    folded = fold(text)
+    if not text or not (is_question(text, folded) or _HOW_MUCH.search(folded)):
+        return False
+    hits = [h for r in results.get("recall_conversations", []) for h in r.get("results", [])]
+    return bool(answers.relevant(hits, text, explicit=False))
 
 
 def recap(context: dict[str, Any], language: str) -> str:
