@@ -9,6 +9,7 @@ command is registered through one.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +42,18 @@ def _quiet_flags(command: Any, ctx: Any) -> None:
             param.display_type_rich = lambda ctx, t=f"<{several[1].lower()}>...": t
 
 
+def _reflow(command: Any) -> None:
+    """One paragraph, one line: Typer 0.29 keeps a docstring's line breaks inside the paragraphs
+    after the first, so a wrapped docstring was printed broken mid-sentence on a terminal."""
+    if command.help and not getattr(command, "_hilo_reflowed", False):
+        text = inspect.cleandoc(command.help)
+        command.help = "\n\n".join(
+            " ".join(line.strip() for line in paragraph.splitlines())
+            for paragraph in text.split("\n\n")
+        )
+        command._hilo_reflowed = True
+
+
 def _usage(command: Any, ctx: Any) -> list[str]:
     pieces = [command.options_metavar] if command.options_metavar else []
     for param in command.get_params(ctx):
@@ -59,12 +72,14 @@ class HiloCommand(TyperCommand):
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         _quiet_flags(self, ctx)
+        _reflow(self)
         super().format_help(ctx, formatter)
 
 
 class HiloGroup(TyperGroup):
     def format_help(self, ctx: Any, formatter: Any) -> None:
         _quiet_flags(self, ctx)
+        _reflow(self)
         super().format_help(ctx, formatter)
 
 

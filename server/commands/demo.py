@@ -44,8 +44,10 @@ def demo(
     ),
     port: int = typer.Option(0, help="Port (default: a free one)."),
 ) -> None:
-    """Run the whole story offline and print it: a recorded call, the follow-up, WhatsApp with
-    recall, a call that knows WhatsApp, an escalation answered by a person.
+    """Run the whole story offline and print it, from a recorded call to a person's answer.
+
+    The story: a recorded call, its WhatsApp follow-up, WhatsApp answered with recall, a call
+    that knows WhatsApp, an escalation answered by a person.
 
     Uses an embedded PostgreSQL in a temporary folder (thrown away afterwards), or the server of
     DATABASE_URL when it is set; the rules model; WhatsApp printed to the console."""

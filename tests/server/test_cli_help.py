@@ -72,3 +72,20 @@ def test_hilo_and_every_command_show_an_example(path: tuple[str, ...]) -> None:
 def test_serve_help_says_where_the_data_lives() -> None:
     text = " ".join(_help(("serve",)).split())
     assert "DATABASE_URL" in text and "HILO_DATA_DIR" in text and ".hilo" in text
+
+
+@pytest.mark.parametrize("path", [p for p, _ in LEAVES], ids=_ids)
+def test_help_paragraphs_are_not_broken_where_the_docstring_wrapped(path: tuple[str, ...]) -> None:
+    # At 120 columns a line ends where the next word would not fit; a docstring's own line break
+    # would end it early, mid-sentence.
+    command = dict(COMMANDS)[path]
+    paragraphs = (command.help or "").split("\n\n")[1:]
+    text = _help(path)
+    for paragraph in paragraphs:
+        words = paragraph.split()
+        for first, second in zip(words, words[1:], strict=False):
+            pair = re.compile(rf"{re.escape(first)}\s*\n\s*{re.escape(second)}")
+            line_end = pair.search(text)
+            if line_end:  # wrapped: only where the next word did not fit on the line
+                line = text[: line_end.start()].rsplit("\n", 1)[-1] + first
+                assert len(line) + 1 + len(second) > 110, (path, line)
