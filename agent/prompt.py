@@ -19,14 +19,13 @@ CHANNEL_LABELS = {
     "es": {"whatsapp": "WhatsApp", "voice": "teléfono", "console": "chat"},
     "en": {"whatsapp": "WhatsApp", "voice": "the phone", "console": "chat"},
 }
-_DAYS = WEEKDAYS
 MONTHS_ES = MONTHS["es"]
 EMPTY = "—"
 
 
 def spoken_now(now: datetime, language: str) -> str:
     """ "jueves 26 de noviembre de 2026, 10:05" / "Thursday, November 26, 2026, 10:05"."""
-    day = _DAYS["en" if language == "en" else "es"][now.weekday()]
+    day = WEEKDAYS["en" if language == "en" else "es"][now.weekday()]
     if language == "en":
         return f"{day}, {now:%B} {now.day}, {now.year}, {now:%H:%M}"
     return f"{day} {now.day} de {MONTHS_ES[now.month - 1]} de {now.year}, {now:%H:%M}"

@@ -58,7 +58,6 @@ TEXT_CUTOFF = 0.5
 # cost two labelled queries (@3 0.918 → 0.878), whose answer windows hold the "¿Cuánto…?"
 # that asked them. VECTOR_WEIGHT 1.5, TEXT_CUTOFF 0.3/0.7 and RRF_K 60 move hit@5 there by at
 # most 0.4 points.
-FRAME_WORDS_OUT = True
 
 
 @cache
@@ -71,8 +70,6 @@ def keyword_query(query: str) -> str:
     """The accent-folded query the keyword side searches: without question-frame words (all
     of them kept when nothing else is left)."""
     folded = fold_accents(query)
-    if not FRAME_WORDS_OUT:
-        return folded
     words = re.findall(r"\w+", folded)
     kept = [w for w in words if w.lower() not in _frame_words()]
     return " ".join(kept) if kept else folded
