@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from importlib.metadata import version
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     app = FastAPI(
         title="Hilo",
-        version="0.1.0",
+        version=version("hilo"),  # pyproject.toml is the one place it is written
         summary="One conversation thread per customer across calls, WhatsApp and humans.",
         lifespan=lifespan,
         docs_url=None,  # served offline by server.docs

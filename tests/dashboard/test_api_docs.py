@@ -6,6 +6,7 @@ webhooks and each live tool have a request body."""
 from __future__ import annotations
 
 import re
+from importlib.metadata import version
 from typing import Any
 
 import httpx
@@ -35,6 +36,10 @@ async def test_docs_pages_load_only_local_assets_that_answer(client: httpx.Async
             assert answer.status_code == 200, asset
             assert len(answer.content) > 0, asset
             assert b"cdn.redoc.ly" not in answer.content, asset  # ReDoc's footer logo
+
+
+async def test_openapi_names_the_installed_version(client: httpx.AsyncClient) -> None:
+    assert (await _schema(client))["info"]["version"] == version("hilo")
 
 
 async def test_openapi_declares_bearer_and_cookie_sign_in(client: httpx.AsyncClient) -> None:
