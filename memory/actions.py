@@ -162,7 +162,13 @@ async def schedule_call(
 ) -> NextAction:
     """A `call` next action, and the customer's consent to calls (profile `calls=allowed`):
     asking for a call back overrides an earlier "no me llamen". One transaction, after the date
-    is checked: a refused date writes neither."""
+    is checked: a refused date writes neither.
+
+    One pending call back per customer: when one asked for earlier exists (open, not yet
+    due, asked on WhatsApp or agreed on the call; an operator's own call task is left alone),
+    the new request moves it (its text, due time and detail replaced) instead of adding a
+    second call for the operator to place: "llámenme el miércoles", then "mejor el jueves".
+    The latest request wins, as it does over "no me llamen"."""
     description = " ".join((description or "").split())
     if not description:
         raise InvalidInput("a call back needs a reason")
@@ -174,6 +180,22 @@ async def schedule_call(
                WHERE id = %s""",
             (customer_id,),
         )
+        moved = await (
+            await conn.execute(
+                f"""UPDATE next_actions SET description = %s, due_at = %s, priority = %s,
+                           meta = %s, updated_at = now()
+                    WHERE id = (SELECT id FROM next_actions
+                                WHERE customer_id = %s AND type = 'call' AND status = 'open'
+                                  AND created_by IN ('agent', 'call_analysis')
+                                  AND due_at > now()
+                                ORDER BY created_at DESC, id DESC LIMIT 1
+                                FOR UPDATE)
+                    RETURNING {_ACTION_COLS}""",
+                (description[:500], due_at, priority, jsonb(meta or {}), customer_id),
+            )
+        ).fetchone()
+        if moved is not None:
+            return NextAction(**moved)
         return await insert_action(
             conn,
             customer_id,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from agent import run_turn
-from memory import list_next_actions, update_next_action
+from memory import create_next_action, list_next_actions, update_next_action
 from tests.agent.conftest import tool_names
 
 BOGOTA = ZoneInfo("America/Bogota")
@@ -66,3 +66,31 @@ async def test_rescheduling_to_a_clock_time_drops_the_window(agent, call_custome
     moved = await update_next_action(agent.memory, call_customer.id, call.id, due_at=later)
     assert moved is not None and "window" not in moved.meta
     assert moved.meta["detail"] == call.meta["detail"]
+
+
+async def test_a_second_callback_request_moves_the_first(agent, call_customer):
+    await run_turn(agent, call_customer.id, "whatsapp", "llámenme el miércoles a las 10 am")
+    first = await only_call(agent, call_customer.id)
+    await run_turn(agent, call_customer.id, "whatsapp", "mejor llámenme el jueves a las 4 pm")
+    moved = await only_call(agent, call_customer.id)  # still one call to place
+    thursday = next_weekday(3)
+    assert moved.id == first.id
+    assert moved.due_at.astimezone(BOGOTA).date() == thursday.date()
+    assert moved.description == f"Llamar el jueves {thursday.day} a las 16:00"
+    assert "jueves" in moved.meta["detail"]
+
+
+async def test_an_operators_call_task_is_not_moved_by_a_callback_request(agent, call_customer):
+    task = await create_next_action(
+        agent.memory,
+        call_customer.id,
+        "Llamar para confirmar la dirección",
+        type="call",
+        due_at=datetime.now(BOGOTA) + timedelta(days=2),
+        created_by="operator:ana@example.com",
+    )
+    await run_turn(agent, call_customer.id, "whatsapp", "llámenme el viernes a las 9 am")
+    calls = [a for a in await list_next_actions(agent.memory, call_customer.id) if a.type == "call"]
+    assert len(calls) == 2
+    (kept,) = [a for a in calls if a.id == task.id]
+    assert (kept.description, kept.due_at) == (task.description, task.due_at)
