@@ -35,6 +35,21 @@ Priority = Literal["low", "normal", "high", "urgent"]
 RECALL_RESULTS = 6
 
 
+# Profile fields the model never sees: a number it could be asked to write to.
+HIDDEN_PROFILE = ("contact_phone",)
+
+
+def model_view(context: dict[str, Any]) -> dict[str, Any]:
+    """A context snapshot as the model sees it: without the customer's phone number, nor
+    another number they gave (the tools reach the customer without one)."""
+    view = dict(context)
+    view.pop("phone", None)
+    profile = view.get("profile")
+    if isinstance(profile, dict) and any(k in profile for k in HIDDEN_PROFILE):
+        view["profile"] = {k: v for k, v in profile.items() if k not in HIDDEN_PROFILE}
+    return view
+
+
 class ToolArgs(BaseModel):
     # Undeclared arguments ("to", "phone", "customer_id") are an error, never silently dropped.
     model_config = ConfigDict(extra="forbid")
@@ -183,9 +198,7 @@ async def get_customer_context(deps: ToolDeps, args: NoArgs) -> dict[str, Any]:
     change, or to find the id of the action to move or close)."""
     if deps.context_snapshot is not None:
         return dict(deps.context_snapshot)
-    context = (await customer_context(deps.memory, deps.customer_id, recent=6)).as_dict()
-    context.pop("phone", None)  # the model never needs the number
-    return context
+    return model_view((await customer_context(deps.memory, deps.customer_id, recent=6)).as_dict())
 
 
 async def update_next_action_tool(deps: ToolDeps, args: NextActionArgs) -> dict[str, Any]:
