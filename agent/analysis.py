@@ -80,6 +80,12 @@ class DueStep(BaseModel):
     kind: Literal["follow_up", "call"] = Field(
         "follow_up", description="call: the promise is to call the customer at that time."
     )
+    window: Literal["morning", "afternoon", "evening", "day"] | None = Field(
+        None,
+        description="Only a part of the day was said (morning…), or only the day (day): `due` "
+        "is then a moment inside it, and no clock time was promised.",
+    )
+    by_customer: bool = Field(False, description="The customer promised it, not us.")
 
 
 class CallAnalysis(BaseModel):
@@ -203,6 +209,7 @@ async def analyze_with_llm(
         business="Hilo",
         call_date=spoken_now(call.started_at.astimezone(ZoneInfo(timezone)), language),
         timezone=timezone,
+        customer=call.customer_name or "—",
         platform=json.dumps(
             {k: platform[k] for k in _PLATFORM_KEYS if platform.get(k)}, ensure_ascii=False
         ),
@@ -258,7 +265,7 @@ def _checked(
             due = given.due.replace(tzinfo=zone) if given.due.tzinfo is None else given.due
             due = due.astimezone(zone)
             if due >= local_start and in_range(due):
-                steps.append(AgreedStep(text, due, given.kind))
+                steps.append(AgreedStep(text, due, given.kind, given.window, given.by_customer))
                 continue
             fallback.append(f"due_dates: {due.isoformat()} is not after the call")
         # No usable date for it: the rules read one in the model's own words, if any.
