@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import subprocess
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,11 @@ def _commit() -> str | None:
 def run(
     datasets: list[Path] = typer.Argument(..., help="JSON Lines files of cases."),
     llm: str = typer.Option(
-        None, "--llm", help="rules or openai (default: HILO_LLM, else openai with a key)."
+        None,
+        "--llm",
+        help="rules, openai, or fake-openai: ChatOpenAI against a local fake OpenAI server "
+        "whose answers are the rules model's, read from the HTTP request alone (default: "
+        "HILO_LLM, else openai with a key).",
     ),
     out: Path = typer.Option(None, "--out", help="Directory for report.json and report.html."),
     only: list[str] = typer.Option([], "--only", help="Run just this case id (repeatable)."),
@@ -79,17 +84,33 @@ def run(
     if not cases:
         console.print("[red]no cases in the dataset[/red]")
         raise typer.Exit(2)
-    if llm not in (None, "rules", "openai"):
-        raise typer.BadParameter("must be rules or openai", param_hint="--llm")
-    update: dict[str, Any] = {"llm": llm} if llm else {}
+    if llm not in (None, "rules", "openai", "fake-openai"):
+        raise typer.BadParameter("must be rules, openai or fake-openai", param_hint="--llm")
+    fake = llm == "fake-openai"
+    update: dict[str, Any] = {"llm": llm} if llm and not fake else {}
     settings = Settings().model_copy(update=update)
-    if settings.llm == "openai" and settings.openai_api_key is None:
+    if fake and (judge or settings.embeddings == "openai"):
+        raise typer.BadParameter("fake-openai runs offline: no --judge, local embeddings")
+    if settings.llm == "openai" and settings.openai_api_key is None and not fake:
         raise typer.BadParameter("openai needs OPENAI_API_KEY", param_hint="--llm")
     if judge and settings.openai_api_key is None:
         raise typer.BadParameter("the judge needs an LLM: set OPENAI_API_KEY", param_hint="--judge")
     started = dt.datetime.now(dt.UTC)
 
     async def go() -> list[CaseOutcome]:
+        with ExitStack() as stack:
+            run_settings = settings
+            if fake:
+                from evals.fake_llm import FakeOpenAIServer, RulesBrain, fake_openai_settings
+                from memory.embeddings import build_embeddings
+
+                server = stack.enter_context(
+                    FakeOpenAIServer(RulesBrain(build_embeddings(settings)))
+                )
+                run_settings = fake_openai_settings(settings, server.base_url)
+            return await run_all(run_settings)
+
+    async def run_all(settings: Any) -> list[CaseOutcome]:
         evaluator = await Evaluator.start(settings)
         judge_model = None
         if judge:
@@ -130,7 +151,9 @@ def run(
         summary.update(judge_summary(outcomes))
     meta = {
         "started": started.isoformat(timespec="seconds"),
-        "llm": settings.llm if settings.llm == "rules" else f"openai:{settings.llm_model}",
+        "llm": "fake-openai"
+        if fake
+        else (settings.llm if settings.llm == "rules" else f"openai:{settings.llm_model}"),
         "embeddings": settings.embeddings,
         "datasets": [str(d) for d in datasets],
         "only": only,

@@ -104,3 +104,18 @@ def test_only_runs_the_named_case_and_refuses_unknown_ids(eval_env: Path) -> Non
     assert [c["case_id"] for c in json.loads((out / "report.json").read_text())["cases"]] == ["two"]
     result = runner.invoke(app, ["eval", "run", str(dataset), "--only", "three"])
     assert result.exit_code == 2 and "three" in result.output
+
+
+def test_llm_fake_openai_runs_the_cases_through_chatopenai_offline(eval_env: Path) -> None:
+    dataset = eval_env / "one.jsonl"
+    dataset.write_text(line("budget", {"mentions_any": [["500", "quinientos"]]}) + "\n", "utf-8")
+    out = eval_env / "fake"
+    result = runner.invoke(
+        app, ["eval", "run", str(dataset), "--llm", "fake-openai", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["meta"]["llm"] == "fake-openai" and report["summary"]["passed"] == 1
+    assert "recall_conversations" in [
+        c["name"] for c in report["cases"][0]["turns"][0]["tool_calls"]
+    ]
