@@ -61,6 +61,12 @@ def run(
         None, "--min-recall", min=0.0, max=1.0, help="Exit 1 if retrieval recall@3 is below."
     ),
     judge: bool = typer.Option(False, "--judge", help="Add LLM-as-judge scores (needs an LLM)."),
+    aggregate_only: bool = typer.Option(
+        False,
+        "--aggregate-only",
+        help="Print only the figures and the per-tag table, no case ids or failures (for a "
+        "held-out split nobody may tune on; the report files still hold every case).",
+    ),
 ) -> None:
     """Run cases on a throwaway database through the real ingest and turn code.
 
@@ -130,7 +136,7 @@ def run(
                 task = progress.add_task("cases", total=len(cases), failed=0)
                 failed = 0
                 for case in cases:
-                    progress.update(task, description=case.id)
+                    progress.update(task, description="" if aggregate_only else case.id)
                     outcome = await evaluator.run_case(case)
                     if judge_model is not None:
                         from evals.judge import judge_outcome
@@ -160,7 +166,7 @@ def run(
         "commit": _commit(),
     }
     report = build_report(cases, outcomes, summary, meta)
-    print_summary(console, report)
+    print_summary(console, report, failures=not aggregate_only)
     if out is not None:
         json_path, html_path = write_reports(report, out)
         console.print(f"reports: {json_path}  {html_path}")
