@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from elevenlabs import AsyncElevenLabs
-from elevenlabs.types import ConversationInitiationClientDataRequestInput
+from typing import TYPE_CHECKING, Any
 
 from config import Settings
+
+if TYPE_CHECKING:  # the SDK is imported when a call is placed: ~0.15 s off every `hilo` start
+    from elevenlabs import AsyncElevenLabs
+    from elevenlabs.types import ConversationInitiationClientDataRequestInput
 
 
 class ElevenLabsNotConfigured(RuntimeError):
@@ -20,6 +21,8 @@ class ElevenLabsNotConfigured(RuntimeError):
 def build_elevenlabs(settings: Settings) -> AsyncElevenLabs:
     if settings.elevenlabs_api_key is None:
         raise ElevenLabsNotConfigured("set ELEVENLABS_API_KEY")
+    from elevenlabs import AsyncElevenLabs
+
     kwargs: dict[str, Any] = {"api_key": settings.elevenlabs_api_key.get_secret_value()}
     if settings.elevenlabs_base_url:
         kwargs["base_url"] = settings.elevenlabs_base_url
@@ -37,6 +40,8 @@ def can_place_calls(settings: Settings) -> bool:
 def _client_data(
     variables: dict[str, str], extra_body: dict[str, Any] | None
 ) -> ConversationInitiationClientDataRequestInput:
+    from elevenlabs.types import ConversationInitiationClientDataRequestInput
+
     data: dict[str, Any] = {"dynamic_variables": variables}
     if extra_body:  # the `hilo_call` token, when Hilo is the agent's Custom LLM
         data["custom_llm_extra_body"] = extra_body

@@ -12,6 +12,7 @@ or `HILO_PUBLIC_URL`). Session ids and tokens are stored as sha256 hashes only.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import secrets
@@ -61,8 +62,19 @@ SESSION = APIKeyCookie(
     auto_error=False,
 )
 _hasher = PasswordHasher()
-# Verified when the email is unknown, so a missing account takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the email is unknown, so a missing account takes as long as a wrong
+    password. Made on first use, not at import: an argon2 hash is ~0.15 s of CPU and 64 MiB
+    that every `hilo` process (workers, the CLI) paid at start without ever signing anyone in."""
+    return _hasher.hash(secrets.token_hex(16))
+
+
+def _verify(password_hash: str | None, password: str) -> None:
+    """Raise unless `password` matches; against the dummy hash when there is no account."""
+    _hasher.verify(password_hash if password_hash is not None else _dummy_hash(), password)
 
 
 @dataclass
@@ -121,9 +133,7 @@ async def authenticate(
     operator = await get_operator_by_email(memory, email)
     try:
         # argon2 takes tens of milliseconds of CPU: in a thread, not on the event loop.
-        await asyncio.to_thread(
-            _hasher.verify, operator.password_hash if operator else _DUMMY_HASH, password
-        )
+        await asyncio.to_thread(_verify, operator.password_hash if operator else None, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if operator is None or not operator.active:

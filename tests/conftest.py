@@ -131,29 +131,41 @@ async def memory(db_url: str, embeddings: LocalEmbeddings) -> AsyncIterator[Memo
     await pool.close()
 
 
-# The modules whose tests run longest (each starts `hilo` processes, a PostgreSQL of its own, a
-# browser or a long property run), longest first: `pytest --durations=30` finds them. They are
-# scheduled before everything else, so that under pytest-xdist no worker starts a minute-long test
-# while the other has nothing left to do; a module missing here only runs in its usual place.
+# The tests that run longest (each starts `hilo` processes, a PostgreSQL of its own, a browser or
+# a long property run), scheduled before everything else, so that under pytest-xdist no worker
+# starts a minute-long test while the other has nothing left to do; `pytest --durations=30` finds
+# them. An entry is a module or one test of it; one missing here only runs in its usual place.
+# The order pairs the two workers' first tests: each xdist worker takes two tests at the start
+# (`--maxschedchunk=1`), so the CPU-bound scale-out and bursts tests (5 and 2 `hilo` processes)
+# go to the first worker, one after the other, while the second waits through the 20 s database
+# outage and the other outage tests, which mostly sleep. Run at the same time, the two CPU-bound
+# ones each took half as long again.
 HEAVY_FIRST = (
-    "tests/server/test_database_outage.py",
     "tests/server/test_scale_out.py",
     "tests/channels/test_bursts_workers.py",
-    "tests/memory/test_recall_isolation.py",
+    "tests/server/test_database_outage.py::"
+    "test_a_database_outage_answers_503_and_loses_or_repeats_nothing",
+    "tests/server/test_database_outage.py",
+    "tests/server/test_schemathesis.py",
     "tests/channels/test_callbacks.py",
+    "tests/memory/test_recall_isolation.py",
     "tests/memory/test_recall_labelled.py",
     "tests/channels/test_demo.py",
     "tests/memory/test_serve.py",
     "tests/channels/test_jobs_worker_process.py",
-    "tests/server/test_schemathesis.py",
     "tests/server/test_metrics.py",
     "tests/dashboard/test_browser_hostile.py",
     "tests/agent/test_chat_cli.py",
+    "tests/channels/test_twilio_timeout.py",
     "tests/evals/test_cli.py",
     "tests/memory/test_portable_pgvector.py",
 )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {path: i for i, path in enumerate(HEAVY_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable
+    rank = {entry: i for i, entry in enumerate(HEAVY_FIRST)}
+
+    def heavy(item: pytest.Item) -> int:
+        return rank.get(item.nodeid, rank.get(item.nodeid.split("::")[0], len(rank)))
+
+    items.sort(key=heavy)  # stable: the rest keep their order

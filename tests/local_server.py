@@ -13,10 +13,34 @@ from fastapi import FastAPI
 
 
 class _PromptServer(uvicorn.Server):
-    """uvicorn's server, checking `should_exit` every 20 ms instead of every 100 ms.
+    """uvicorn's server, checking `should_exit` every 20 ms instead of every 100 ms, and
+    shutting down as soon as its connections are closed rather than after uvicorn's fixed
+    0.1 s pause and 0.1 s polls.
 
     Every test that fakes a service stops one of these: its stop then takes ~0.03 s, not ~0.15 s.
     """
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's `Server.shutdown` (0.55), polling every 5 ms: stop accepting, ask every
+        connection to close, wait (at most `timeout_graceful_shutdown`, else 5 s) for them and
+        for the running requests, then the app's lifespan shutdown."""
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.config.timeout_graceful_shutdown or 5.0)
+        while (self.server_state.connections or self.server_state.tasks) and (
+            loop.time() < deadline
+        ):
+            await asyncio.sleep(0.005)
+        for task in self.server_state.tasks:
+            task.cancel(msg="the fake stopped")
+        for server in self.servers:
+            await server.wait_closed()
+        await self.lifespan.shutdown()
 
     async def main_loop(self) -> None:
         counter = 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import procrastinate
 
-from memory.database import POOL_WAIT_SECONDS
+from memory.database import POOL_WAIT_SECONDS, ReconnectingPool
 from memory.queue import ensure_job_schema as ensure_job_schema  # re-exported
 from server.jobs import actions, alerts, ingest, whatsapp
 from server.jobs.supervisor import SupervisedWorker, WorkerFailed
@@ -33,7 +33,9 @@ def create_job_app(url: str, *, stalled_after: float = STALLED_AFTER) -> procras
     # procrastinate's pool checks each connection it hands out: after a database restart the
     # broken ones are replaced instead of failing the next job fetch. A short wait for a
     # connection lets a worker whose database is gone notice it in seconds, not in 30.
-    connector = procrastinate.PsycopgConnector(conninfo=url, timeout=POOL_WAIT_SECONDS)
+    connector = procrastinate.PsycopgConnector(
+        conninfo=url, timeout=POOL_WAIT_SECONDS, pool_factory=ReconnectingPool
+    )
     app = procrastinate.App(connector=connector)
     whatsapp.register(app)
     ingest.register(app)

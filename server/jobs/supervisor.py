@@ -3,8 +3,9 @@
 procrastinate's worker stops for good when one of its side tasks fails (the LISTEN connection
 is cut by a database restart or a crash recovery: "Side task listener failed … stopping
 worker"), and its job loop raises when a fetch fails. `SupervisedWorker` runs it in a loop:
-when it ends without being asked to, the supervisor waits for the database (backoff from
-0.5 s to 10 s), starts a new worker and puts the old one's jobs straight back in the queue
+when it ends without being asked to, the supervisor waits (backoff from 0.5 s to 10 s between
+restarts) and for the database (looked at every 2 s at most, so a worker is back within 2 s of
+its database), starts a new worker and puts the old one's jobs straight back in the queue
 (they would otherwise wait for the stalled-worker sweep). When the database stays unreachable
 longer than the retry budget, or the worker keeps dying while the database answers, the
 supervisor gives up: its `state` is "failed", `/readyz` answers 503 naming the worker, and
@@ -28,6 +29,7 @@ from memory.admin import ping
 log = logging.getLogger(__name__)
 WorkerState = Literal["starting", "running", "reconnecting", "failed", "stopped"]
 BACKOFF_FIRST, BACKOFF_MAX = 0.5, 10.0
+PING_MAX = 2.0  # seconds between looks for a database that did not answer: back within 2 s
 HEALTHY_RUN = 30.0  # a run this long resets the count of quick deaths
 QUICK_DEATHS = 5  # deaths in a row, each shorter than HEALTHY_RUN, with the database up
 ORPHAN_SWEEP = 5.0  # seconds between looks for this worker's orphaned jobs
@@ -108,7 +110,7 @@ class SupervisedWorker:
                     f"the database stayed unreachable for {self.retry_budget:.0f} s "
                     "(HILO_WORKER_RETRY_BUDGET)"
                 )
-            delay = min(delay * 2, BACKOFF_MAX)
+            delay = min(delay * 2, PING_MAX)
 
     async def _recover_jobs_of(self, worker_id: int | None) -> None:
         """Put the dead worker's jobs back in the queue now (jobs are idempotent).

@@ -26,6 +26,7 @@ import psycopg
 import pytest
 from pydantic import SecretStr
 
+import server.jobs.app
 from config import Settings
 from server.app import create_app
 from server.services import start_services
@@ -144,7 +145,11 @@ async def test_a_database_outage_answers_503_and_loses_or_repeats_nothing(
             await asyncio.sleep(0.4)
 
     writers = [asyncio.create_task(customer(i, p)) for i, p in enumerate(phones)]
-    await asyncio.sleep(3)
+
+    async def each_answered_before_the_outage() -> bool:
+        return all(replies_to(fake_twilio, phone) for phone in phones)
+
+    await until(each_answered_before_the_outage, 30, "every customer answered before the outage")
     outage.set()
     await own_postgres.stop()
     await asyncio.sleep(OUTAGE_SECONDS)
@@ -208,8 +213,12 @@ async def test_a_database_outage_answers_503_and_loses_or_repeats_nothing(
 
 
 async def test_a_worker_past_its_retry_budget_makes_serve_not_ready(
-    own_postgres, fake_twilio, tmp_path, embeddings
+    own_postgres, fake_twilio, tmp_path, embeddings, monkeypatch
 ):
+    # The job worker's pool waits 1 s for a connection instead of 5, so that its worker dies
+    # (and the supervisor's budget starts) a few seconds sooner: the budget and /readyz are
+    # what is tested here; `hilo worker` below runs with the production wait.
+    monkeypatch.setattr(server.jobs.app, "POOL_WAIT_SECONDS", 1.0)
     settings = own_settings(own_postgres.url, fake_twilio, tmp_path, worker_retry_budget=2.0)
     services = await start_services(settings)
     await services.start_worker()
