@@ -83,6 +83,7 @@ VoiceEvent = Said | Handed | Ended
 _locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
 _storing: set[asyncio.Task[Any]] = set()  # answers being stored after their turn ended
 _turns: dict[int, Phases] = {}  # the turns being answered in this process, by id of their Phases
+_waiting: list[asyncio.Future[None]] = []  # answers to store once no turn is before its model
 # An answer is stored once no turn is on its way to the model (its work before the model is
 # what the caller waits for; the store's embedding and writes would hold it up on a busy
 # process), or after this long at most. Typically it runs while the models think.
@@ -135,11 +136,13 @@ async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]
     """What to say on this turn of the call (see the module docstring)."""
     call.phases = phases = start_phases(call.phases)  # the tasks started from here note into it
     _turns[id(phases)] = phases
+    phases.on_mark = _wake_stores
     try:
         async for event in _voice_turn(agent, call):
             yield event
     finally:
         _turns.pop(id(phases), None)
+        _wake_stores("model")
 
 
 async def _voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]:
@@ -326,14 +329,33 @@ def _store_later(
     task.add_done_callback(_storing.discard)
 
 
+def _before_its_model() -> bool:
+    return any("model" not in p.marks for p in _turns.values())
+
+
+def _wake_stores(mark: str) -> None:
+    """A turn asked its model (or ended): the answers waiting are stored if no other turn is
+    still on its way to its model."""
+    if mark == "model" and _waiting and not _before_its_model():
+        for waiter in _waiting:
+            if not waiter.done():
+                waiter.set_result(None)
+        _waiting.clear()
+
+
 async def _no_turn_before_its_model() -> None:
     """Wait (at most `STORE_WAIT_S`) until every turn being answered has asked its model."""
-    loop = asyncio.get_running_loop()
-    until = loop.time() + STORE_WAIT_S
-    # Polled: the moment is noted by the graph's model node (`memory.phases.mark`), a layer
-    # that knows nothing of this; 5 ms steps are nothing beside a model's first token.
-    while loop.time() < until and any("model" not in p.marks for p in _turns.values()):  # noqa: ASYNC110
-        await asyncio.sleep(0.005)
+    if not _before_its_model():
+        return
+    waiter = asyncio.get_running_loop().create_future()
+    _waiting.append(waiter)
+    try:
+        await asyncio.wait_for(waiter, STORE_WAIT_S)
+    except TimeoutError:
+        pass
+    finally:
+        if waiter in _waiting:
+            _waiting.remove(waiter)
 
 
 async def stored_answers() -> None:

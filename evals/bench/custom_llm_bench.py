@@ -4,7 +4,18 @@ Starts a fake OpenAI-compatible model (its own process: a fixed delay before the
 then a word every few ms), `hilo serve` on the embedded database with that model as its LLM
 (`HILO_LLM=openai`, no buffer phrase), seeds customers with an earlier call, and binds one call
 per customer through the call-start webhook. Then `--calls` concurrent calls speak `--turns`
-turns each, and the same number of concurrent clients ask the fake model directly:
+turns each, and the same number of concurrent clients ask the fake model directly, on the same
+cadence. Two cadences, each on calls (customers) of its own, both printed by default:
+
+- paced (`--paced` alone): as on real calls, after each answer a call waits a "listen + speak"
+  pause (the answer spoken by TTS, then the caller's reply), drawn uniformly from
+  [`--pause-min`, `--pause-max`] = [2, 6] s by a generator seeded per call (`--seed`), and the
+  calls start at random moments within the first pause;
+- lockstep (`--lockstep` alone): every call speaks again the instant its answer ends, so all the
+  calls' turns arrive within a few ms of each other every cycle: a burst no real set of calls
+  produces, kept as the worst case.
+
+For each:
 
 - Hilo's overhead before the model: from the caller's request leaving to the model receiving
   Hilo's request (auth, binding, live turn stored, context, recall, graph, prompt), p50/p95;
@@ -17,6 +28,10 @@ turns each, and the same number of concurrent clients ask the fake model directl
   which also holds the HTTP hops and the load generator's own scheduling.
 
     python -m evals.bench.custom_llm_bench [--calls 20] [--turns 10] [--latency 0.3]
+        [--paced | --lockstep] [--pause-min 2] [--pause-max 6] [--seed 14]
+
+The default run (both cadences, 20 calls x 10 turns) takes about two minutes, most of it the
+paced calls' pauses (Hilo's, then the direct clients').
 
 All traffic goes to 127.0.0.1; every loop is bounded in count and time.
 """
@@ -201,7 +216,7 @@ async def main(args: argparse.Namespace) -> None:
                     headers={"X-Hilo-Secret": tools_secret},
                 )
                 tokens.append(start.json()["custom_llm_extra_body"]["hilo_call"])
-            bench = Bench(http, model, llm_secret, server_log, args.turns)
+            bench = Bench(http, model, llm_secret, server_log, args.turns, server.pid)
             await bench.call(tokens[0], Cadence.lockstep())  # models, pools and caches warm
             print(
                 f"{calls} concurrent calls x {args.turns} turns; fake model: first token after "
@@ -219,6 +234,15 @@ async def main(args: argparse.Namespace) -> None:
         for process in (server, fake):
             process.terminate()
             process.wait(timeout=30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (all its threads, user + sys), or -1 where unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _load() -> str:
@@ -291,9 +315,16 @@ class Bench:
     """Calls through Hilo and clients of the fake model directly, on a cadence."""
 
     def __init__(
-        self, http: httpx.AsyncClient, model: str, llm_secret: str, server_log: Path, turns: int
+        self,
+        http: httpx.AsyncClient,
+        model: str,
+        llm_secret: str,
+        server_log: Path,
+        turns: int,
+        server_pid: int,
     ) -> None:
         self.http, self.model, self.server_log, self.turns = http, model, server_log, turns
+        self.server_pid = server_pid
         self.auth = {"Authorization": f"Bearer {llm_secret}"}
         self.sent_at: dict[str, float] = {}
         self.through: list[float] = []
@@ -336,10 +367,11 @@ class Bench:
         self.through.clear()
         load = _load()
         logged_before = len(logged_phases(self.server_log))
-        began = time.perf_counter()
+        began, cpu_before = time.perf_counter(), cpu_seconds(self.server_pid)
         await asyncio.gather(*(self.call(t, cadence, n) for n, t in enumerate(tokens)))
         took = time.perf_counter() - began
-        await asyncio.sleep(0.5)  # the server's last log lines written
+        await asyncio.sleep(1.0)  # the server's last answers stored and log lines written
+        cpu = cpu_seconds(self.server_pid) - cpu_before
         inside = logged_phases(self.server_log)[logged_before:]
         arrivals = (await self.http.get(self.model.removesuffix("/v1") + "/arrivals")).json()
         overhead = [(arrivals[m] - s) * 1000 for m, s in self.sent_at.items() if m in arrivals]
@@ -348,6 +380,12 @@ class Bench:
         through = self.through
         print(f"\n== {mode.upper()}: {len(tokens)} calls, {cadence.describe()}")
         print(f"   load average at start {load}; Hilo's calls took {took:.1f} s")
+        if cpu >= 0:
+            print(
+                f"Hilo's CPU per spoken turn (the server process, user + sys, whole turn with "
+                f"its answer streamed and stored; PostgreSQL not included): "
+                f"{cpu * 1000 / max(len(self.through), 1):.1f} ms"
+            )
         print(
             f"Hilo's work before the model (request sent -> model asked), ms: "
             f"p50 {statistics.median(overhead):.1f}  p95 {pct(overhead, 0.95):.1f}  "
