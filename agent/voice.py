@@ -82,6 +82,12 @@ class Ended:
 VoiceEvent = Said | Handed | Ended
 _locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
 _storing: set[asyncio.Task[Any]] = set()  # answers being stored after their turn ended
+_turns: dict[int, Phases] = {}  # the turns being answered in this process, by id of their Phases
+_waiting: list[asyncio.Future[None]] = []  # answers to store once no turn is before its model
+# An answer is stored once no turn is on its way to the model (its work before the model is
+# what the caller waits for; the store's embedding and writes would hold it up on a busy
+# process), or after this long at most. Typically it runs while the models think.
+STORE_WAIT_S = 0.5
 
 
 def _lock(customer_id: int) -> asyncio.Lock:
@@ -128,7 +134,18 @@ def graph_input(dialogue: list[SpokenTurn], include: set[int]) -> list[BaseMessa
 
 async def voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]:
     """What to say on this turn of the call (see the module docstring)."""
-    call.phases = start_phases(call.phases)  # the tasks started from here note into it too
+    call.phases = phases = start_phases(call.phases)  # the tasks started from here note into it
+    _turns[id(phases)] = phases
+    phases.on_mark = _wake_stores
+    try:
+        async for event in _voice_turn(agent, call):
+            yield event
+    finally:
+        _turns.pop(id(phases), None)
+        _wake_stores("model")
+
+
+async def _voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent]:
     memory = agent.memory
     dialogue = call.dialogue
     answer_seq = len(dialogue)
@@ -181,17 +198,18 @@ async def _answer(
     dialogue = call.dialogue
     answer_seq = len(dialogue)
     phases = call.phases or Phases()
+    stored = record_live_turns(
+        memory,
+        call.customer_id,
+        call.call_ref,
+        [LiveTurn(i, t.role, t.text) for i, t in enumerate(dialogue)],
+        answer_seq=answer_seq,
+    )
     with phase("live_turns"):
-        customer, live = await asyncio.gather(
-            _customer(memory, call),
-            record_live_turns(
-                memory,
-                call.customer_id,
-                call.call_ref,
-                [LiveTurn(i, t.role, t.text) for i, t in enumerate(dialogue)],
-                answer_seq=answer_seq,
-            ),
-        )
+        if call.customer is not None:  # bound with its customer read: no task for a read
+            customer, live = call.customer, await stored
+        else:
+            customer, live = await asyncio.gather(_customer(memory, call), stored)
     if live.answered is not None:  # the same request again: the same answer, once stored
         for piece in _pieces(live.answered):
             yield Said(piece)
@@ -292,6 +310,7 @@ def _store_later(
     """Store the spoken answer as a live turn once the turn has ended (not on its time)."""
 
     async def store() -> None:
+        await _no_turn_before_its_model()
         try:
             await record_live_answer(
                 agent.memory,
@@ -308,6 +327,35 @@ def _store_later(
     task = asyncio.get_running_loop().create_task(store())
     _storing.add(task)
     task.add_done_callback(_storing.discard)
+
+
+def _before_its_model() -> bool:
+    return any("model" not in p.marks for p in _turns.values())
+
+
+def _wake_stores(mark: str) -> None:
+    """A turn asked its model (or ended): the answers waiting are stored if no other turn is
+    still on its way to its model."""
+    if mark == "model" and _waiting and not _before_its_model():
+        for waiter in _waiting:
+            if not waiter.done():
+                waiter.set_result(None)
+        _waiting.clear()
+
+
+async def _no_turn_before_its_model() -> None:
+    """Wait (at most `STORE_WAIT_S`) until every turn being answered has asked its model."""
+    if not _before_its_model():
+        return
+    waiter = asyncio.get_running_loop().create_future()
+    _waiting.append(waiter)
+    try:
+        await asyncio.wait_for(waiter, STORE_WAIT_S)
+    except TimeoutError:
+        pass
+    finally:
+        if waiter in _waiting:
+            _waiting.remove(waiter)
 
 
 async def stored_answers() -> None:

@@ -162,15 +162,35 @@ async def record_live_answer(
     vectors = await memory.embeddings.aembed_documents([chunk.text])
     async with memory.pool.connection() as conn, conn.transaction():
         interaction_id = await _live_interaction(conn, customer_id, call_ref, None)
+        # The call's next request may have stored this answer first, as the platform relays
+        # it (its dialogue holds every turn): the message is then that one, and the answer is
+        # indexed all the same unless a chunk ends at it already (stored before).
         row = await (
             await conn.execute(
-                """INSERT INTO messages (customer_id, interaction_id, channel, seq, direction,
-                                         role, text, external_id, meta)
-                   VALUES (%s, %s, 'call', %s, 'outbound', 'agent', %s, %s,
-                           '{"live": true}'::jsonb)
-                   ON CONFLICT (external_id) DO NOTHING
-                   RETURNING id, created_at""",
-                (customer_id, interaction_id, seq, answer, live_external_id(call_ref, seq)),
+                """WITH new AS (
+                     INSERT INTO messages (customer_id, interaction_id, channel, seq, direction,
+                                           role, text, external_id, meta)
+                     VALUES (%(customer)s, %(interaction)s, 'call', %(seq)s, 'outbound',
+                             'agent', %(text)s, %(id)s, '{"live": true}'::jsonb)
+                     ON CONFLICT (external_id) DO NOTHING
+                     RETURNING id, created_at
+                   )
+                   SELECT id, created_at FROM new
+                   UNION ALL
+                   SELECT m.id, m.created_at FROM messages m
+                   WHERE m.external_id = %(id)s AND m.role = 'agent'
+                     AND m.customer_id = %(customer)s AND NOT EXISTS (SELECT 1 FROM new)
+                     AND NOT EXISTS (SELECT 1 FROM memory_chunks c
+                                     WHERE c.customer_id = %(customer)s
+                                       AND c.interaction_id = %(interaction)s
+                                       AND c.last_message_id = m.id)""",
+                {
+                    "customer": customer_id,
+                    "interaction": interaction_id,
+                    "seq": seq,
+                    "text": answer,
+                    "id": live_external_id(call_ref, seq),
+                },
             )
         ).fetchone()
         if row is None:

@@ -13,7 +13,7 @@ Phases may overlap (reads run concurrently): each one's duration is its own, in 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -24,6 +24,7 @@ class Phases:
     started: float = field(default_factory=time.perf_counter)
     spans: dict[str, float] = field(default_factory=dict)  # name → ms (summed if repeated)
     marks: dict[str, float] = field(default_factory=dict)  # name → ms since start (first)
+    on_mark: Callable[[str], None] | None = None  # told of each new mark (`agent.voice`)
 
     def since_start(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -62,3 +63,5 @@ def mark(name: str) -> None:
     phases = _current.get()
     if phases is not None and name not in phases.marks:
         phases.marks[name] = phases.since_start()
+        if phases.on_mark is not None:
+            phases.on_mark(name)

@@ -4,7 +4,18 @@ Starts a fake OpenAI-compatible model (its own process: a fixed delay before the
 then a word every few ms), `hilo serve` on the embedded database with that model as its LLM
 (`HILO_LLM=openai`, no buffer phrase), seeds customers with an earlier call, and binds one call
 per customer through the call-start webhook. Then `--calls` concurrent calls speak `--turns`
-turns each, and the same number of concurrent clients ask the fake model directly:
+turns each, and the same number of concurrent clients ask the fake model directly, on the same
+cadence. Two cadences, each on calls (customers) of its own, both printed by default:
+
+- paced (`--paced` alone): as on real calls, after each answer a call waits a "listen + speak"
+  pause (the answer spoken by TTS, then the caller's reply), drawn uniformly from
+  [`--pause-min`, `--pause-max`] = [2, 6] s by a generator seeded per call (`--seed`), and the
+  calls start at random moments within the first pause;
+- lockstep (`--lockstep` alone): every call speaks again the instant its answer ends, so all the
+  calls' turns arrive within a few ms of each other every cycle: a burst no real set of calls
+  produces, kept as the worst case.
+
+For each:
 
 - Hilo's overhead before the model: from the caller's request leaving to the model receiving
   Hilo's request (auth, binding, live turn stored, context, recall, graph, prompt), p50/p95;
@@ -17,6 +28,10 @@ turns each, and the same number of concurrent clients ask the fake model directl
   which also holds the HTTP hops and the load generator's own scheduling.
 
     python -m evals.bench.custom_llm_bench [--calls 20] [--turns 10] [--latency 0.3]
+        [--paced | --lockstep] [--pause-min 2] [--pause-max 6] [--seed 14]
+
+The default run (both cadences, 20 calls x 10 turns) takes about two minutes, most of it the
+paced calls' pauses (Hilo's, then the direct clients').
 
 All traffic goes to 127.0.0.1; every loop is bounded in count and time.
 """
@@ -27,6 +42,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import secrets
 import statistics
 import subprocess
@@ -142,9 +158,11 @@ async def seed(dsn: str, data_dir: str, customers: int) -> list[str]:
     return phones
 
 
-async def main(calls: int, turns: int, latency: float) -> None:
+async def main(args: argparse.Namespace) -> None:
     from memory.database import start_embedded_postgres
 
+    modes = ["lockstep"] if args.lockstep else ["paced"] if args.paced else ["paced", "lockstep"]
+    calls, latency = args.calls, args.latency
     data_dir = tempfile.mkdtemp(prefix="hilo-llm-bench-")
     dsn = start_embedded_postgres(Path(data_dir))
     model_port, port = free_port(), free_port()
@@ -175,6 +193,8 @@ async def main(calls: int, turns: int, latency: float) -> None:
         stdout=subprocess.DEVNULL,
         stderr=server_log.open("w"),
     )
+    if args.pid_file:
+        Path(args.pid_file).write_text(str(server.pid))  # for a profiler to attach to
     base = f"http://127.0.0.1:{port}"
     limits = httpx.Limits(max_connections=calls * 2 + 10)
     try:
@@ -186,7 +206,8 @@ async def main(calls: int, turns: int, latency: float) -> None:
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
-            phones = await seed(dsn, data_dir, calls + 1)  # one more for the warm-up
+            # One customer for the warm-up, and `calls` of their own for each mode.
+            phones = await seed(dsn, data_dir, 1 + calls * len(modes))
             tokens = []
             for n, phone in enumerate(phones):
                 start = await http.post(
@@ -195,11 +216,78 @@ async def main(calls: int, turns: int, latency: float) -> None:
                     headers={"X-Hilo-Secret": tools_secret},
                 )
                 tokens.append(start.json()["custom_llm_extra_body"]["hilo_call"])
-            await measure(http, model, tokens, turns, llm_secret, server_log)
+            bench = Bench(http, model, llm_secret, server_log, args.turns, server.pid)
+            await bench.call(tokens[0], Cadence.lockstep())  # models, pools and caches warm
+            print(
+                f"{calls} concurrent calls x {args.turns} turns; fake model: first token after "
+                f"{latency:.2f} s, then a word every 5 ms; load average at start "
+                f"{_load()}"
+            )
+            for i, mode in enumerate(modes):
+                cadence = (
+                    Cadence.lockstep()
+                    if mode == "lockstep"
+                    else Cadence(args.pause_min, args.pause_max, args.seed)
+                )
+                await bench.run(mode, tokens[1 + i * calls : 1 + (i + 1) * calls], cadence)
     finally:
         for process in (server, fake):
             process.terminate()
             process.wait(timeout=30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (all its threads, user + sys), or -1 where unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+class Cadence:
+    """When a call speaks again. Paced (the default): after each answer the call waits a
+    "listen + speak" pause drawn uniformly from [pause_min, pause_max] s (the answer spoken by
+    TTS, then the caller's reply), and each call starts at a random moment within the first
+    pause, so the calls' turns are spread as on real calls. Lockstep: no pause and no stagger,
+    every call speaks again the instant its answer ends: the 20 turns arrive together every
+    cycle, a burst no real set of calls produces (the worst case). Seeded: the same run each
+    time (one generator per call, so the schedule does not depend on the order calls finish)."""
+
+    def __init__(self, pause_min: float, pause_max: float, seed: int) -> None:
+        self.pause_min, self.pause_max, self.seed = pause_min, pause_max, seed
+
+    @classmethod
+    def lockstep(cls) -> Cadence:
+        return cls(0.0, 0.0, 0)
+
+    @property
+    def paced(self) -> bool:
+        return self.pause_max > 0
+
+    def schedule(self, call: int, turns: int) -> tuple[float, list[float]]:
+        """The call's start offset and the pause after each of its answers, in s."""
+        if not self.paced:
+            return 0.0, [0.0] * turns
+        rng = random.Random(f"{self.seed}:{call}")
+        return rng.uniform(0, self.pause_max), [
+            rng.uniform(self.pause_min, self.pause_max) for _ in range(turns)
+        ]
+
+    def describe(self) -> str:
+        if not self.paced:
+            return "lockstep: each call speaks again as soon as its answer ends (worst case)"
+        return (
+            f"paced: {self.pause_min:g}-{self.pause_max:g} s listen + speak pause after each "
+            f"answer (uniform, seed {self.seed}), calls started within the first pause"
+        )
 
 
 def logged_phases(server_log: Path) -> list[dict[str, float]]:
@@ -223,22 +311,29 @@ PHASES = ["request", "bind", "live_turns", "graph_to_guard", "guard", "context",
           "embedding", "to_model", "total"]  # fmt: skip
 
 
-async def measure(
-    http: httpx.AsyncClient,
-    model: str,
-    tokens: list[str],
-    turns: int,
-    llm_secret: str,
-    server_log: Path,
-) -> None:
-    sent_at: dict[str, float] = {}
-    through: list[float] = []
-    direct: list[float] = []
-    auth = {"Authorization": f"Bearer {llm_secret}"}
+class Bench:
+    """Calls through Hilo and clients of the fake model directly, on a cadence."""
 
-    async def call(token: str) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        model: str,
+        llm_secret: str,
+        server_log: Path,
+        turns: int,
+        server_pid: int,
+    ) -> None:
+        self.http, self.model, self.server_log, self.turns = http, model, server_log, turns
+        self.server_pid = server_pid
+        self.auth = {"Authorization": f"Bearer {llm_secret}"}
+        self.sent_at: dict[str, float] = {}
+        self.through: list[float] = []
+
+    async def call(self, token: str, cadence: Cadence, n: int = 0) -> None:
+        start, pauses = cadence.schedule(n, self.turns)
+        await asyncio.sleep(start)
         dialogue = [{"role": "assistant", "content": "Hola, ¿en qué te puedo ayudar?"}]
-        for t in range(turns):
+        for t in range(self.turns):
             marker = uuid.uuid4().hex
             dialogue.append(
                 {"role": "user", "content": f"{QUESTIONS[t % len(QUESTIONS)]} #{marker}"}
@@ -248,45 +343,66 @@ async def measure(
                     {"role": "system", "content": "voice agent"}, *dialogue],
                 "tools": [END_CALL], "elevenlabs_extra_body": {"hilo_call": token},
             }  # fmt: skip
-            sent_at[marker] = time.time()
-            through.append(await first_content(http, "/v1/chat/completions", body, auth))
+            self.sent_at[marker] = time.time()
+            self.through.append(
+                await first_content(self.http, "/v1/chat/completions", body, self.auth)
+            )
             dialogue.append({"role": "assistant", "content": ANSWER})
+            if t < self.turns - 1:
+                await asyncio.sleep(pauses[t])
 
-    async def ask_directly() -> None:
-        for _ in range(turns):
+    async def ask_directly(self, cadence: Cadence, n: int, direct: list[float]) -> None:
+        start, pauses = cadence.schedule(n, self.turns)
+        await asyncio.sleep(start)
+        for t in range(self.turns):
             question = {"role": "user", "content": f"hola #{uuid.uuid4().hex}"}
             body = {"model": "fake", "stream": True, "messages": [question]}
-            direct.append(await first_content(http, model + "/chat/completions", body, {}))
+            url = self.model + "/chat/completions"
+            direct.append(await first_content(self.http, url, body, {}))
+            if t < self.turns - 1:
+                await asyncio.sleep(pauses[t])
 
-    warm_up, tokens = tokens[0], tokens[1:]
-    await call(warm_up)  # models, pools and caches warm
-    sent_at.clear()
-    through.clear()
-    logged_before = len(logged_phases(server_log))
-    await asyncio.gather(*(call(t) for t in tokens))
-    await asyncio.sleep(0.5)  # the server's last log lines written
-    inside = logged_phases(server_log)[logged_before:]
-    arrivals = (await http.get(model.removesuffix("/v1") + "/arrivals")).json()
-    overhead = [(arrivals[m] - s) * 1000 for m, s in sent_at.items() if m in arrivals]
-    await asyncio.gather(*(ask_directly() for _ in tokens))
-    n = len(tokens)
-    print(f"{n} concurrent calls x {turns} turns; fake model: first token after its latency")
-    print(
-        f"Hilo's work before the model (request sent -> model asked), ms: "
-        f"p50 {statistics.median(overhead):.1f}  p95 {pct(overhead, 0.95):.1f}  "
-        f"max {max(overhead):.1f}  (n={len(overhead)})"
-    )
-    t_med, d_med = statistics.median(through) * 1000, statistics.median(direct) * 1000
-    print(
-        f"first content chunk, ms: through Hilo p50 {t_med:.1f} p95 {pct(through, 0.95) * 1000:.1f}"
-        f" | model directly p50 {d_med:.1f} p95 {pct(direct, 0.95) * 1000:.1f}"
-        f" | ratio of medians {t_med / d_med:.2f}"
-    )
-    print(f"inside the server, ms (n={len(inside)} turns logged): phase p50 / p95")
-    for name in PHASES:
-        values = [t.get(name, 0.0) for t in inside]
-        if values:
-            print(f"  {name:<15} {statistics.median(values):7.1f} / {pct(values, 0.95):7.1f}")
+    async def run(self, mode: str, tokens: list[str], cadence: Cadence) -> None:
+        self.sent_at.clear()
+        self.through.clear()
+        load = _load()
+        logged_before = len(logged_phases(self.server_log))
+        began, cpu_before = time.perf_counter(), cpu_seconds(self.server_pid)
+        await asyncio.gather(*(self.call(t, cadence, n) for n, t in enumerate(tokens)))
+        took = time.perf_counter() - began
+        await asyncio.sleep(1.0)  # the server's last answers stored and log lines written
+        cpu = cpu_seconds(self.server_pid) - cpu_before
+        inside = logged_phases(self.server_log)[logged_before:]
+        arrivals = (await self.http.get(self.model.removesuffix("/v1") + "/arrivals")).json()
+        overhead = [(arrivals[m] - s) * 1000 for m, s in self.sent_at.items() if m in arrivals]
+        direct: list[float] = []  # the same number of clients, on the same cadence
+        await asyncio.gather(*(self.ask_directly(cadence, n, direct) for n in range(len(tokens))))
+        through = self.through
+        print(f"\n== {mode.upper()}: {len(tokens)} calls, {cadence.describe()}")
+        print(f"   load average at start {load}; Hilo's calls took {took:.1f} s")
+        if cpu >= 0:
+            print(
+                f"Hilo's CPU per spoken turn (the server process, user + sys, whole turn with "
+                f"its answer streamed and stored; PostgreSQL not included): "
+                f"{cpu * 1000 / max(len(self.through), 1):.1f} ms"
+            )
+        print(
+            f"Hilo's work before the model (request sent -> model asked), ms: "
+            f"p50 {statistics.median(overhead):.1f}  p95 {pct(overhead, 0.95):.1f}  "
+            f"max {max(overhead):.1f}  (n={len(overhead)})"
+        )
+        t_med, d_med = statistics.median(through) * 1000, statistics.median(direct) * 1000
+        t_95, d_95 = pct(through, 0.95) * 1000, pct(direct, 0.95) * 1000
+        print(
+            f"first content chunk, ms: through Hilo p50 {t_med:.1f} p95 {t_95:.1f}"
+            f" | model directly p50 {d_med:.1f} p95 {d_95:.1f}"
+            f" | ratio p50 {t_med / d_med:.2f} p95 {t_95 / d_95:.2f}"
+        )
+        print(f"inside the server, ms (n={len(inside)} turns logged): phase p50 / p95")
+        for name in PHASES:
+            values = [t.get(name, 0.0) for t in inside]
+            if values:
+                print(f"  {name:<15} {statistics.median(values):7.1f} / {pct(values, 0.95):7.1f}")
 
 
 if __name__ == "__main__":
@@ -294,6 +410,15 @@ if __name__ == "__main__":
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--latency", type=float, default=0.3, help="the model's first token, s")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--paced", action="store_true", help="only the paced calls")
+    modes.add_argument(
+        "--lockstep", action="store_true", help="only the lockstep calls (the burst worst case)"
+    )
+    parser.add_argument("--pause-min", type=float, default=2.0, help="listen + speak pause, s")
+    parser.add_argument("--pause-max", type=float, default=6.0)
+    parser.add_argument("--seed", type=int, default=14, help="the paced calls' schedule")
+    parser.add_argument("--pid-file", default="", help="write the server's pid here (profiling)")
     parser.add_argument("--serve-model", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--serve-hilo", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -310,4 +435,4 @@ if __name__ == "__main__":
         uvicorn.run(fake_model_app(args.latency), host="127.0.0.1", port=args.serve_model,
                     log_level="warning")  # fmt: skip
     else:
-        asyncio.run(main(args.calls, args.turns, args.latency))
+        asyncio.run(main(args))

@@ -162,3 +162,29 @@ async def test_an_opted_out_caller_is_still_answered_on_the_call(client, service
     await set_opted_out(services.memory, ana.id, True)
     token = call_token(await start_inbound_call(client))
     assert (await speak(client, token, [("agent", GREETING), ("user", BUDGET)])).strip()
+
+
+async def test_an_answer_the_next_request_stored_first_is_still_indexed_once(services):
+    # The store of an answer waits for the turns on their way to the model; the call's next
+    # request (its dialogue holds the answer as heard) may store the message first.
+    from memory import get_or_create_customer
+    from memory.live_calls import LiveTurn, record_live_answer, record_live_turns
+
+    ana = await get_or_create_customer(services.memory, PHONE)
+    answer = "Con 800 mil al mes te sirve un sistema de cuatro paneles."
+    heard = [LiveTurn(0, "agent", GREETING), LiveTurn(1, "customer", BUDGET)]
+    relayed = [*heard, LiveTurn(2, "agent", answer), LiveTurn(3, "customer", "¿Y la garantía?")]
+    await record_live_turns(services.memory, ana.id, "CAraced", relayed, answer_seq=4)
+    stored = await record_live_answer(
+        services.memory, ana.id, "CAraced", seq=2, text=answer, heard=heard[1:], language="es"
+    )
+    assert stored is not None
+    again = await record_live_answer(
+        services.memory, ana.id, "CAraced", seq=2, text=answer, heard=heard[1:], language="es"
+    )
+    assert again is None, "indexed once"
+    url = services.memory.url
+    (message,) = rows(url, "SELECT id FROM messages WHERE role = 'agent' AND seq = 2")
+    assert message == (stored,), "the message the next request stored, not a second one"
+    chunks = rows(url, "SELECT last_message_id, text FROM memory_chunks WHERE channel = 'call'")
+    assert len(chunks) == 1 and chunks[0][0] == stored and BUDGET in chunks[0][1]
