@@ -68,11 +68,16 @@ _QUERY_NOISE = _noise_words()
 _SAME_TERM = _same_terms()
 # Kinds of fact that count towards a chunk's coverage of a question (a name or a place is
 # rarely spelt the same way in the question and the answer: those only rank lines).
-_COUNTED_KINDS = {"frequency", "time", "day", "duration", "amount"}
+# An address asked ("¿me recordás la dirección?") is shown by a street or a floor in the line,
+# so a place counts too; a name only ranks lines.
+_COUNTED_KINDS = {"frequency", "time", "day", "duration", "amount", "place"}
+# The words that ask for a kind of fact are not what the question is about.
 _KIND_WORDS = re.compile(
     r"\b(horas?|horario|dias?|fecha|cuando|cuant[oa]s?|precio|costo|cuesta|costaba|valor"
-    r"|numero|price|cost|number|time|hours|when|date|day|cada|often|frecuencia|frequency"
-    r"|frequently|veces|times|vale|valia|sale|salia|cobran)\b"
+    r"|numero|price|cost|number|time|hours|when|dates?|days?|cada|often|frecuencia|frequency"
+    r"|frequently|veces|times|vale|valia|sale|salia|cobran|tarda\w*|demora\w*|dura|duran"
+    r"|duracion|long|take|takes|direccion|address|donde|where|ubicacion|ubicad[oa]s|location"
+    r"|located)\b"
 )
 _MONEY = re.compile(r"\$|\b(pesos|dolares|dollars|euros|usd|cop|mil|millon\w*|k)\b")
 _VOCATIVE = re.compile(r"^\W*((hola|buenas|buenos dias|hi|hello)\W+)?[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+\s*,")
@@ -207,6 +212,43 @@ def _passes(question: Question, text: str, rank: int = 9) -> bool:
     return total > 0 and (len(found_terms & unnamed) + len(found_kinds)) / total >= MIN_COVERAGE
 
 
+# A kind of fact asked is looked for in the best-ranked chunks only.
+KIND_RANKS = 3
+
+
+def _shows_kind_asked(question: Question, text: str, rank: int) -> bool:
+    """The chunk states a fact of the kind asked (a time for "¿hasta qué hora…?", a street for
+    "¿la dirección?") in a line that is not itself a question, and holds half of the question's
+    topic words somewhere in it, or the question names no topic of its own ("¿y cuánto tarda?",
+    read with what was asked before it)."""
+    if rank >= KIND_RANKS or not question.kinds:
+        return False
+    statements = [ln for ln in text.splitlines() if ln.strip() and "?" not in ln]
+    if not any(question.matched(ln)[1] for ln in statements):
+        return False
+    # At least half of its topic words: "¿cuánto cuesta el mantenimiento anual de los
+    # paneles?" is not answered by the price of the panels.
+    found = question.matched(text)[0]
+    return (bool(found) and 2 * len(found) >= len(question.terms)) or not question.terms
+
+
+def topic_words(text: str) -> list[str]:
+    """The words of a message that say what it is about (not how it asks, nor the kind of
+    fact asked): "¿cuánto salía el alisado?" → ["alisado"]."""
+    language = detect_language(text)
+    content = _KIND_WORDS.sub(" ", fold(_VOCATIVE.sub(" ", text)))
+    return [w for w in re.findall(r"\w+", content) if terms(w, language)]
+
+
+def elliptic(text: str) -> bool:
+    """A follow-up question that leans on the one before it: no topic word of its own, or a
+    short one opened with "y"/"and" ("¿y cuánto tarda?", "and the deposit?")."""
+    folded = fold(text).strip(" ¿?¡!.")
+    words = topic_words(text)
+    opened = re.match(r"(y|e|and|tambien|also)\b", folded) is not None
+    return "?" in text and (not words or (opened and len(folded.split()) <= 5))
+
+
 def relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dict[str, Any]]:
     """Hits that answer the query (or one of its questions): most of its terms and kinds are
     there, or the meaning is close. `explicit`: the customer refers to an earlier
@@ -222,7 +264,7 @@ def relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dic
             continue
         if not asks_own_words and all("?" in ln for ln in text.splitlines() if ln.strip()):
             continue  # only questions left (our answers are no evidence): nothing answers
-        lexical = any(_passes(q, text, rank) for q in questions)
+        lexical = any(_passes(q, text, rank) or _shows_kind_asked(q, text, rank) for q in questions)
         if lexical or (h.get("similarity") or 0) >= min_similarity:
             kept.append(h)
     return kept

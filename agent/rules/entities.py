@@ -47,7 +47,8 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "day": (
         re.compile(
-            r"\b(que dias?|cuando|para cuando|fecha|what day|which day|when|que fecha|dias|date)\b"
+            r"\b(que dias?|cuando|para cuando|fecha|what days?|which days?|when|que fecha|dias"
+            r"|dates?|on what days?)\b"
         ),
         re.compile(
             r"\b(lunes|martes|miercoles|jueves|viernes|sabados?|domingos?|manana|hoy|enero"
@@ -60,8 +61,8 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "duration": (
         re.compile(
             r"\b(cuanto tiempo|cuantos (dias|meses|anos|semanas|minutos)|cuantas (horas|semanas)"
-            r"|how long|how many (days|hours|weeks|months|years|minutes)|duracion|dura|demora"
-            r"|tarda)\b"
+            r"|how long|how many (days|hours|weeks|months|years|minutes)|duracion|dura|duran"
+            r"|demora\w*|tarda\w*|how long does|take to)\b"
         ),
         re.compile(rf"\b(\d+|{_NUMBER_WORDS}|media|medio)\s+({_UNITS})\b"),
     ),
@@ -78,7 +79,10 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         ),
     ),
     "place": (
-        re.compile(r"\b(donde|adonde|en que (lugar|sede|direccion)|direccion|where|address)\b"),
+        re.compile(
+            r"\b(donde|adonde|en que (lugar|sede|direccion)|direccion|ubicacion|ubicad[oa]s"
+            r"|where|address|location|located)\b"
+        ),
         re.compile(
             r"\b(calle|carrera|avenida|av|sede|local|oficina|piso|barrio|street|avenue|suite"
             r"|floor|office|cra|cl)\b|#\s?\d"
@@ -93,7 +97,8 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
 }
 # Frequencies and durations ask "cuánto" too: the narrower kind wins.
-_NARROWER = {"frequency": {"amount", "duration", "time"}, "duration": {"amount"}}
+# "¿En cuántos días …?" asks a duration, not a weekday.
+_NARROWER = {"frequency": {"amount", "duration", "time"}, "duration": {"amount", "day"}}
 _ACCENTED = str.maketrans({"a": "[aá]", "e": "[eé]", "i": "[ií]", "o": "[oó]", "u": "[uú]"})
 _ASKING = (
     "que|cual|cuales|cuanto|cuanta|cuantos|cuantas|cuando|donde|como|quien|what|how|when|where"
@@ -159,6 +164,24 @@ def _shorthand() -> dict[str, str]:
 
 
 _TOKEN = re.compile(r"(?<![\w.@/+-])([A-Za-z]{1,5})(?![\w.@/-])")
+
+
+# A letter said three times or more ("holaaa", "siii"), or a final consonant doubled
+# ("buenass", "niñoss"): chat spelling, never Spanish or English spelling.
+_STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
+_DOUBLED_END = re.compile(r"(?<=[a-záéíóúñ]{2})([sdnrz])\1\b", re.IGNORECASE)
+
+
+def normalise_spelling(text: str) -> str:
+    """Chat spelling undone: stretched letters and a doubled final consonant ("buenass,
+    a que horasss" → "buenas, a que horas"); emails and links untouched."""
+
+    def plain(word: str) -> str:
+        if "@" in word or "/" in word:
+            return word
+        return _DOUBLED_END.sub(r"\1", _STRETCHED.sub(r"\1", word))
+
+    return " ".join(plain(w) for w in text.split(" "))
 
 
 def expand_shorthand(text: str) -> str:

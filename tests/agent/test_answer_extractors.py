@@ -175,3 +175,60 @@ def test_six_in_the_afternoon_without_a_las_is_18_and_a_bare_day_gets_no_made_up
     assert reading.part_of_day == "day"
     assert format_when(reading.when, "es", "America/Bogota", "day") == "el lunes 7 de diciembre"
     assert classify("llámenme en 2 horas", NOW).part_of_day is None
+
+
+def test_chat_spelling_is_undone_before_reading() -> None:
+    from agent.rules.entities import normalise_spelling
+
+    assert normalise_spelling("buenass, a que horass salen los niñoss??") == (
+        "buenas, a que horas salen los niños??"
+    )
+    assert normalise_spelling("holaaa siii") == "hola si"
+    # Real double letters and addresses stay.
+    assert normalise_spelling("carro leer ana.ss@correo.co") == "carro leer ana.ss@correo.co"
+
+
+def test_plural_and_duration_questions_ask_the_right_kind() -> None:
+    assert question_kinds(fold("Which days do you pick up the laundry?")) == {"day"}
+    assert question_kinds(fold("¿en cuántos días entregan las fotos?")) == {"duration"}
+    assert question_kinds(fold("¿y cuánto tarda?")) == {"duration"}
+    assert question_kinds(fold("¿me recordás la dirección?")) == {"place"}
+
+
+def test_a_fact_of_the_kind_asked_answers_with_half_the_topic_words() -> None:
+    bakery = _hit(
+        "Agente: Abrimos de lunes a sábado y el pan de masa madre sale a las 6 de la mañana.\n"
+        "Cliente: Genial."
+    )
+    # Two of its three topic words ("masa madre", not "sacan") and a time: the answer.
+    asked = "oye y a que hora sacan el pan de masa madre?"
+    assert answers.relevant([bakery], asked, explicit=False)
+    # An address asked: a street in a statement answers it.
+    studio = _hit("Agente: Nos encuentras en la Carrera 7 número 45-10, segundo piso.")
+    assert answers.relevant([studio], "me recordás la dirección?", explicit=False)
+    # One generic word of three is not the topic asked: never discussed.
+    solar = _hit("Agente: Los paneles le quedan en 18 millones de pesos instalados.")
+    asked = "¿y cuánto cuesta el mantenimiento anual de los paneles?"
+    assert not answers.relevant([solar], asked, explicit=False)
+
+
+def test_a_follow_up_question_carries_the_topic_of_the_one_before() -> None:
+    import json
+
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from agent.rules.model import RulesChatModel
+
+    assert answers.elliptic("¿y cuánto tarda?")
+    assert not answers.elliptic("¿cuánto cuesta la limpieza dental?")
+    assert answers.topic_words("che, cuanto salía el alisado??") == ["alisado"]
+    model = RulesChatModel()
+    messages: list = [
+        HumanMessage(content="che, cuanto salía el alisado??"),
+        AIMessage(content="Te dijimos «45 mil»."),
+        HumanMessage(content="y cuanto tarda?"),
+    ]
+    step = model.respond(messages)
+    queries = [c["args"]["query"] for c in step.tool_calls if c["name"] == "recall_conversations"]
+    assert queries and "alisado" in queries[0]
+    assert json.dumps(queries)  # plain strings
