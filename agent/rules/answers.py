@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
 import snowballstemmer
 
 from agent.language import detect_language
+from agent.rules.calls import CHECK_LATER
 from agent.rules.entities import question_kinds, shows, split_questions
 from agent.rules.intents import fold
 
@@ -73,9 +75,10 @@ _SAME_TERM = _same_terms()
 _COUNTED_KINDS = {"frequency", "time", "day", "duration", "amount", "place"}
 # The words that ask for a kind of fact are not what the question is about.
 _KIND_WORDS = re.compile(
-    r"\b(horas?|horario|dias?|fecha|cuando|cuant[oa]s?|precio|costo|cuesta|costaba|valor"
-    r"|numero|price|cost|number|time|hours|when|dates?|days?|cada|often|frecuencia|frequency"
-    r"|frequently|veces|times|vale|valia|sale|salia|cobran|tarda\w*|demora\w*|dura|duran"
+    r"\b(horas?|horario|dias?|fecha|cuando|cuant[oa]s?|precios?|costo|cuesta|cuestan|costaba"
+    r"|costaban|costaria|valor|numero|price|prices|cost|costs|number|time|hours|when|dates?"
+    r"|days?|cada|often|frecuencia|frequency|frequently|veces|times|vale|valen|valia|valian"
+    r"|valdria|sale|salen|salia|salian|saldria|cobran|cobra|cobraban|tarda\w*|demora\w*|dura|duran"
     r"|duracion|long|take|takes|direccion|address|donde|where|ubicacion|ubicad[oa]s|location"
     r"|located)\b"
 )
@@ -249,12 +252,55 @@ def elliptic(text: str) -> bool:
     return "?" in text and (not words or (opened and len(folded.split()) <= 5))
 
 
-def relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dict[str, Any]]:
+# USE multilingual between a customer's question now and one asked on the call, measured on
+# paraphrases across Spanish and English ("do you deliver on sundays?" ~ "¿Hacen entregas los
+# domingos?" 0.60, "is parking included?" ~ "¿Y el parqueadero?" 0.58) and on different
+# questions to the same calls (at most 0.47).
+SAME_QUESTION = 0.5
+Similar = Callable[[str, list[str]], list[float]]
+
+
+def asked_before(
+    hits: list[dict[str, Any]], query: str, similar: Similar | None
+) -> tuple[dict[str, Any], str] | None:
+    """The same question asked before, in other words or another language, and the other
+    speaker's answer to it: (the hit, the answering line). Only the best-ranked chunks, only
+    an answer that states something (not a question back, not "lo verifico y le digo" — that
+    question is still pending —, not Hilo's own written reply)."""
+    if similar is None:
+        return None
+    pairs: list[tuple[dict[str, Any], str, str]] = []
+    for h in hits[:KIND_RANKS]:
+        lines = [ln.strip() for ln in h["text"].splitlines() if ln.strip()]
+        for asked, reply in zip(lines, lines[1:], strict=False):
+            if (
+                "?" in asked
+                and is_customer(asked)
+                and not is_customer(reply)
+                and "?" not in reply
+                and not _own_reply(reply, h.get("channel"))
+                and not CHECK_LATER.search(fold(reply))
+            ):
+                pairs.append((h, _SPEAKER.sub("", asked), reply))
+    if not pairs:
+        return None
+    best, best_score = None, SAME_QUESTION
+    for part in [query, *_parts(query)]:
+        for (h, _, reply), score in zip(pairs, similar(part, [p[1] for p in pairs]), strict=True):
+            if score >= best_score:
+                best, best_score = (h, reply), score
+    return best
+
+
+def relevant(
+    hits: list[dict[str, Any]], query: str, explicit: bool, similar: Similar | None = None
+) -> list[dict[str, Any]]:
     """Hits that answer the query (or one of its questions): most of its terms and kinds are
-    there, or the meaning is close. `explicit`: the customer refers to an earlier
-    conversation, so a closer-than-usual semantic match (also across languages) is
-    accepted."""
+    there, or the meaning is close, or the same question was asked in it (`similar`, sentence
+    embeddings). `explicit`: the customer refers to an earlier conversation, so a
+    closer-than-usual semantic match (also across languages) is accepted."""
     questions = [Question(query)] + [Question(q) for q in _parts(query)]
+    same = asked_before(hits, query, similar)
     min_similarity = EXPLICIT_SIMILARITY if explicit else MIN_SIMILARITY
     kept = []
     asks_own_words = any(q.theirs for q in questions)
@@ -267,6 +313,8 @@ def relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dic
         lexical = any(_passes(q, text, rank) or _shows_kind_asked(q, text, rank) for q in questions)
         if lexical or (h.get("similarity") or 0) >= min_similarity:
             kept.append(h)
+    if same is not None and same[0] not in kept:
+        kept.append(same[0])
     return kept
 
 
@@ -303,13 +351,23 @@ def _lines(hits: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
 
 
 def answer(
-    hits: list[dict[str, Any]], query: str, others: list[dict[str, Any]] | None = None
+    hits: list[dict[str, Any]],
+    query: str,
+    others: list[dict[str, Any]] | None = None,
+    similar: Similar | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The hit that best answers the query and the line(s) of it (or of another relevant hit)
-    that hold the answer, speaker labels kept: one answer for each question it asks."""
+    that hold the answer, speaker labels kept: one answer for each question it asks. A
+    question no line answers by its words is answered by the reply to the same question
+    asked before (`similar`), when there is one."""
     parts = _parts(query)
     if not parts:
-        return _answer_one(hits, query, others)
+        hit, lines = _answer_one(hits, query, others)
+        if not any(_score(Question(query), ln) for ln in lines):
+            same = asked_before([*hits, *(others or [])], query, similar)
+            if same is not None:
+                return same[0], [same[1]]
+        return hit, lines
     top: dict[str, Any] | None = None
     chosen: list[str] = []
     for part in parts:
@@ -318,7 +376,10 @@ def answer(
             continue
         hit, lines = _answer_one(hits, part, others)
         if not any(_score(question, ln) for ln in lines):
-            continue
+            same = asked_before([*hits, *(others or [])], part, similar)
+            if same is None:
+                continue
+            hit, lines = same[0], [same[1]]
         top = top or hit
         chosen += [ln for ln in lines if ln not in chosen]
     if top is None:

@@ -15,7 +15,7 @@ _QUESTION = re.compile(
     r"\?|^\W*(y )?(que|cual|cuanto|cuando|como|donde|incluye|tienen|hay|puedo|pueden|what|how"
     r"|when|where|does|do|is|are|can|will)\b"
 )
-_CHECK_LATER = re.compile(
+CHECK_LATER = re.compile(
     r"\b(verific|consult|confirm|revis|averigu|let me check|i'?ll check|get back to you"
     r"|find out)\w*"
 )
@@ -89,7 +89,7 @@ def read_call(call: CallRecord, now: datetime) -> CallReading:
         folded = fold(text)
         following = fold(turns[i + 1].text) if i + 1 < len(turns) else ""
         if turn.role == "customer":
-            if _QUESTION.search(folded) and (not following or _CHECK_LATER.search(following)):
+            if _QUESTION.search(folded) and (not following or CHECK_LATER.search(following)):
                 reading.pending.append(_question(text))
             entities = classify(text, now)
             if entities.amounts and reading.budget is None and _BUDGET_WORDS.search(folded):

@@ -168,7 +168,7 @@ def _compose(
     explicit = (reading.intent in ("recall", "pending") and not reading.plain_question) or bool(
         _REFERS_BACK.search(fold(text))
     )
-    relevant = answers.relevant(hits, text, explicit)
+    relevant = answers.relevant(hits, text, explicit, similar)
     if reading.intent == "complaint" and "?" not in text and not _PROMISED.search(fold(text)):
         relevant = []  # a complaint without a question: the apology, not a quote of the call
     told_us = _own_details(hits, text)
@@ -191,7 +191,7 @@ def _compose(
             relevant = []  # the appointment as it stands now, not as the call first set it
         parts.append(message("appointment_due", lang, when=when(appointment["due"])))
     if relevant:
-        top, lines = answers.answer(relevant, text, hits)
+        top, lines = answers.answer(relevant, text, hits, similar)
         parts.append(
             message(
                 "recalled",

@@ -185,7 +185,7 @@ def second_step(
         and context
         and not quote_open
         and not reading.send_what
-        and not _answered_from_memory(results, text)
+        and not _answered_from_memory(results, text, similar)
         and not pending_topic(context, text, similar)
     ):
         return [tool_call("update_next_action", {"description": "Enviar cotización al cliente"})]
@@ -196,14 +196,14 @@ def second_step(
     return []
 
 
-def _answered_from_memory(results: Results, text: str) -> bool:
+def _answered_from_memory(results: Results, text: str, similar: Similar | None = None) -> bool:
     """A price asked that the conversations answer ("¿cuánto cuesta la operación?", said on
     the call): a question to answer, not a request for a new quote."""
     folded = fold(text)
     if not text or not (is_question(text, folded) or _HOW_MUCH.search(folded)):
         return False
     hits = [h for r in results.get("recall_conversations", []) for h in r.get("results", [])]
-    return bool(answers.relevant(hits, text, explicit=False))
+    return bool(answers.relevant(hits, text, explicit=False, similar=similar))
 
 
 def recap(context: dict[str, Any], language: str) -> str:

@@ -232,3 +232,43 @@ def test_a_follow_up_question_carries_the_topic_of_the_one_before() -> None:
     queries = [c["args"]["query"] for c in step.tool_calls if c["name"] == "recall_conversations"]
     assert queries and "alisado" in queries[0]
     assert json.dumps(queries)  # plain strings
+
+
+def test_the_same_question_asked_on_the_call_in_other_words_finds_its_answer(embeddings) -> None:
+    from agent.rules.nearest import IntentIndex
+
+    similar = IntentIndex(embeddings).similarities
+    hotel = _hit(
+        "Cliente: Tengo reserva para el viernes. ¿A qué hora es el check-in?\n"
+        "Agente: El check-in es desde las 3 de la tarde y el desayuno va de 7 a 10.\n"
+        "Cliente: ¿Y el parqueadero?\n"
+        "Agente: El parqueadero cuesta 20 mil la noche."
+    )
+    asked = "a partir de que hora puedo entrar a la habitacion?"
+    assert not answers.relevant([hotel], asked, explicit=False)  # no word of it in the call
+    assert answers.relevant([hotel], asked, explicit=False, similar=similar) == [hotel]
+    _, lines = answers.answer([hotel], asked, similar=similar)
+    assert lines == ["Agente: El check-in es desde las 3 de la tarde y el desayuno va de 7 a 10."]
+    # Another language: the Spanish answer to the English question.
+    _, lines = answers.answer([hotel], "is parking included?", similar=similar)
+    assert lines == ["Agente: El parqueadero cuesta 20 mil la noche."]
+    # A question never asked on the call finds nothing by this route.
+    assert answers.asked_before([hotel], "¿aceptan mascotas?", similar) is None
+
+
+def test_a_deferred_answer_is_not_the_answer_to_the_same_question(embeddings) -> None:
+    from agent.rules.nearest import IntentIndex
+
+    similar = IntentIndex(embeddings).similarities
+    dental = _hit(
+        "Cliente: ¿Lo cubre mi seguro de Sanitas?\n"
+        "Agente: Eso lo verifico con una asesora y le digo."
+    )
+    assert answers.asked_before([dental], "¿mi aseguradora me lo paga?", similar) is None
+
+
+def test_function_words_and_demonstratives_are_not_topic_words() -> None:
+    assert answers.Question("y esas cuanto me dijiste que valian?").terms == set()
+    assert answers.Question("and how long will it take?").terms == set()
+    # … but a word that starts like one is still a topic word ("entregas", "afternoon").
+    assert "envio" in answers.Question("¿hacen entregas los domingos?").terms  # a synonym group
