@@ -19,12 +19,12 @@ from langgraph.runtime import Runtime
 import prompts
 from agent.context import TurnContext
 from agent.nodes import store_reply
-from agent.optout import is_opt_in, is_opt_out
+from agent.optout import is_keyword, is_opt_in, is_opt_out
 from agent.rules.intents import asks_for_person
 from agent.state import ThreadState
 from memory import get_customer, open_escalation, set_opted_out
 from memory.escalations import current_escalation
-from memory.messages import message_before
+from memory.messages import message_before, timeline
 from memory.phases import mark
 
 
@@ -59,7 +59,8 @@ async def guard(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, 
 
     parts = context.inbound_texts or (text,)
     asked = await _our_question(context)
-    if any(is_opt_out(part, asked=asked) for part in parts):
+    offered = await _our_recent_words(context) if any(is_keyword(p) for p in parts) else None
+    if any(is_opt_out(part, asked=asked, offered=offered) for part in parts):
         await set_opted_out(deps.memory, deps.customer_id, True)
         # The confirmation is the last automated message the customer receives.
         return await answer("opted_out", {"optout_confirmation": True}, opted_out=True)
@@ -100,6 +101,21 @@ async def _our_question(context: TurnContext) -> str | None:
         return None
     before = await message_before(context.deps.memory, context.deps.customer_id, first)
     return before.text if before and before.direction == "outbound" else None
+
+
+async def _our_recent_words(context: TurnContext) -> str | None:
+    """What we said to the customer lately (our written messages and our turns of the last
+    call, the last dozen messages before this turn): a bare keyword naming one of its options
+    ("la baja") is that choice (`agent.optout.offered_option`)."""
+    first = context.inbound_message_ids[0] if context.inbound_message_ids else None
+    first = first if first is not None else context.inbound_message_id
+    if first is None:
+        return None
+    recent = await timeline(
+        context.deps.memory, context.deps.customer_id, limit=12, before_id=first
+    )
+    ours = [m.text for m in recent if m.direction == "outbound" or m.role in ("agent", "human")]
+    return "\n".join(ours) or None
 
 
 def route_after_guard(state: ThreadState) -> str:
