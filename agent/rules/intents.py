@@ -7,10 +7,12 @@ question in the same message; a scheduling verb beats a price word, a bare "visi
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import resources
 
 from agent.optout import is_opt_in, is_opt_out
 from agent.rules.entities import is_question
@@ -39,6 +41,11 @@ _INTENTS: list[tuple[str, list[str]]] = [
             r"\b(asesor|agente) (humano|real|de verdad)\b|\bpersona (real|de verdad)\b"
             r"|\balguien de verdad\b",
             rf"\b(talk|speak|connect|transfer|put me through)\b.{{0,25}}\b{_PEOPLE_EN}\b",
+            # "Que me llame un supervisor", "have a manager call me": a person asked by role.
+            r"\b(llame|llamen|escriba|escriban|atienda|contacte)\b.{0,12}\b(un|una|el|la|su)"
+            r" (supervisor\w*|gerente|encargad\w*|jefe|responsable|humano|persona)\b",
+            r"\b(have|get) (a|the|your) (manager|supervisor|human|person) (to )?(call|contact|text)\b",
+            r"\b(manager|supervisor)\b.{0,20}\b(now|please|right away|asap)\b",
             r"\b(real person|human being|human agent)\b",
             r"\bno (quiero|deseo) (hablar con )?(un )?(robot|bot|maquina)\b",
         ],
@@ -74,7 +81,8 @@ _INTENTS: list[tuple[str, list[str]]] = [
     (
         "accept",
         [
-            r"\b(s[ii],? )?(lo|la|los|las) (tomamos|tomo|contratamos|contrato|queremos|quiero)\b"
+            r"(?<!\bse )\b(s[ii],? )?(lo|la|los|las) (tomamos|tomo|contratamos|contrato|queremos"
+            r"|quiero)\b"
             r"|\b(queremos|quiero|nos quedamos con|me quedo con) (el|la) (de|plan|paquete)\b"
             r"|\b(acepto|aceptamos) (la|el) (oferta|plan|propuesta|cotizacion)\b"
             r"|\b(we'?ll|i'?ll) take it\b|\bwe accept\b",
@@ -163,6 +171,27 @@ _INTENTS: list[tuple[str, list[str]]] = [
     ),
 ]
 _COMPILED = [(name, [re.compile(p) for p in pats]) for name, pats in _INTENTS]
+
+
+def _alarm_cues() -> list[tuple[str, list[re.Pattern[str]]]]:
+    lines = resources.files("agent.rules").joinpath("escalation_cues.jsonl").read_text("utf-8")
+    rows = [json.loads(line) for line in lines.splitlines() if line.strip()]
+    return [(row["kind"], [re.compile(p) for p in row["patterns"]]) for row in rows]
+
+
+# What a person must see whatever the message asks (data file `escalation_cues.jsonl`): a legal
+# step or a consumer authority, health or safety at stake, patience run out, money demanded
+# back. Each is a kind of situation, with its words per language.
+_ALARMS = _alarm_cues()
+
+
+def alarm(text: str) -> str | None:
+    """The kind of situation in a message that needs a person ("voy a poner la queja en la
+    superintendencia" → "legal"; "mi mamá se lo tomó y se siente mal" → "harm")."""
+    folded = fold(text)
+    return next((kind for kind, pats in _ALARMS if any(p.search(folded) for p in pats)), None)
+
+
 _ASKS_FOR_PERSON = dict(_COMPILED)["human"]
 
 
@@ -260,6 +289,7 @@ class Reading:
     # A question no pattern read, answered from memory: it does not itself refer to an
     # earlier conversation (no looser semantic match for it).
     plain_question: bool = False
+    alarm: str | None = None  # a situation a person must see (`alarm`): legal, harm, …
 
 
 def classify(text: str, now: datetime | None = None, index: IntentIndex | None = None) -> Reading:
@@ -328,6 +358,7 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         part_of_day=part_of_day(folded) if when is not None else None,
         send_what=_send_what(text) if emails else None,
         plain_question=bool(routed) and intent == "recall",
+        alarm=alarm(text) if intent not in ("opt_out", "opt_in") else None,
     )
 
 

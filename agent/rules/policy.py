@@ -55,6 +55,18 @@ def first_step(
             ),
             *declines,
         ]
+    if reading.alarm:
+        # A legal step, health at stake, patience run out, money demanded back: a person now.
+        return [
+            tool_call(
+                "escalate_to_human",
+                {
+                    "reason": f"Requiere atención ({reading.alarm}): {text[:160]}",
+                    "priority": "high",
+                },
+            ),
+            *declines,
+        ]
     frustrated = sum(r.intent in ("complaint", "anger") for r in earlier[-3:])
     if intent == "anger" or (intent == "complaint" and frustrated >= 1):
         return [
