@@ -77,7 +77,7 @@ _COUNTED_KINDS = {"frequency", "time", "day", "duration", "amount", "place"}
 _KIND_WORDS = re.compile(
     r"\b(horas?|horario|dias?|fecha|cuando|cuant[oa]s?|precios?|costo|cuesta|cuestan|costaba"
     r"|costaban|costaria|valor|numero|price|prices|cost|costs|number|time|hours|when|dates?"
-    r"|days?|cada|often|frecuencia|frequency|frequently|veces|times|vale|valen|valia|valian"
+    r"|days?|fechas|deadline|plazo|cada|often|frecuencia|frequency|frequently|veces|times|vale|valen|valia|valian"
     r"|valdria|sale|salen|salia|salian|saldria|cobran|cobra|cobraban|tarda\w*|demora\w*|dura|duran"
     r"|duracion|long|take|takes|direccion|address|donde|where|ubicacion|ubicad[oa]s|location"
     r"|located)\b"

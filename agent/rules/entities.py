@@ -47,8 +47,8 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "day": (
         re.compile(
-            r"\b(que dias?|cuando|para cuando|fecha|what days?|which days?|when|que fecha|dias"
-            r"|dates?|on what days?)\b"
+            r"\b(que dias?|cuando|para cuando|fechas?|what days?|which days?|when|que fechas?|dias"
+            r"|dates?|on what days?|deadline|due date|plazo|fecha limite|hasta cuando|by when)\b"
         ),
         re.compile(
             r"\b(lunes|martes|miercoles|jueves|viernes|sabados?|domingos?|manana|hoy|enero"
@@ -56,6 +56,7 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
             r"|diciembre|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow"
             r"|today|semana|week|january|february|march|april|june|july|august|september"
             r"|october|november|december)\b|\b\d{1,2} de [a-z]+\b|\b\d{1,2}/\d{1,2}\b"
+            r"|\b\d{1,2}(st|nd|rd|th)\b"
         ),
     ),
     "duration": (

@@ -272,3 +272,11 @@ def test_function_words_and_demonstratives_are_not_topic_words() -> None:
     assert answers.Question("and how long will it take?").terms == set()
     # … but a word that starts like one is still a topic word ("entregas", "afternoon").
     assert "envio" in answers.Question("¿hacen entregas los domingos?").terms  # a synonym group
+
+
+def test_a_deadline_asks_a_date_and_an_ordinal_day_shows_one() -> None:
+    assert question_kinds(fold("whats the deadline for the documents?")) == {"day"}
+    assert question_kinds(fold("¿para qué fechas era la reserva?")) == {"day"}
+    assert "day" in entity_kinds(fold("we need the statements by the 20th"))
+    rental = _hit("Cliente: Necesito la camioneta del 10 al 15 de enero.\nAgente: Listo.")
+    assert answers.relevant([rental], "para que fechas era que la pedí?", explicit=False)
