@@ -3,10 +3,15 @@ dates), objections, sentiment, budget and product interest of a finished call, s
 call's analysis, insights, next actions and profile fields.
 
 `read_call_analysis` is the one place the engine is chosen: any model is asked for structured
-output (`CallAnalysis`, which carries the due dates and the email itself); a model that offers
-none (the offline rules model) or fails leaves the call to the rules' reading of the transcript
-(the call is stored already, and a retried ingest job would skip it, so the analysis must not
-be lost). The rules never run on the LLM's path. ElevenLabs' own analysis is used
+output (`CallAnalysis`, which carries the due dates and the contact details itself); a model
+that offers none (the offline rules model) or fails, or whose answer does not fit the schema,
+leaves the call to the rules' reading of the transcript (the call is stored already, and a
+retried ingest job would skip it, so the analysis must not be lost). A fitting answer is then
+checked field by field (`_checked`): a due date that is not a date after the call, or names a
+step it does not list, gives way to the date the rules read in the step's words; an email that
+is not one (or none given), to the email the rules read in the transcript; a phone that is not a valid number,
+or a channel that is not one of ours, to nothing. What gave way is recorded with the analysis
+(`rules_fallback`). ElevenLabs' own analysis is used
 when the call carries one: its `transcript_summary`, `call_successful` and the
 `data_collection_results` whose ids are profile fields (budget, product_interest, …).
 """
@@ -16,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -44,10 +49,28 @@ from memory import (
 )
 from memory.customers import PROFILE_FIELDS
 from memory.dates import in_range
+from memory.errors import InvalidPhone
+from memory.phones import normalize_phone
 
 log = logging.getLogger(__name__)
 Sentiment = Literal["positive", "neutral", "negative"]
 _PLATFORM_KEYS = ("transcript_summary", "call_successful", "data_collection_results")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# How the model may name a channel, and ours for it.
+_CHANNELS = {
+    "whatsapp": "whatsapp",
+    "wa": "whatsapp",
+    "message": "whatsapp",
+    "messages": "whatsapp",
+    "call": "call",
+    "phone": "call",
+    "llamada": "call",
+    "telefono": "call",
+    "email": "email",
+    "e-mail": "email",
+    "mail": "email",
+    "correo": "email",
+}
 
 
 class DueStep(BaseModel):
@@ -58,6 +81,12 @@ class DueStep(BaseModel):
     kind: Literal["follow_up", "call"] = Field(
         "follow_up", description="call: the promise is to call the customer at that time."
     )
+    window: Literal["morning", "afternoon", "evening", "day"] | None = Field(
+        None,
+        description="Only a part of the day was said (morning…), or only the day (day): `due` "
+        "is then a moment inside it, and no clock time was promised.",
+    )
+    by_customer: bool = Field(False, description="The customer promised it, not us.")
 
 
 class CallAnalysis(BaseModel):
@@ -82,16 +111,28 @@ class CallAnalysis(BaseModel):
         default_factory=list, description="The next steps that have a day or time, with it."
     )
     email: str | None = Field(None, description="The customer's email address, if said.")
+    phone: str | None = Field(
+        None, description="Another phone number the customer gave to be reached on, if said."
+    )
+    preferred_channel: str | None = Field(
+        None, description="whatsapp, call or email: how they prefer to be contacted, if said."
+    )
+    preferred_time: str | None = Field(
+        None, description="When they prefer to be contacted, in a few words, if said."
+    )
 
 
 @dataclass
 class CallReadout:
-    """A call's analysis and what storing it needs: dated steps, the email, the engine."""
+    """A call's analysis and what storing it needs: dated steps, the contact details, the
+    engine, and which of the model's fields gave way to the rules' reading."""
 
     analysis: CallAnalysis
     steps: list[AgreedStep]  # one per analysis.next_steps, with due date and kind
     email: str | None
     engine: str  # rules | llm | rules (llm failed)
+    contact: dict[str, str] = field(default_factory=dict)  # contact_phone, preferred_*
+    rules_fallback: list[str] = field(default_factory=list)
 
 
 def elevenlabs_analysis(call: CallRecord) -> dict[str, Any]:
@@ -200,6 +241,8 @@ async def analyze_with_llm(
         language,
         business="Hilo",
         call_date=spoken_now(call.started_at.astimezone(ZoneInfo(timezone)), language),
+        timezone=timezone,
+        customer=call.customer_name or "—",
         platform=json.dumps(
             {k: platform[k] for k in _PLATFORM_KEYS if platform.get(k)}, ensure_ascii=False
         ),
@@ -211,11 +254,13 @@ async def analyze_with_llm(
 
 
 async def read_call_analysis(
-    model: BaseChatModel | None, call: CallRecord, timezone: str = "America/Bogota"
+    model: BaseChatModel | None,
+    call: CallRecord,
+    timezone: str = "America/Bogota",
+    default_region: str = "CO",
 ) -> CallReadout:
     """The call's analysis by the model's structured output, else by the rules (see the
     module docstring): the one place the engine is chosen."""
-    local_start = call.started_at.astimezone(ZoneInfo(timezone))
     if model is not None:
         try:
             analysis = await analyze_with_llm(model, call, timezone)
@@ -225,21 +270,68 @@ async def read_call_analysis(
             log.warning("call analysis by the LLM failed; rules used", exc_info=True)
             return _rules_readout(call, timezone, "rules (llm failed)")
         else:
-            dated = {d.step: d for d in analysis.due_dates}
-            steps = []
-            for text in analysis.next_steps:
-                given = dated.get(text)
-                if given is not None:
-                    due = given.due
-                    if due.tzinfo is None:
-                        due = due.replace(tzinfo=local_start.tzinfo)
-                    steps.append(AgreedStep(text, due, given.kind))
-                else:  # no date given for it: read one from the model's own words, if any
-                    read = parse_when(fold(text), local_start)
-                    part = part_of_day(fold(text)) if read else None
-                    steps.append(AgreedStep(text, read, part=part))
-            return CallReadout(analysis, steps, analysis.email, "llm")
+            return _checked(analysis, call, timezone, default_region)
     return _rules_readout(call, timezone, "rules")
+
+
+def _checked(
+    analysis: CallAnalysis, call: CallRecord, timezone: str, default_region: str
+) -> CallReadout:
+    """The model's analysis with each due date and contact detail checked (see the module
+    docstring); what does not hold is read by the rules instead."""
+    zone = ZoneInfo(timezone)
+    local_start = call.started_at.astimezone(zone)
+    fallback: list[str] = []
+    steps_by_key = {fold(t).strip(): t for t in analysis.next_steps}
+    dated: dict[str, DueStep] = {}
+    for item in analysis.due_dates:
+        text = steps_by_key.get(fold(item.step).strip())
+        if text is None:
+            fallback.append(f"due_dates: {item.step[:80]!r} is not one of next_steps")
+            continue
+        dated.setdefault(text, item)
+    steps = []
+    for text in analysis.next_steps:
+        given = dated.get(text)
+        if given is not None:
+            # In the business's time zone: a naive time is local, an offset one converted.
+            due = given.due.replace(tzinfo=zone) if given.due.tzinfo is None else given.due
+            due = due.astimezone(zone)
+            if due >= local_start and in_range(due):
+                steps.append(AgreedStep(text, due, given.kind, given.window, given.by_customer))
+                continue
+            fallback.append(f"due_dates: {due.isoformat()} is not after the call")
+        # No usable date for it: the rules read one in the model's own words, if any.
+        read = parse_when(fold(text), local_start)
+        part = part_of_day(fold(text)) if read else None
+        kind = given.kind if given is not None else "follow_up"
+        steps.append(AgreedStep(text, read, kind if read else "follow_up", part=part))
+    email = (analysis.email or "").strip() or None
+    if email is not None and not _EMAIL.match(email):
+        fallback.append("email")
+        email = None
+    if email is None:  # not given, or not an address: the rules' reading of the transcript
+        email = read_call(_as_read(call), local_start).email
+    contact: dict[str, str] = {}
+    if analysis.phone:
+        try:
+            phone = normalize_phone(analysis.phone, default_region)
+        except InvalidPhone:
+            fallback.append("phone")
+        else:
+            if phone != call.phone:  # the number of the call is known already
+                contact["contact_phone"] = phone
+    if analysis.preferred_channel:
+        channel = _CHANNELS.get(fold(analysis.preferred_channel).strip())
+        if channel is None:
+            fallback.append("preferred_channel")
+        else:
+            contact["preferred_channel"] = channel
+    if analysis.preferred_time and analysis.preferred_time.strip():
+        contact["preferred_time"] = analysis.preferred_time.strip()[:100]
+    if fallback:
+        log.info("call analysis: rules used for %s", "; ".join(fallback))
+    return CallReadout(analysis, steps, email, "llm", contact, fallback)
 
 
 def _rules_readout(call: CallRecord, timezone: str, engine: str) -> CallReadout:
@@ -258,7 +350,7 @@ async def analyze_and_store_call(
     timezone: str = "America/Bogota",
 ) -> CallAnalysis:
     """Analyse a stored call and store summary, insights, next actions and profile fields."""
-    readout = await read_call_analysis(model, call, timezone)
+    readout = await read_call_analysis(model, call, timezone, memory.default_region)
     analysis, engine = readout.analysis, readout.engine
     platform = elevenlabs_analysis(call)
     await record_call_analysis(
@@ -271,6 +363,7 @@ async def analyze_and_store_call(
             "hilo": {
                 **analysis.model_dump(mode="json"),
                 "engine": engine,
+                **({"rules_fallback": readout.rules_fallback} if readout.rules_fallback else {}),
                 "call_successful": platform.get("call_successful"),
             }
         },
@@ -315,6 +408,7 @@ async def analyze_and_store_call(
         "budget": analysis.budget,
         "product_interest": analysis.product_interest,
         "email": readout.email,
+        **readout.contact,
         **collected_profile(call),  # what the platform collected wins
     }
     changes = {k: v for k, v in profile.items() if v}

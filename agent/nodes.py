@@ -33,6 +33,7 @@ from agent.voice_prompt import (
 )
 from memory import DatabaseUnavailable, customer_context
 from memory.phases import mark, phase
+from tools.customer_tools import model_view
 from tools.ports import ToolDeps
 from tools.registry import InvalidToolArgs, UnknownTool, invoke_tool, tool_schemas
 
@@ -58,8 +59,7 @@ async def load_context(state: ThreadState, runtime: Runtime[TurnContext]) -> dic
         )
     else:
         context = await customer_context(deps.memory, deps.customer_id, recent=6)
-    snapshot = context.as_dict()
-    snapshot.pop("phone", None)  # the model never needs the number
+    snapshot = model_view(context.as_dict())  # the model never needs a number
     deps.context_snapshot = dict(snapshot)  # get_customer_context reuses this read
     # Customer/agent messages are in the window already; what advisors wrote is not.
     snapshot["recent_messages"] = [m for m in snapshot["recent_messages"] if m["role"] == "human"]

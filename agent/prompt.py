@@ -3,11 +3,16 @@
 The snapshot is `memory.CustomerContext.as_dict()` (without the phone number). Each part
 becomes one short line of the prompt template (`prompts/system_{es,en}.txt`); an empty part is
 written as "—" so the model sees that it is known to be empty.
+
+Much of it is the customer's own words (pending questions, objections, profile values), so the
+block is delimited (`<customer_context>` … `</customer_context>`) and marked as data; a value
+cannot close or open the block (`as_data` takes the tags out of it).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +26,13 @@ CHANNEL_LABELS = {
 }
 MONTHS_ES = MONTHS["es"]
 EMPTY = "—"
+# The tags that delimit memory in the prompts (this block; a call's recall, `voice_prompt`).
+_TAGS = re.compile(r"</?\s*(customer_context|recalled)\s*>", re.IGNORECASE)
+
+
+def as_data(text: str) -> str:
+    """A value for a delimited block of the prompt: it can neither close nor open one."""
+    return _TAGS.sub("", text)
 
 
 def spoken_now(now: datetime, language: str) -> str:
@@ -66,9 +78,7 @@ def system_prompt_text(
     lang = language if language in ("es", "en") else "es"
     now = (now or datetime.now(ZoneInfo(timezone))).astimezone(ZoneInfo(timezone))
     profile = dict(context.get("profile") or {})
-    return prompts.render(
-        "system",
-        lang,
+    values = dict(
         business=business,
         name=context.get("name") or ("the customer" if lang == "en" else "el cliente"),
         channel_label=CHANNEL_LABELS[lang].get(channel, "chat"),
@@ -87,3 +97,4 @@ def system_prompt_text(
             limit=3,
         ),
     )
+    return prompts.render("system", lang, **{k: as_data(v) for k, v in values.items()})

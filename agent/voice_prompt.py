@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import prompts
+from agent.prompt import as_data
 from memory import recall
 from tools.ports import ToolDeps
 from tools.registry import TOOLS
@@ -51,7 +52,7 @@ def voice_prompt_text(recalled: list[dict[str, Any]], language: str) -> str:
     lines = [
         f"[{r['date']}, {r['channel']}] " + " / ".join(r["text"].splitlines()) for r in recalled
     ]
-    return prompts.entry("voice", "prompt", language, recalled="\n".join(lines) or EMPTY)
+    return prompts.entry("voice", "prompt", language, recalled=as_data("\n".join(lines)) or EMPTY)
 
 
 def buffer_phrase(language: str) -> str:

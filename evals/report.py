@@ -93,7 +93,7 @@ def render_html(report: dict[str, Any]) -> str:
     return template.render(report=report, headline=HEADLINE)
 
 
-def print_summary(console: Console, report: dict[str, Any]) -> None:
+def print_summary(console: Console, report: dict[str, Any], *, failures: bool = True) -> None:
     summary = report["summary"]
     table = Table(title=f"Hilo eval — {summary['cases']} cases, {summary['turns']} turns")
     table.add_column("metric")
@@ -109,7 +109,7 @@ def print_summary(console: Console, report: dict[str, Any]) -> None:
         tags.add_row(tag, str(row["cases"]), fmt(row["pass_rate"], "pct"))
     console.print(tags)
     failed = [c for c in report["cases"] if not c["passed"]]
-    if failed:
+    if failed and failures:
         fails = Table(title=f"failed cases ({len(failed)})")
         fails.add_column("case")
         fails.add_column("first failures")

@@ -13,7 +13,18 @@ from memory.phones import normalize_phone
 from memory.store import Memory
 from memory.text import jsonb
 
-PROFILE_FIELDS = ("product_interest", "budget", "urgency", "stage", "email", "calls")
+PROFILE_FIELDS = (
+    "product_interest",
+    "budget",
+    "urgency",
+    "stage",
+    "email",
+    "calls",
+    # Contact details a call gave (`agent.analysis`): another number, how and when to reach them.
+    "contact_phone",
+    "preferred_channel",
+    "preferred_time",
+)
 
 
 @dataclass

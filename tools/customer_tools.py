@@ -35,6 +35,21 @@ Priority = Literal["low", "normal", "high", "urgent"]
 RECALL_RESULTS = 6
 
 
+# Profile fields the model never sees: a number it could be asked to write to.
+HIDDEN_PROFILE = ("contact_phone",)
+
+
+def model_view(context: dict[str, Any]) -> dict[str, Any]:
+    """A context snapshot as the model sees it: without the customer's phone number, nor
+    another number they gave (the tools reach the customer without one)."""
+    view = dict(context)
+    view.pop("phone", None)
+    profile = view.get("profile")
+    if isinstance(profile, dict) and any(k in profile for k in HIDDEN_PROFILE):
+        view["profile"] = {k: v for k, v in profile.items() if k not in HIDDEN_PROFILE}
+    return view
+
+
 class ToolArgs(BaseModel):
     # Undeclared arguments ("to", "phone", "customer_id") are an error, never silently dropped.
     model_config = ConfigDict(extra="forbid")
@@ -45,7 +60,7 @@ class RecallArgs(ToolArgs):
         ...,
         min_length=1,
         max_length=500,
-        description="What to look for in past conversations, in the customer's words.",
+        description="What to look for, in the customer's words (one question per call).",
     )
     channel: Literal["call", "whatsapp", "human"] | None = Field(
         None, description="Only this channel (call transcripts, WhatsApp, human advisors)."
@@ -61,7 +76,8 @@ class NextActionArgs(ToolArgs):
         ...,
         min_length=1,
         max_length=500,
-        description="What has to happen next, e.g. 'Enviar cotización'.",
+        description="What a person has to do, with what and for whom, e.g. 'Enviar la "
+        "propuesta a ana@example.com', 'Confirmar si la instalación incluye el inversor'.",
     )
     due: datetime | None = Field(
         None, description="When it is due (ISO 8601; without an offset: the business's time)."
@@ -83,11 +99,22 @@ class NextActionArgs(ToolArgs):
 
 
 class ProfileArgs(ToolArgs):
-    product_interest: str | None = Field(None, max_length=200)
-    budget: str | None = Field(None, max_length=100)
-    urgency: Literal["low", "medium", "high"] | None = None
-    stage: Literal["new", "interested", "quoted", "negotiating", "won", "lost"] | None = None
-    email: str | None = Field(None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    product_interest: str | None = Field(None, max_length=200, description="What they want.")
+    budget: str | None = Field(
+        None, max_length=100, description="The customer's own budget, as they said it."
+    )
+    urgency: Literal["low", "medium", "high"] | None = Field(
+        None, description="How soon they need it, as they said."
+    )
+    stage: Literal["new", "interested", "quoted", "negotiating", "won", "lost"] | None = Field(
+        None, description="Where the sale stands."
+    )
+    email: str | None = Field(
+        None,
+        max_length=200,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="Only an address the customer wrote or said.",
+    )
     calls: Literal["allowed", "declined"] | None = Field(
         None,
         description="declined when the customer asks not to be phoned (WhatsApp goes on); "
@@ -102,15 +129,17 @@ class SendWhatsAppArgs(ToolArgs):
 
 
 class EscalateArgs(ToolArgs):
-    reason: str = Field(..., min_length=1, max_length=500)
-    priority: Priority = "normal"
+    reason: str = Field(..., min_length=1, max_length=500, description="Why, in a sentence.")
+    priority: Priority = Field("normal", description="high when the customer is angry.")
 
 
 class CallbackArgs(ToolArgs):
     when: datetime = Field(
         ..., description="When to call back (ISO 8601; without an offset: the business's time)."
     )
-    reason: str = Field(..., min_length=1, max_length=300)
+    reason: str = Field(
+        ..., min_length=1, max_length=300, description="What the call is for, in a sentence."
+    )
     window: Literal["morning", "afternoon", "evening", "day"] | None = Field(
         None,
         description='Only a part of the day was said ("en la mañana": morning), or only the '
@@ -131,8 +160,9 @@ def local_time(value: datetime | None, deps: ToolDeps) -> datetime | None:
 
 
 async def recall_conversations(deps: ToolDeps, args: RecallArgs) -> dict[str, Any]:
-    """Search this customer's past calls and messages for what was said. Use it before
-    answering about anything discussed earlier."""
+    """Search this customer's past calls and messages (and advisors' notes) for what was said.
+    Call it before answering anything about the past, even when the summary seems to cover it;
+    quote what it returns and say who said it. Nothing relevant back: it was not found."""
     # Only what was said before this turn, bounded in SQL: the message being answered is
     # already indexed and would otherwise take a place and set the keyword cutoff.
     hits = await recall(
@@ -164,17 +194,17 @@ async def recall_conversations(deps: ToolDeps, args: RecallArgs) -> dict[str, An
 
 async def get_customer_context(deps: ToolDeps, args: NoArgs) -> dict[str, Any]:
     """The customer's profile, last call summary, pending questions, agreed next steps and
-    open next actions (with their ids)."""
+    open next actions with their ids: the context of the system prompt, read again (after a
+    change, or to find the id of the action to move or close)."""
     if deps.context_snapshot is not None:
         return dict(deps.context_snapshot)
-    context = (await customer_context(deps.memory, deps.customer_id, recent=6)).as_dict()
-    context.pop("phone", None)  # the model never needs the number
-    return context
+    return model_view((await customer_context(deps.memory, deps.customer_id, recent=6)).as_dict())
 
 
 async def update_next_action_tool(deps: ToolDeps, args: NextActionArgs) -> dict[str, Any]:
-    """Create a next action for this customer, or complete / reschedule one of theirs
-    (give its action_id with the new due time or status)."""
+    """Create a next action for a person on the team: every promise to check, send or do
+    something gets one in the turn you make it. Or complete / reschedule one of this
+    customer's (give its action_id with the new due time or status)."""
     due = local_time(args.due, deps)
     if args.action_id is not None:
         updated = await update_next_action(
@@ -226,7 +256,8 @@ async def update_next_action_tool(deps: ToolDeps, args: NextActionArgs) -> dict[
 
 async def update_customer_profile(deps: ToolDeps, args: ProfileArgs) -> dict[str, Any]:
     """Record what the customer said about their product interest, budget, urgency, sales
-    stage, email, or whether they accept phone calls."""
+    stage, email, or whether they accept phone calls ("don't call me": calls=declined). Only
+    what they said; never guess."""
     changes = args.model_dump(exclude_none=True)
     if not changes:
         return {"error": "nothing to update"}
@@ -235,8 +266,9 @@ async def update_customer_profile(deps: ToolDeps, args: ProfileArgs) -> dict[str
 
 
 async def send_whatsapp(deps: ToolDeps, args: SendWhatsAppArgs) -> dict[str, Any]:
-    """Send a WhatsApp message to this customer (on a call: "te lo envío ahora por WhatsApp").
-    It only ever reaches the customer you are talking to."""
+    """Send a WhatsApp message to this customer, when they ask for something in writing (on a
+    call: "te lo envío ahora por WhatsApp"). It only ever reaches the customer you are talking
+    to; on WhatsApp itself, your reply is the message."""
     try:
         message_id = await deps.sender.send_text(deps.customer_id, args.text)
     except OptedOut:
@@ -245,8 +277,9 @@ async def send_whatsapp(deps: ToolDeps, args: SendWhatsAppArgs) -> dict[str, Any
 
 
 async def escalate_to_human(deps: ToolDeps, args: EscalateArgs) -> dict[str, Any]:
-    """Hand this conversation to a human advisor (the customer asks for a person, is angry,
-    or you cannot help); the AI stops answering until a person hands it back."""
+    """Hand this conversation to a human advisor: the customer asks for a person, is very
+    upset, or frustration repeats. The AI stops answering until a person hands it back (the
+    customer is told so)."""
     escalation, created = await open_escalation(
         deps.memory, deps.customer_id, args.reason, priority=args.priority, opened_by="agent"
     )
@@ -256,7 +289,8 @@ async def escalate_to_human(deps: ToolDeps, args: EscalateArgs) -> dict[str, Any
 
 
 async def schedule_callback(deps: ToolDeps, args: CallbackArgs) -> dict[str, Any]:
-    """Schedule a phone call back to this customer at the given time."""
+    """Schedule a phone call back to this customer at the day and time they asked for (no
+    day or time said: ask for it, do not guess)."""
     when = local_time(args.when, deps)
     assert when is not None
     if when < datetime.now(when.tzinfo):

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import subprocess
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,11 @@ def _commit() -> str | None:
 def run(
     datasets: list[Path] = typer.Argument(..., help="JSON Lines files of cases."),
     llm: str = typer.Option(
-        None, "--llm", help="rules or openai (default: HILO_LLM, else openai with a key)."
+        None,
+        "--llm",
+        help="rules, openai, or fake-openai: ChatOpenAI against a local fake OpenAI server "
+        "whose answers are the rules model's, read from the HTTP request alone (default: "
+        "HILO_LLM, else openai with a key).",
     ),
     out: Path = typer.Option(None, "--out", help="Directory for report.json and report.html."),
     only: list[str] = typer.Option([], "--only", help="Run just this case id (repeatable)."),
@@ -56,6 +61,12 @@ def run(
         None, "--min-recall", min=0.0, max=1.0, help="Exit 1 if retrieval recall@3 is below."
     ),
     judge: bool = typer.Option(False, "--judge", help="Add LLM-as-judge scores (needs an LLM)."),
+    aggregate_only: bool = typer.Option(
+        False,
+        "--aggregate-only",
+        help="Print only the figures and the per-tag table, no case ids or failures (for a "
+        "held-out split nobody may tune on; the report files still hold every case).",
+    ),
 ) -> None:
     """Run cases on a throwaway database through the real ingest and turn code.
 
@@ -79,17 +90,33 @@ def run(
     if not cases:
         console.print("[red]no cases in the dataset[/red]")
         raise typer.Exit(2)
-    if llm not in (None, "rules", "openai"):
-        raise typer.BadParameter("must be rules or openai", param_hint="--llm")
-    update: dict[str, Any] = {"llm": llm} if llm else {}
+    if llm not in (None, "rules", "openai", "fake-openai"):
+        raise typer.BadParameter("must be rules, openai or fake-openai", param_hint="--llm")
+    fake = llm == "fake-openai"
+    update: dict[str, Any] = {"llm": llm} if llm and not fake else {}
     settings = Settings().model_copy(update=update)
-    if settings.llm == "openai" and settings.openai_api_key is None:
+    if fake and (judge or settings.embeddings == "openai"):
+        raise typer.BadParameter("fake-openai runs offline: no --judge, local embeddings")
+    if settings.llm == "openai" and settings.openai_api_key is None and not fake:
         raise typer.BadParameter("openai needs OPENAI_API_KEY", param_hint="--llm")
     if judge and settings.openai_api_key is None:
         raise typer.BadParameter("the judge needs an LLM: set OPENAI_API_KEY", param_hint="--judge")
     started = dt.datetime.now(dt.UTC)
 
     async def go() -> list[CaseOutcome]:
+        with ExitStack() as stack:
+            run_settings = settings
+            if fake:
+                from evals.fake_llm import FakeOpenAIServer, RulesBrain, fake_openai_settings
+                from memory.embeddings import build_embeddings
+
+                server = stack.enter_context(
+                    FakeOpenAIServer(RulesBrain(build_embeddings(settings)))
+                )
+                run_settings = fake_openai_settings(settings, server.base_url)
+            return await run_all(run_settings)
+
+    async def run_all(settings: Any) -> list[CaseOutcome]:
         evaluator = await Evaluator.start(settings)
         judge_model = None
         if judge:
@@ -109,7 +136,7 @@ def run(
                 task = progress.add_task("cases", total=len(cases), failed=0)
                 failed = 0
                 for case in cases:
-                    progress.update(task, description=case.id)
+                    progress.update(task, description="" if aggregate_only else case.id)
                     outcome = await evaluator.run_case(case)
                     if judge_model is not None:
                         from evals.judge import judge_outcome
@@ -130,14 +157,16 @@ def run(
         summary.update(judge_summary(outcomes))
     meta = {
         "started": started.isoformat(timespec="seconds"),
-        "llm": settings.llm if settings.llm == "rules" else f"openai:{settings.llm_model}",
+        "llm": "fake-openai"
+        if fake
+        else (settings.llm if settings.llm == "rules" else f"openai:{settings.llm_model}"),
         "embeddings": settings.embeddings,
         "datasets": [str(d) for d in datasets],
         "only": only,
         "commit": _commit(),
     }
     report = build_report(cases, outcomes, summary, meta)
-    print_summary(console, report)
+    print_summary(console, report, failures=not aggregate_only)
     if out is not None:
         json_path, html_path = write_reports(report, out)
         console.print(f"reports: {json_path}  {html_path}")

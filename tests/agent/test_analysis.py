@@ -168,6 +168,107 @@ async def test_with_an_llm_its_output_dates_the_steps_and_gives_the_email(settin
     assert profile["email"] == "marta@llm.example"  # not the rules' reading of the transcript
 
 
+async def analysed_by_llm(settings, memory, call, answer):
+    """`call` analysed by ChatOpenAI against the fake server answering `answer` (over HTTP)."""
+    content = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
+    with FakeOpenAI(lambda body: text(content)) as fake:
+        s = settings.model_copy(
+            update={"llm": "openai", "openai_api_key": "sk-test", "openai_base_url": fake.base_url}
+        )
+        saved, analysis = await analysed(memory, call, model=build_model(s))
+    return saved, analysis, fake.requests[0]
+
+
+async def test_with_an_llm_contact_details_and_due_dates_come_from_its_output(settings, memory):
+    quote, call_back = "Enviar la cotización formal", "Llamar a Marta para resolver dudas"
+    answer = {
+        "summary": "Marta pide cotización.",
+        "intent": "quote",
+        "next_steps": [quote, call_back],
+        "due_dates": [
+            # Written with another offset: the business's time is what is stored and shown.
+            {"step": quote, "due": "2026-11-26T20:00:00+00:00"},
+            {"step": call_back.upper(), "due": "2026-11-23T09:30:00", "kind": "call"},
+        ],
+        "email": "marta@llm.example",
+        "phone": "313 555 0101",
+        "preferred_channel": "WhatsApp",
+        "preferred_time": "entre semana en la mañana",
+    }
+    saved, _, request = await analysed_by_llm(settings, memory, realistic_call(), answer)
+    schema = request["response_format"]["json_schema"]
+    assert schema["name"] == "CallAnalysis"
+    assert {"phone", "preferred_channel", "preferred_time", "due_dates"} <= set(
+        schema["schema"]["properties"]
+    )
+    assert "America/Bogota" in request["messages"][0]["content"]  # the zone dates are read in
+    actions = {a.type: a for a in await list_next_actions(memory, saved.customer.id)}
+    shown = {k: a.due_at.astimezone(BOGOTA).strftime("%a %d %H:%M") for k, a in actions.items()}
+    assert shown == {"follow_up": "Thu 26 15:00", "call": "Mon 23 09:30"}
+    profile = (await get_customer(memory, saved.customer.id)).profile
+    assert profile["email"] == "marta@llm.example"
+    assert profile["contact_phone"] == "+573135550101"  # validated, in E.164
+    assert (profile["preferred_channel"], profile["preferred_time"]) == (
+        "whatsapp",
+        "entre semana en la mañana",
+    )
+    # The model's next prompt has the contact details but never another number to write to.
+    with FakeOpenAI(lambda body: text("Hola Marta")) as fake:
+        s = settings.model_copy(
+            update={"llm": "openai", "openai_api_key": "sk-test", "openai_base_url": fake.base_url}
+        )
+        agent = await build_agent(s, memory, model=build_model(s))
+        await run_turn(agent, saved.customer.id, "whatsapp", "Hola")
+    prompt = fake.requests[0]["messages"][0]["content"]
+    assert "entre semana en la mañana" in prompt and "marta@llm.example" in prompt
+    assert "3135550101" not in prompt
+
+
+async def test_with_an_llm_fields_that_do_not_hold_give_way_to_the_rules(settings, memory):
+    step = "Enviar la cotización formal el jueves por WhatsApp"
+    answer = {
+        "summary": "Marta pide cotización.",
+        "intent": "quote",
+        "next_steps": [step],
+        "due_dates": [
+            {"step": step, "due": "2026-11-02T10:00:00"},  # before the call (20 Nov)
+            {"step": "Un paso que no está en next_steps", "due": "2026-12-01T10:00:00"},
+        ],
+        "email": "marta at gmail",  # not an address
+        "phone": "12",  # not a number
+        "preferred_channel": "paloma mensajera",  # not a channel of ours
+    }
+    saved, _, _ = await analysed_by_llm(settings, memory, realistic_call(), answer)
+    (action,) = await list_next_actions(memory, saved.customer.id)
+    # The date the rules read in the step's own words ("el jueves" after Friday 20 Nov).
+    assert action.due_at.astimezone(BOGOTA).strftime("%a %d") == "Thu 26"
+    profile = (await get_customer(memory, saved.customer.id)).profile
+    assert profile["email"] == "marta.rincon@example.com"  # the rules' reading of the call
+    assert not {"contact_phone", "preferred_channel"} & set(profile)
+    async with memory.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                "SELECT analysis FROM interactions WHERE id = %s", (saved.interaction_id,)
+            )
+        ).fetchone()
+    hilo = row["analysis"]["hilo"]
+    assert hilo["engine"] == "llm"
+    assert {"email", "phone", "preferred_channel"} <= set(hilo["rules_fallback"])
+    assert sum(f.startswith("due_dates") for f in hilo["rules_fallback"]) == 2
+
+
+async def test_an_llm_answer_that_does_not_fit_the_schema_leaves_the_call_to_the_rules(
+    settings, memory
+):
+    answer = {"summary": "Marta.", "intent": "quote", "due_dates": [{"step": "x", "due": "pronto"}]}
+    saved, analysis, _ = await analysed_by_llm(settings, memory, realistic_call(), answer)
+    assert analysis.budget == "18 millones"  # the rules' reading, whole
+    actions = {a.type: a for a in await list_next_actions(memory, saved.customer.id) if a.due_at}
+    assert actions["call"].due_at.astimezone(BOGOTA).strftime("%a %d %H:%M") == "Mon 23 10:00"
+    profile = (await get_customer(memory, saved.customer.id)).profile
+    assert profile["email"] == "marta.rincon@example.com"
+
+
 def call_of(turns, language=None, conversation_id="conv_words"):
     """A call on Friday 20 November 2026, 10:00 in Bogotá."""
     return CallRecord(

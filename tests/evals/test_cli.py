@@ -104,3 +104,35 @@ def test_only_runs_the_named_case_and_refuses_unknown_ids(eval_env: Path) -> Non
     assert [c["case_id"] for c in json.loads((out / "report.json").read_text())["cases"]] == ["two"]
     result = runner.invoke(app, ["eval", "run", str(dataset), "--only", "three"])
     assert result.exit_code == 2 and "three" in result.output
+
+
+def test_llm_fake_openai_runs_the_cases_through_chatopenai_offline(eval_env: Path) -> None:
+    dataset = eval_env / "one.jsonl"
+    dataset.write_text(line("budget", {"mentions_any": [["500", "quinientos"]]}) + "\n", "utf-8")
+    out = eval_env / "fake"
+    result = runner.invoke(
+        app, ["eval", "run", str(dataset), "--llm", "fake-openai", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["meta"]["llm"] == "fake-openai" and report["summary"]["passed"] == 1
+    assert "recall_conversations" in [
+        c["name"] for c in report["cases"][0]["turns"][0]["tool_calls"]
+    ]
+
+
+def test_aggregate_only_prints_the_figures_without_case_ids_or_failures(eval_env: Path) -> None:
+    dataset = eval_env / "held.jsonl"
+    failing = line("held-case-7", {"mentions_any": [["800"]]})
+    dataset.write_text(failing + "\n", encoding="utf-8")
+    out = eval_env / "held"
+    shown = runner.invoke(app, ["eval", "run", str(dataset)])
+    assert "held-case-7" in shown.output and "800" in shown.output  # the default names failures
+    result = runner.invoke(
+        app, ["eval", "run", str(dataset), "--aggregate-only", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "pass rate" in result.output and "0.0%" in result.output and "recall" in result.output
+    assert "held-case-7" not in result.output and "800" not in result.output
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["cases"][0]["case_id"] == "held-case-7"  # the files still hold every case
