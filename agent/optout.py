@@ -42,11 +42,10 @@ _MESSAGES = (
 )
 _ASKS_NOT = [
     # "No me escriban más", "no nos vuelvan a contactar", "no me molesten más".
-    r"\bno (me|nos) (vuelva[ns]? a )?(escrib|contact|molest)\w*(an|as|en|es|ir|ar)\b"
+    r"\bno (me|nos) (vuelva[ns]? a |volvais a )?(escrib|contact|molest)\w*"
+    r"(an|as|en|es|ais|eis|ir|ar)\b"
     r"(?! (por|al|a mi) (correo|mail|telefono|celular))",
-    r"\bno (me|nos) (manden|mandes|envien|envies|sigan mandando|sigan enviando)\b.{0,20}\b(mas|"
-    + _MESSAGES
-    + r")\b",
+    r"\bno (me|nos) (mand|envi)(en|es|eis|ais|e)\b.{0,20}\b(mas|" + _MESSAGES + r")\b",
     r"\b(ya )?no (quiero|deseo|necesito|me interesa) (recibir|seguir recibiendo|que me"
     r" (escriban|manden|envien|contacten|sigan))\b.{0,30}\b(mas|nada|" + _MESSAGES + r")\b",
     r"\b(ya )?no (quiero|deseo) (mas )?" + _MESSAGES + r"\b",

@@ -111,6 +111,8 @@ class Question:
         content = _KIND_WORDS.sub(" ", folded) if self.kinds else folded
         # Short names in capitals ("SAP", "IVA", "iOS" aside) are content words too.
         self.short = {a.lower() for a in _ACRONYM.findall(text)}
+        # Figures the question names ("¿era a las 10 o a las 11?") are looked for as they are.
+        self.short |= set(re.findall(r"(?<![\d.,:])\d{1,4}(?![\d.,:]\d)", text))
         # The question's words stemmed in its language; a line's in both (see `matched`).
         language = detect_language(text)
         self.terms = terms(content, language) | self.short
@@ -215,6 +217,22 @@ def _passes(question: Question, text: str, rank: int = 9) -> bool:
     return total > 0 and (len(found_terms & unnamed) + len(found_kinds)) / total >= MIN_COVERAGE
 
 
+_AGREES = re.compile(
+    r"^\W*(si|sí|claro|dale|listo|perfecto|ok|okay|vale|de acuerdo|me sirve|me parece|ahi estare"
+    r"|yes|sure|sounds good|perfect|great|works|that works)\b"
+)
+
+
+def _agreed_proposal(lines: list[str], i: int) -> bool:
+    """Line `i` is our question proposing something ("¿Le parece el miércoles 9 a las 3?") that
+    the customer agreed to in the next line ("Dale, ahí estaré"): what it proposes was agreed."""
+    line = lines[i]
+    if "?" not in line or is_customer(line) or i + 1 >= len(lines):
+        return False
+    nxt = lines[i + 1]
+    return is_customer(nxt) and _AGREES.search(fold(_SPEAKER.sub("", nxt))) is not None
+
+
 # A kind of fact asked is looked for in the best-ranked chunks only.
 KIND_RANKS = 3
 
@@ -226,7 +244,8 @@ def _shows_kind_asked(question: Question, text: str, rank: int) -> bool:
     read with what was asked before it)."""
     if rank >= KIND_RANKS or not question.kinds:
         return False
-    statements = [ln for ln in text.splitlines() if ln.strip() and "?" not in ln]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    statements = [ln for i, ln in enumerate(lines) if "?" not in ln or _agreed_proposal(lines, i)]
     if not any(question.matched(ln)[1] for ln in statements):
         return False
     # At least half of its topic words: "¿cuánto cuesta el mantenimiento anual de los
@@ -437,9 +456,11 @@ def _answer_one(
     ]
     j = chunk.index(line) if line in chunk else 0
     own_words = question.theirs and is_customer(line)
+    proposal = _agreed_proposal(chunk, j) and bool(question.matched(line)[1])
     if (
         "?" in line
         and not own_words
+        and not proposal  # "¿Le parece el miércoles a las 3?" "Dale": the proposal is the fact
         and j + 1 < len(chunk)
         and is_customer(chunk[j + 1]) != is_customer(line)
     ):

@@ -41,7 +41,8 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\b(hora|horas|horario|a que hora|what time|hours|at what time)\b"),
         re.compile(
             r"\b\d{1,2}(:\d{2})?\s*(am|pm|a\.\s?m|p\.\s?m|de la (manana|tarde|noche)|hrs|h)\b"
-            r"|\b(a las|a la|at|from|desde las|hasta las) \d{1,2}(:\d{2})?\b|\b\d{1,2}:\d{2}\b"
+            r"|\b(a las|a la|at|from|desde las|hasta las|entre las|de las|y las) \d{1,2}(:\d{2})?\b"
+            r"|\b\d{1,2}:\d{2}\b"
             r"|\bmediodia\b|\bnoon\b|\bmedianoche\b|\bmidnight\b"
         ),
     ),

@@ -216,7 +216,7 @@ _RESCHEDULE = re.compile(
 # "No me llamen más, escríbanme por aquí": about phone calls, not an opt-out of WhatsApp.
 # ("No me llamaron" is a complaint: only the present/subjunctive forms are a request.)
 _DECLINES_CALLS = re.compile(
-    r"\bno (me|nos) (vuelva[ns]? a )?(llam(e|en|es|ar)|llamarme|llamarnos|timbr\w+)\b"
+    r"\bno (me|nos) (vuelva[ns]? a |volvais a )?(llam(e|en|es|eis|ar)|llamarme|llamarnos|timbr\w+)\b"
     r"|\bdej\w* de llamar(me|nos)?\b|\bsin llamadas\b|\bno (quiero|deseo) (mas )?llamadas\b"
     r"|\b(stop|quit|don'?t|do not|never) (call|phon|ring)\w* (me|us)\b|\bno (more )?calls\b"
 )

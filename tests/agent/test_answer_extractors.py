@@ -280,3 +280,31 @@ def test_a_deadline_asks_a_date_and_an_ordinal_day_shows_one() -> None:
     assert "day" in entity_kinds(fold("we need the statements by the 20th"))
     rental = _hit("Cliente: Necesito la camioneta del 10 al 15 de enero.\nAgente: Listo.")
     assert answers.relevant([rental], "para que fechas era que la pedí?", explicit=False)
+
+
+def test_a_proposal_the_customer_agreed_to_is_the_agreed_fact() -> None:
+    hit = _hit(
+        "Agente: ¿Le sirve la valoración el jueves 10 a las 4 de la tarde en la sede norte?\n"
+        "Cliente: Sí, ahí nos vemos.\n"
+        "Agente: Recuerde venir en ayunas."
+    )
+    _, lines = answers.answer([hit], "oye y la valoración a qué hora era?")
+    assert lines[0].startswith("Agente: ¿Le sirve la valoración el jueves 10 a las 4")
+
+
+def test_an_answer_that_also_asks_to_confirm_something_else_leaves_nothing_pending() -> None:
+    from agent.rules.calls import _defers
+
+    assert not _defers(
+        fold("Yes, the shuttle is 20 dollars each way. We need a deposit to confirm.")
+    )
+    assert _defers(fold("Sí, déjeme verificarlo con bodega y le confirmo."))
+    assert _defers(fold("Eso lo consulto con el contador y le aviso."))
+
+
+def test_a_clock_time_between_hours_and_vosotros_forms() -> None:
+    from agent.optout import is_opt_out
+
+    assert "time" in entity_kinds(fold("El maestro llega entre las 14 y las 16 horas"))
+    assert is_opt_out("al final no, no me mandéis más mensajes")
+    assert classify("No me llaméis más, que estoy currando").declines_calls
