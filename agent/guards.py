@@ -66,10 +66,15 @@ async def guard(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, 
         return await answer("opted_out", {"optout_confirmation": True}, opted_out=True)
     # Opting out is about automated messages; a live call the customer is on is still answered
     # (and the outbox refuses to write to them): on a call the customer is not read here.
-    if channel != "voice" and (await get_customer(deps.memory, deps.customer_id)).opted_out:
-        if any(is_opt_in(part, asked=asked) for part in parts):
-            await set_opted_out(deps.memory, deps.customer_id, False)
+    opted_out = channel != "voice" and (await get_customer(deps.memory, deps.customer_id)).opted_out
+    if opted_out and any(is_opt_in(part, asked=asked) for part in parts):
+        await set_opted_out(deps.memory, deps.customer_id, False)
+        if not any("?" in part for part in parts):
             return await answer("opted_in")
+        # "Quiero volver a recibir mensajes. ¿Con cuánta antelación…?": back in, and the
+        # question is answered like any other.
+        opted_out = False
+    if opted_out:
         silent = {**fresh, "messages": forget, "skipped": "opted_out", "opted_out": True}
         if any(asks_for_person(part) for part in parts):
             # No automated reply, but people must hear of it: an escalation on their queue.

@@ -136,7 +136,7 @@ def _compose(
     for outcome in results.get("update_next_action", []):
         created = outcome.get("created") or {}
         updated = outcome.get("updated") or {}
-        if sending and created.get("description") == sending:
+        if sending and (created.get("description") or "").startswith(sending):
             what, email = reading.send_what, reading.emails[0]
             parts.append(message("will_send", lang, what=what, email=email))
         elif _PROMISE_PREFIXES.match(created.get("description") or ""):

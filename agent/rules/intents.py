@@ -15,7 +15,7 @@ from datetime import datetime
 from importlib import resources
 
 from agent.optout import is_opt_in, is_opt_out
-from agent.rules.entities import is_question
+from agent.rules.entities import is_question, question_kinds
 from agent.rules.nearest import IntentIndex
 from agent.rules.when import DEFAULT_TZ, parse_when, part_of_day
 
@@ -298,7 +298,7 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
     folded = fold(text)
     if is_opt_out(text):
         intent = "opt_out"
-    elif is_opt_in(text):
+    elif is_opt_in(text) and "?" not in text:
         intent = "opt_in"
     else:
         intent = next(
@@ -327,6 +327,11 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
     if intent in ("schedule", "thanks", "bye", "greeting", "unknown") and asks_existing:
         intent, fallback = "recall", False
     question = is_question(text, folded)
+    asked_kinds = question_kinds(folded) if question else set()
+    if intent == "schedule" and when is None and asked_kinds & _FACT_ASKED:
+        # "¿Cuánto era la señal para reservar la fecha?": a fact asked about booking, no
+        # booking (a price asked is a quote, what was said one a recall, below).
+        intent = "quote" if "amount" in asked_kinds else "recall"
     if intent == "unknown" and index is not None:
         guess = index.intent(text) or "unknown"
         # A question the patterns missed is answered from memory, not taken for a request.
@@ -362,14 +367,19 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
     )
 
 
+# Kinds of fact a question about booking may ask that book nothing themselves.
+_FACT_ASKED = {"amount", "duration", "frequency", "place", "name"}
 # Intents a nearest example may suggest that a question never is.
 _NOT_QUESTIONS = {"schedule", "send_whatsapp", "thanks", "greeting", "bye"}
 # "Envíenme la propuesta a …", "send the quote to …", "email me the contract at …": the thing
 # between the verb and the preposition before the address.
 _SEND_WHAT = re.compile(
-    r"\b(?:env[ií]\w*|mand\w*|pas[ae]\w*|reenv[ií]\w*|send|email|forward|mail)\s+(?:me\s+|us\s+)?"
+    r"\b(?:env[ií]\w*|m[aá]nd\w*|p[aá]s[ae]\w*|reenv[ií]\w*|send|email|forward|mail)\s+(?:me\s+|us\s+)?"
     r"(?P<what>(?:(?:la|el|los|las|the|a|an|my|mi|su|una|un)\s+)?[\wáéíóúñ]{3,}"
-    r"(?:\s+(?:de|del|of|for)\s+[\wáéíóúñ]+)?)\s+(?:a|al|to|at)\b",
+    r"(?:\s+(?!(?:a|al|to|at|and|y|e)\b)[\wáéíóúñ]+){0,3}?"
+    # "the menu and the invoice", "el contrato y la factura": each thing asked for.
+    r"(?:\s+(?:and|y|e)\s+(?:(?:la|el|los|las|the|a|an|my|mi|su|una|un)\s+)?[\wáéíóúñ]{3,}"
+    r"(?:\s+(?!(?:a|al|to|at|and|y|e)\b)[\wáéíóúñ]+){0,3}?)*)\s+(?:a|al|to|at)\b",
     re.IGNORECASE,
 )
 

@@ -18,6 +18,7 @@ from agent.rules.entities import is_question
 from agent.rules.intents import Reading, fold
 from agent.rules.pending import Similar, pending_topic
 from prompts import entry, message
+from prompts.moments import say_moment
 
 _CALL_MENTION = re.compile(r"\b(llamada|por telefono|on the call|phone call|when you called)\b")
 _APPOINTMENT = re.compile(
@@ -86,12 +87,21 @@ def first_step(
     if reading.emails and reading.send_what:
         # "Envíenme la propuesta a …": the address saved and the sending itself to be done.
         what, email = reading.send_what, reading.emails[0]
-        calls.append(
-            tool_call(
-                "update_next_action",
-                {"description": entry("operator", "send_to", language, what=what, email=email)},
+        sending: dict[str, Any] = {
+            "description": entry("operator", "send_to", language, what=what, email=email)
+        }
+        if reading.when is not None:
+            # "… el viernes por la mañana": when to send it, in the text an operator reads.
+            sending["description"] += " — " + say_moment(
+                reading.when,
+                language,
+                str(getattr(reading.when.tzinfo, "key", "America/Bogota")),
+                reading.part_of_day,
+                reference=reading.when,
+                article=False,
             )
-        )
+            sending["due"] = reading.when.isoformat()
+        calls.append(tool_call("update_next_action", sending))
     if reading.amounts and intent in ("quote", "provide_info"):
         calls.append(tool_call("update_customer_profile", {"budget": reading.amounts[0]}))
     when = reading.when.isoformat() if reading.when else None

@@ -308,3 +308,20 @@ def test_a_clock_time_between_hours_and_vosotros_forms() -> None:
     assert "time" in entity_kinds(fold("El maestro llega entre las 14 y las 16 horas"))
     assert is_opt_out("al final no, no me mandéis más mensajes")
     assert classify("No me llaméis más, que estoy currando").declines_calls
+
+
+def test_send_to_an_email_on_a_day_keeps_the_day_and_every_thing_asked_for() -> None:
+    text = "could you email the floor plan and the quote to ivan@casa.io on Thursday afternoon?"
+    reading = classify(text, NOW)
+    assert reading.send_what == "the floor plan and the quote"
+    actions = [
+        c["args"] for c in first_step(reading, text, [], "en") if c["name"] == "update_next_action"
+    ]
+    assert actions[0]["description"].startswith("Send the floor plan and the quote to ivan@casa.io")
+    assert "Thursday" in actions[0]["description"] and actions[0]["due"].startswith("2026-12-03")
+
+
+def test_a_fact_asked_about_booking_books_nothing() -> None:
+    assert classify("¿cuánto cuesta apartar el salón?", NOW).intent == "quote"
+    assert classify("y para reservar, ¿cuánto tiempo antes hay que avisar?", NOW).intent == "recall"
+    assert classify("quiero reservar el salón para el sábado", NOW).intent == "schedule"

@@ -196,3 +196,11 @@ async def test_no_more_calls_is_recorded_and_whatsapp_goes_on(agent, call_custom
         agent, call_customer.id, "whatsapp", "¿Cuánto te dije que podíamos pagar?"
     )
     assert "500 mil" in (later.reply or "")  # still answered on WhatsApp
+
+
+async def test_opting_back_in_with_a_question_gets_the_question_answered(agent, call_customer):
+    await set_opted_out(agent.memory, call_customer.id, True)
+    text = "Quiero volver a recibir mensajes. ¿Me recuerdas cuánto te dije que podíamos pagar?"
+    result = await run_turn(agent, call_customer.id, "whatsapp", text)
+    assert not (await get_customer(agent.memory, call_customer.id)).opted_out
+    assert "500 mil" in (result.reply or "")
