@@ -78,7 +78,7 @@ _KIND_WORDS = re.compile(
     r"\b(horas?|horario|dias?|fecha|cuando|cuant[oa]s?|precios?|costo|cuesta|cuestan|costaba"
     r"|costaban|costaria|valor|numero|price|prices|cost|costs|number|time|hours|when|dates?"
     r"|days?|fechas|deadline|plazo|cada|often|frecuencia|frequency|frequently|veces|times|vale|valen|valia|valian"
-    r"|valdria|sale|salen|salia|salian|saldria|cobran|cobra|cobraban|tarda\w*|demora\w*|dura|duran"
+    r"|valdria|sale|salen|salia|salian|saldria|cobr\w*|tarda\w*|demora\w*|dura|duran"
     r"|duracion|long|take|takes|direccion|address|donde|where|ubicacion|ubicad[oa]s|location"
     r"|located)\b"
 )
@@ -447,6 +447,17 @@ def _answer_one(
         penalty = 0.4 if asked and score else 0.0
         return (score + (speaker if score else 0) + paired - penalty, -rank, -i)
 
+    # A kind of fact asked (a day, a price) is answered by a line that holds one, when the
+    # recalled lines have any: not by the greeting that names the topic.
+    if question.kinds:
+        # ("¿con cuánta antelación?" asks "cuánto" of a length of time: any figure will do.)
+        figure = "amount" in question.kinds
+        of_kind = [
+            item
+            for item in lines
+            if question.matched(item[2])[1] or (figure and re.search(r"\d", item[2]))
+        ]
+        lines = of_kind or lines
     best = max(lines, key=preference)
     rank, i, line = best
     chunk = [

@@ -304,6 +304,8 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         intent = next(
             (name for name, pats in _COMPILED if any(p.search(folded) for p in pats)), "unknown"
         )
+    if intent in ("thanks", "bye", "greeting") and "?" in text:
+        intent = "unknown"  # "¡Gracias! ¿Y el depósito?": the question is what to answer
     emails = [m.group(0) for m in _EMAIL.finditer(text)]
     without_emails = _EMAIL.sub(" ", text)
     numbers = [m for m in _PHONE.finditer(without_emails) if not _THOUSANDS.match(m.group(0))]

@@ -325,3 +325,18 @@ def test_a_fact_asked_about_booking_books_nothing() -> None:
     assert classify("¿cuánto cuesta apartar el salón?", NOW).intent == "quote"
     assert classify("y para reservar, ¿cuánto tiempo antes hay que avisar?", NOW).intent == "recall"
     assert classify("quiero reservar el salón para el sábado", NOW).intent == "schedule"
+
+
+def test_a_kind_asked_is_answered_by_a_line_that_holds_one_not_the_greeting() -> None:
+    hit = _hit(
+        "Agente: Fletes Río, habla Marcos, por su mudanza.\n"
+        "Agente: La mudanza la hacemos el martes 15 de diciembre desde las 7."
+    )
+    _, lines = answers.answer([hit], "che qué día era la mudanza?")
+    assert lines == ["Agente: La mudanza la hacemos el martes 15 de diciembre desde las 7."]
+
+
+def test_thanks_with_a_question_is_the_question() -> None:
+    assert classify("¡Mil gracias! ¿y el depósito cuánto era?", NOW).intent == "recall"
+    assert classify("thanks! and the fee?", NOW).intent == "recall"
+    assert classify("Muchas gracias", NOW).intent == "thanks"
