@@ -111,6 +111,8 @@ def _compose(
         said = reading.when is not None and value and datetime.fromisoformat(value) == reading.when
         return format_when(value, lang, timezone, reading.part_of_day if said else None)
 
+    if reading.intent == "choice":
+        return message("choice_noted", lang, choice=text.strip()[:80])
     if reading.other_party and not results:
         return message("cannot_other", lang)
     if "escalate_to_human" in results:  # on a call, in spoken words (no "I'll write here")

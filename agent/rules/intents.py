@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 
-from agent.optout import is_opt_in, is_opt_out
+from agent.optout import is_keyword, is_opt_in, is_opt_out
 from agent.rules.entities import is_question, question_kinds
 from agent.rules.nearest import IntentIndex
 from agent.rules.when import DEFAULT_TZ, parse_when, part_of_day
@@ -296,7 +296,11 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
     """Intent and entities of one customer message. `index` (nearest examples) is asked only
     when no pattern matched; `now` anchors relative dates (default: now in Bogotá)."""
     folded = fold(text)
-    if is_opt_out(text):
+    if is_keyword(text) and not is_opt_in(text):
+        # A bare "baja" that reached the model: the guard read it as one of the options we
+        # offered ("alta o baja"), so it is that choice.
+        intent = "choice"
+    elif is_opt_out(text):
         intent = "opt_out"
     elif is_opt_in(text) and "?" not in text:
         intent = "opt_in"

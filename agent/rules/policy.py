@@ -82,6 +82,14 @@ def first_step(
     calls: list[dict[str, Any]] = list(declines)
     if intent == "no_calls":
         return calls
+    if intent == "choice":
+        choice = text.strip()[:80]
+        return [
+            tool_call(
+                "update_next_action",
+                {"description": entry("operator", "chose_option", language, choice=choice)},
+            )
+        ]
     if reading.emails:
         calls.append(tool_call("update_customer_profile", {"email": reading.emails[0]}))
     if reading.emails and reading.send_what:
