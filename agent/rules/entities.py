@@ -146,9 +146,24 @@ def shows(kind: str, folded: str) -> bool:
     return KINDS[kind][1].search(folded) is not None
 
 
+# A question asked without its mark, inside a sentence ("quería saber a qué hora era la
+# cita", "I wanted to know how long it takes").
+_INDIRECT = re.compile(
+    r"\b(queria|quisiera|quiero|necesito|me gustaria) saber\b|\b(me )?(puedes|puede|podrias"
+    r"|podria|pueden) (decir|confirmar|recordar)\b|\bme (dices|dice|confirmas|confirma|recuerdas"
+    r"|recuerda)\b|\b(i )?(wanted|want|need|would like|'d like) to know\b|\bcan you (tell|remind"
+    r"|confirm)\b|\bdo you know\b"
+)
+
+
 def is_question(text: str, folded: str) -> bool:
-    """A question, asked with a mark or a question word ("a que hora pasan por mi")."""
-    return "?" in text or _QUESTION_WORD.search(folded) is not None
+    """A question, asked with a mark, a question word ("a que hora pasan por mi") or as an
+    indirect question ("quería saber a qué hora era")."""
+    return (
+        "?" in text
+        or _QUESTION_WORD.search(folded) is not None
+        or _INDIRECT.search(folded) is not None
+    )
 
 
 def split_questions(text: str) -> list[str]:

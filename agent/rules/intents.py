@@ -69,7 +69,7 @@ _INTENTS: list[tuple[str, list[str]]] = [
             r"|mal servicio|mala atencion|no (me )?ha llegado|no llego|nunca (llego|vino|vinieron)"
             r"|no vino|no vinieron|cobr\w+ (de mas|doble)|molest[oa]|dej\w+ de (funcionar|generar"
             r"|servir|prender)|no (genera|prende|enciende|carga)|no reconozco|decepcionad[oa]"
-            r"|insatisfech[oa]|retras\w*|demora\w*|mal instalad\w*|no me llego|cobr\w+ dos veces"
+            r"|insatisfech[oa]|retras\w*|(?<!cuanto )(?<!cuanto se )(?<!que tanto )demora\w*|mal instalad\w*|no me llego|cobr\w+ dos veces"
             r"|nadie me (atendio|contesto|llamo"
             r"|escribio|da (una )?solucion)|no me atendieron|me toco esperar|no me han (escrito"
             r"|llamado|contestado|respondido)|no puede seguir asi|ya van \w+ dias)\b",

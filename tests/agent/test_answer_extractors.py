@@ -340,3 +340,13 @@ def test_thanks_with_a_question_is_the_question() -> None:
     assert classify("¡Mil gracias! ¿y el depósito cuánto era?", NOW).intent == "recall"
     assert classify("thanks! and the fee?", NOW).intent == "recall"
     assert classify("Muchas gracias", NOW).intent == "thanks"
+
+
+def test_a_run_on_voice_note_with_an_indirect_question_is_a_question_not_a_complaint() -> None:
+    note = (
+        "hola este quería saber a qué hora me toca la limpieza del jueves y también cuánto "
+        "demora más o menos porque tengo que volver al trabajo"
+    )
+    assert classify(note, NOW).intent == "recall"
+    assert classify("el pedido ya lleva una semana de demora", NOW).intent == "complaint"
+    assert classify("I wanted to know when the tasting is", NOW).intent == "recall"
