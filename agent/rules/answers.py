@@ -205,8 +205,13 @@ def evidence(hit: dict[str, Any]) -> str:
 def _passes(question: Question, text: str, rank: int = 9) -> bool:
     found_terms, _ = question.matched(text)
     coverage = question.coverage(text)
-    # Two or more of its words together also point at the place, whatever else it says.
-    if coverage >= MIN_COVERAGE or (len(found_terms) >= 2 and coverage >= 0.4):
+    # Two or more of its words together also point at the place, unless more of its words are
+    # missing than found ("¿cuánto me sale un calefont nuevo instalado?" is not the price of
+    # changing the hoses of the calefont: never discussed).
+    missing = len(question.terms - found_terms)
+    if coverage >= MIN_COVERAGE or (
+        len(found_terms) >= 2 and coverage >= 0.4 and missing <= len(found_terms)
+    ):
         return True
     # A best-ranked chunk need not repeat a name the customer adds ("¿Luna va en ayunas?").
     unnamed = question.terms - question.names

@@ -350,3 +350,13 @@ def test_a_run_on_voice_note_with_an_indirect_question_is_a_question_not_a_compl
     assert classify(note, NOW).intent == "recall"
     assert classify("el pedido ya lleva una semana de demora", NOW).intent == "complaint"
     assert classify("I wanted to know when the tasting is", NOW).intent == "recall"
+
+
+def test_two_words_found_do_not_answer_when_more_of_the_question_is_missing() -> None:
+    hit = _hit(
+        "Agente: Le llamo por la lavadora que no centrifuga.\n"
+        "Agente: Si es la correa, el cambio de la correa sale en 45 mil pesos."
+    )
+    asked = "y si hay que cambiar la lavadora completa, cuánto vale una nueva con instalación?"
+    assert not answers.relevant([hit], asked, explicit=False)
+    assert answers.relevant([hit], "cuánto sale el cambio de la correa?", explicit=False)
