@@ -34,6 +34,7 @@ from agent.context import READ_CHARS
 from agent.language import detect_language
 from agent.prompt import spoken_now
 from agent.rules.calls import AgreedStep, CallReading, read_call
+from agent.rules.entities import entity_kinds
 from agent.rules.intents import fold
 from agent.rules.when import parse_when, part_of_day
 from agent.rules.wording import word_step
@@ -154,12 +155,16 @@ def analyze_with_rules(
 ) -> tuple[CallAnalysis, CallReading]:
     """The rules' analysis, and their reading (promises with due dates, the email)."""
     reading = read_call(_as_read(call), call.started_at.astimezone(ZoneInfo(timezone)))
-    language = call.language if call.language in ("es", "en") else "es"
+    language = customer_language(call)
     platform_summary = call.summary or ""
     # The platform's summary is often in English whatever the call's language: the customer
     # then gets the rules' own summary, in theirs, not a paste in another language.
     same_language = detect_language(platform_summary, language) == language
-    summary = platform_summary if platform_summary and same_language else _summary(call, reading)
+    summary = (
+        platform_summary
+        if platform_summary and same_language
+        else _summary(call, reading, language)
+    )
     analysis = CallAnalysis(
         summary=summary,
         intent=reading.intent,
@@ -183,14 +188,42 @@ def _as_read(call: CallRecord) -> CallRecord:
     return replace(call, turns=[replace(t, text=t.text[:READ_CHARS]) for t in call.turns])
 
 
-def _summary(call: CallRecord, reading: CallReading) -> str:
-    english = (call.language or "es") == "en"
+# What an agent's sentence states that a customer keeps: a price, a day, a time, a length of
+# time, a place (the kinds of fact questions ask for, `agent.rules.entities`).
+_FACT_KINDS = {"amount", "day", "time", "duration", "place", "frequency"}
+_FACT_CHARS = 320
+
+
+def _facts(call: CallRecord) -> list[str]:
+    """The agent's sentences that state facts of those kinds, in call order, each once, up to
+    a few hundred characters: the call's own words for a summary no platform gave."""
+    chosen: list[str] = []
+    for turn in call.turns:
+        if turn.role != "agent" or not turn.text:
+            continue
+        for sentence in re.split(r"(?<=[.!?])\s+", turn.text.strip()):
+            folded = fold(sentence)
+            if "?" in sentence or len(sentence) < 12 or sentence in chosen:
+                continue
+            kinds = entity_kinds(folded) & _FACT_KINDS
+            if kinds == {"amount"} and not re.search(r"\d|\bmil\b|\bmillon", folded):
+                continue  # "uno", "dos" alone are no price
+            if kinds and sum(map(len, chosen)) + len(sentence) <= _FACT_CHARS:
+                chosen.append(sentence)
+    return chosen
+
+
+def _summary(call: CallRecord, reading: CallReading, language: str = "es") -> str:
+    english = language == "en"
     parts = [call.customer_name or ("Customer" if english else "Cliente")]
+    facts = _facts(call)
+    if facts:
+        parts.append(("we said: " if english else "te dijimos: ") + " ".join(facts).rstrip("."))
     if reading.topics:
         parts.append(("topics: " if english else "temas: ") + ", ".join(reading.topics))
     if reading.budget:
         parts.append(("budget " if english else "presupuesto ") + reading.budget)
-    if reading.steps:  # a dated promise says more than "I'll check and confirm"
+    if reading.steps and not facts:  # a dated promise says more than "I'll check and confirm"
         step = sorted(reading.steps, key=lambda s: s.due is None)[0]
         parts.append(("agreed: " if english else "acordado: ") + step.text[:160])
     if reading.pending:
@@ -384,12 +417,14 @@ async def analyze_and_store_call(
     return analysis
 
 
-def customer_language(call: CallRecord) -> str:
-    """The call's language, else the one the customer's own lines are in."""
+def customer_language(call: CallRecord, default: str = "es") -> str:
+    """The call's language, else the one the customer's own lines are in (else the agent's,
+    else `default`)."""
     if call.language in ("es", "en"):
         return call.language
     said = " ".join(t.text for t in call.turns if t.role == "customer" and t.text)
-    return detect_language(said, "es")
+    ours = " ".join(t.text for t in call.turns if t.role != "customer" and t.text)
+    return detect_language(said, detect_language(ours, default))
 
 
 def _future_or_none(due: datetime | None, start: datetime) -> datetime | None:

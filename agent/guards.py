@@ -19,12 +19,12 @@ from langgraph.runtime import Runtime
 import prompts
 from agent.context import TurnContext
 from agent.nodes import store_reply
-from agent.optout import is_opt_in, is_opt_out
+from agent.optout import is_keyword, is_opt_in, is_opt_out
 from agent.rules.intents import asks_for_person
 from agent.state import ThreadState
 from memory import get_customer, open_escalation, set_opted_out
 from memory.escalations import current_escalation
-from memory.messages import message_before
+from memory.messages import message_before, timeline
 from memory.phases import mark
 
 
@@ -59,16 +59,22 @@ async def guard(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, 
 
     parts = context.inbound_texts or (text,)
     asked = await _our_question(context)
-    if any(is_opt_out(part, asked=asked) for part in parts):
+    offered = await _our_recent_words(context) if any(is_keyword(p) for p in parts) else None
+    if any(is_opt_out(part, asked=asked, offered=offered) for part in parts):
         await set_opted_out(deps.memory, deps.customer_id, True)
         # The confirmation is the last automated message the customer receives.
         return await answer("opted_out", {"optout_confirmation": True}, opted_out=True)
     # Opting out is about automated messages; a live call the customer is on is still answered
     # (and the outbox refuses to write to them): on a call the customer is not read here.
-    if channel != "voice" and (await get_customer(deps.memory, deps.customer_id)).opted_out:
-        if any(is_opt_in(part, asked=asked) for part in parts):
-            await set_opted_out(deps.memory, deps.customer_id, False)
+    opted_out = channel != "voice" and (await get_customer(deps.memory, deps.customer_id)).opted_out
+    if opted_out and any(is_opt_in(part, asked=asked) for part in parts):
+        await set_opted_out(deps.memory, deps.customer_id, False)
+        if not any("?" in part for part in parts):
             return await answer("opted_in")
+        # "Quiero volver a recibir mensajes. ¿Con cuánta antelación…?": back in, and the
+        # question is answered like any other.
+        opted_out = False
+    if opted_out:
         silent = {**fresh, "messages": forget, "skipped": "opted_out", "opted_out": True}
         if any(asks_for_person(part) for part in parts):
             # No automated reply, but people must hear of it: an escalation on their queue.
@@ -100,6 +106,21 @@ async def _our_question(context: TurnContext) -> str | None:
         return None
     before = await message_before(context.deps.memory, context.deps.customer_id, first)
     return before.text if before and before.direction == "outbound" else None
+
+
+async def _our_recent_words(context: TurnContext) -> str | None:
+    """What we said to the customer lately (our written messages and our turns of the last
+    call, the last dozen messages before this turn): a bare keyword naming one of its options
+    ("la baja") is that choice (`agent.optout.offered_option`)."""
+    first = context.inbound_message_ids[0] if context.inbound_message_ids else None
+    first = first if first is not None else context.inbound_message_id
+    if first is None:
+        return None
+    recent = await timeline(
+        context.deps.memory, context.deps.customer_id, limit=12, before_id=first
+    )
+    ours = [m.text for m in recent if m.direction == "outbound" or m.role in ("agent", "human")]
+    return "\n".join(ours) or None
 
 
 def route_after_guard(state: ThreadState) -> str:

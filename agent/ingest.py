@@ -2,19 +2,24 @@
 
 `ingest_call` is the one path a recorded call takes, whoever brings it: the post-call webhook's
 job, `hilo calls sync` and the offline evals. It is idempotent: a call already stored (same
-conversation id) does nothing, and the follow-up is written at most once per call.
+conversation id) does nothing, and the follow-up is written at most once per call. A call that
+never reached the customer (failed, a voicemail) gets no follow-up, and neither does a customer
+who asked on the call not to be written to (opted out, as if they had written it).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
 import prompts
-from agent.analysis import CallAnalysis, analyze_and_store_call
-from memory import CallRecord, Memory, SavedCall, save_call
+from agent.analysis import CallAnalysis, analyze_and_store_call, customer_language
+from agent.optout import is_opt_out
+from agent.rules.intents import fold
+from memory import CallRecord, Memory, SavedCall, save_call, set_opted_out
 from memory.calls import followup_exists, record_failed_call
 from tools.outbox import OptedOut, Outbox
 
@@ -62,7 +67,7 @@ async def send_followup(
     is the call's (dynamic variables), else `name` (the customer's as already known)."""
     if await followup_exists(memory, customer_id, call.conversation_id):
         return None
-    language = call.language or memory.default_language
+    language = customer_language(call, memory.default_language)
     name = call.customer_name or name
     text = followup_text(
         name,
@@ -88,6 +93,24 @@ async def send_followup(
         return None
 
 
+# A call that never reached the customer: its status, or only a voicemail greeting heard.
+_NOT_REACHED = {"failed", "error", "no-answer", "no_answer", "busy", "canceled", "cancelled"}
+_VOICEMAIL = re.compile(
+    r"\b(buzon|deje (su|un) mensaje|despues del tono|no (esta|se encuentra) disponible"
+    r"|fuera del area|leave (a|your) message|after the (tone|beep)|voicemail|voice mail"
+    r"|is not available|mailbox)\b"
+)
+
+
+def reached(call: CallRecord) -> bool:
+    """Whether the call reached the customer: not failed, and the customer said something
+    that is not an answering machine's greeting."""
+    if (call.status or "done").lower() in _NOT_REACHED:
+        return False
+    said = [t.text for t in call.turns if t.role == "customer" and (t.text or "").strip()]
+    return any(not _VOICEMAIL.search(fold(text)) for text in said)
+
+
 async def ingest_call(
     memory: Memory,
     call: CallRecord,
@@ -102,6 +125,14 @@ async def ingest_call(
     if not saved.created:
         return IngestedCall(saved=saved, analysis=None, followup_message_id=None)
     analysis = await analyze_and_store_call(memory, saved, call, model=model, timezone=timezone)
+    if not reached(call):
+        # A voicemail, a call that failed or nobody answered: nothing to follow up on.
+        return IngestedCall(saved=saved, analysis=analysis, followup_message_id=None)
+    if any(is_opt_out(t.text) for t in call.turns if t.role == "customer" and t.text):
+        # "No me vuelvan a contactar", "no me escriban por WhatsApp", said on the call: the
+        # same opt-out as written, and no follow-up.
+        await set_opted_out(memory, saved.customer.id, True)
+        return IngestedCall(saved=saved, analysis=analysis, followup_message_id=None)
     followup_id = await send_followup(
         memory,
         sender,

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
 import snowballstemmer
 
 from agent.language import detect_language
+from agent.rules.calls import CHECK_LATER
 from agent.rules.entities import question_kinds, shows, split_questions
 from agent.rules.intents import fold
 
@@ -68,11 +70,17 @@ _QUERY_NOISE = _noise_words()
 _SAME_TERM = _same_terms()
 # Kinds of fact that count towards a chunk's coverage of a question (a name or a place is
 # rarely spelt the same way in the question and the answer: those only rank lines).
-_COUNTED_KINDS = {"frequency", "time", "day", "duration", "amount"}
+# An address asked ("¿me recordás la dirección?") is shown by a street or a floor in the line,
+# so a place counts too; a name only ranks lines.
+_COUNTED_KINDS = {"frequency", "time", "day", "duration", "amount", "place"}
+# The words that ask for a kind of fact are not what the question is about.
 _KIND_WORDS = re.compile(
-    r"\b(horas?|horario|dias?|fecha|cuando|cuant[oa]s?|precio|costo|cuesta|costaba|valor"
-    r"|numero|price|cost|number|time|hours|when|date|day|cada|often|frecuencia|frequency"
-    r"|frequently|veces|times|vale|valia|sale|salia|cobran)\b"
+    r"\b(horas?|horario|dias?|fecha|cuando|cuant[oa]s?|precios?|costo|cuesta|cuestan|costaba"
+    r"|costaban|costaria|valor|numero|price|prices|cost|costs|number|time|hours|when|dates?"
+    r"|days?|fechas|deadline|plazo|cada|often|frecuencia|frequency|frequently|veces|times|vale|valen|valia|valian"
+    r"|valdria|sale|salen|salia|salian|saldria|cobr\w*|tarda\w*|demora\w*|dura|duran"
+    r"|duracion|long|take|takes|direccion|address|donde|where|ubicacion|ubicad[oa]s|location"
+    r"|located)\b"
 )
 _MONEY = re.compile(r"\$|\b(pesos|dolares|dollars|euros|usd|cop|mil|millon\w*|k)\b")
 _VOCATIVE = re.compile(r"^\W*((hola|buenas|buenos dias|hi|hello)\W+)?[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+\s*,")
@@ -103,6 +111,8 @@ class Question:
         content = _KIND_WORDS.sub(" ", folded) if self.kinds else folded
         # Short names in capitals ("SAP", "IVA", "iOS" aside) are content words too.
         self.short = {a.lower() for a in _ACRONYM.findall(text)}
+        # Figures the question names ("¿era a las 10 o a las 11?") are looked for as they are.
+        self.short |= set(re.findall(r"(?<![\d.,:])\d{1,4}(?![\d.,:]\d)", text))
         # The question's words stemmed in its language; a line's in both (see `matched`).
         language = detect_language(text)
         self.terms = terms(content, language) | self.short
@@ -195,8 +205,13 @@ def evidence(hit: dict[str, Any]) -> str:
 def _passes(question: Question, text: str, rank: int = 9) -> bool:
     found_terms, _ = question.matched(text)
     coverage = question.coverage(text)
-    # Two or more of its words together also point at the place, whatever else it says.
-    if coverage >= MIN_COVERAGE or (len(found_terms) >= 2 and coverage >= 0.4):
+    # Two or more of its words together also point at the place, unless more of its words are
+    # missing than found ("¿cuánto me sale un calefont nuevo instalado?" is not the price of
+    # changing the hoses of the calefont: never discussed).
+    missing = len(question.terms - found_terms)
+    if coverage >= MIN_COVERAGE or (
+        len(found_terms) >= 2 and coverage >= 0.4 and missing <= len(found_terms)
+    ):
         return True
     # A best-ranked chunk need not repeat a name the customer adds ("¿Luna va en ayunas?").
     unnamed = question.terms - question.names
@@ -207,12 +222,109 @@ def _passes(question: Question, text: str, rank: int = 9) -> bool:
     return total > 0 and (len(found_terms & unnamed) + len(found_kinds)) / total >= MIN_COVERAGE
 
 
-def relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dict[str, Any]]:
+_AGREES = re.compile(
+    r"^\W*(si|sí|claro|dale|listo|perfecto|ok|okay|vale|de acuerdo|me sirve|me parece|ahi estare"
+    r"|yes|sure|sounds good|perfect|great|works|that works)\b"
+)
+
+
+def _agreed_proposal(lines: list[str], i: int) -> bool:
+    """Line `i` is our question proposing something ("¿Le parece el miércoles 9 a las 3?") that
+    the customer agreed to in the next line ("Dale, ahí estaré"): what it proposes was agreed."""
+    line = lines[i]
+    if "?" not in line or is_customer(line) or i + 1 >= len(lines):
+        return False
+    nxt = lines[i + 1]
+    return is_customer(nxt) and _AGREES.search(fold(_SPEAKER.sub("", nxt))) is not None
+
+
+# A kind of fact asked is looked for in the best-ranked chunks only.
+KIND_RANKS = 3
+
+
+def _shows_kind_asked(question: Question, text: str, rank: int) -> bool:
+    """The chunk states a fact of the kind asked (a time for "¿hasta qué hora…?", a street for
+    "¿la dirección?") in a line that is not itself a question, and holds half of the question's
+    topic words somewhere in it, or the question names no topic of its own ("¿y cuánto tarda?",
+    read with what was asked before it)."""
+    if rank >= KIND_RANKS or not question.kinds:
+        return False
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    statements = [ln for i, ln in enumerate(lines) if "?" not in ln or _agreed_proposal(lines, i)]
+    if not any(question.matched(ln)[1] for ln in statements):
+        return False
+    # At least half of its topic words: "¿cuánto cuesta el mantenimiento anual de los
+    # paneles?" is not answered by the price of the panels.
+    found = question.matched(text)[0]
+    return (bool(found) and 2 * len(found) >= len(question.terms)) or not question.terms
+
+
+def topic_words(text: str) -> list[str]:
+    """The words of a message that say what it is about (not how it asks, nor the kind of
+    fact asked): "¿cuánto salía el alisado?" → ["alisado"]."""
+    language = detect_language(text)
+    content = _KIND_WORDS.sub(" ", fold(_VOCATIVE.sub(" ", text)))
+    return [w for w in re.findall(r"\w+", content) if terms(w, language)]
+
+
+def elliptic(text: str) -> bool:
+    """A follow-up question that leans on the one before it: no topic word of its own, or a
+    short one opened with "y"/"and" ("¿y cuánto tarda?", "and the deposit?")."""
+    folded = fold(text).strip(" ¿?¡!.")
+    words = topic_words(text)
+    opened = re.match(r"(y|e|and|tambien|also)\b", folded) is not None
+    return "?" in text and (not words or (opened and len(folded.split()) <= 5))
+
+
+# USE multilingual between a customer's question now and one asked on the call, measured on
+# paraphrases across Spanish and English ("do you deliver on sundays?" ~ "¿Hacen entregas los
+# domingos?" 0.60, "is parking included?" ~ "¿Y el parqueadero?" 0.58) and on different
+# questions to the same calls (at most 0.47).
+SAME_QUESTION = 0.5
+Similar = Callable[[str, list[str]], list[float]]
+
+
+def asked_before(
+    hits: list[dict[str, Any]], query: str, similar: Similar | None
+) -> tuple[dict[str, Any], str] | None:
+    """The same question asked before, in other words or another language, and the other
+    speaker's answer to it: (the hit, the answering line). Only the best-ranked chunks, only
+    an answer that states something (not a question back, not "lo verifico y le digo" — that
+    question is still pending —, not Hilo's own written reply)."""
+    if similar is None:
+        return None
+    pairs: list[tuple[dict[str, Any], str, str]] = []
+    for h in hits[:KIND_RANKS]:
+        lines = [ln.strip() for ln in h["text"].splitlines() if ln.strip()]
+        for asked, reply in zip(lines, lines[1:], strict=False):
+            if (
+                "?" in asked
+                and is_customer(asked)
+                and not is_customer(reply)
+                and "?" not in reply
+                and not _own_reply(reply, h.get("channel"))
+                and not CHECK_LATER.search(fold(reply))
+            ):
+                pairs.append((h, _SPEAKER.sub("", asked), reply))
+    if not pairs:
+        return None
+    best, best_score = None, SAME_QUESTION
+    for part in [query, *_parts(query)]:
+        for (h, _, reply), score in zip(pairs, similar(part, [p[1] for p in pairs]), strict=True):
+            if score >= best_score:
+                best, best_score = (h, reply), score
+    return best
+
+
+def relevant(
+    hits: list[dict[str, Any]], query: str, explicit: bool, similar: Similar | None = None
+) -> list[dict[str, Any]]:
     """Hits that answer the query (or one of its questions): most of its terms and kinds are
-    there, or the meaning is close. `explicit`: the customer refers to an earlier
-    conversation, so a closer-than-usual semantic match (also across languages) is
-    accepted."""
+    there, or the meaning is close, or the same question was asked in it (`similar`, sentence
+    embeddings). `explicit`: the customer refers to an earlier conversation, so a
+    closer-than-usual semantic match (also across languages) is accepted."""
     questions = [Question(query)] + [Question(q) for q in _parts(query)]
+    same = asked_before(hits, query, similar)
     min_similarity = EXPLICIT_SIMILARITY if explicit else MIN_SIMILARITY
     kept = []
     asks_own_words = any(q.theirs for q in questions)
@@ -222,9 +334,11 @@ def relevant(hits: list[dict[str, Any]], query: str, explicit: bool) -> list[dic
             continue
         if not asks_own_words and all("?" in ln for ln in text.splitlines() if ln.strip()):
             continue  # only questions left (our answers are no evidence): nothing answers
-        lexical = any(_passes(q, text, rank) for q in questions)
+        lexical = any(_passes(q, text, rank) or _shows_kind_asked(q, text, rank) for q in questions)
         if lexical or (h.get("similarity") or 0) >= min_similarity:
             kept.append(h)
+    if same is not None and same[0] not in kept:
+        kept.append(same[0])
     return kept
 
 
@@ -261,13 +375,23 @@ def _lines(hits: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
 
 
 def answer(
-    hits: list[dict[str, Any]], query: str, others: list[dict[str, Any]] | None = None
+    hits: list[dict[str, Any]],
+    query: str,
+    others: list[dict[str, Any]] | None = None,
+    similar: Similar | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The hit that best answers the query and the line(s) of it (or of another relevant hit)
-    that hold the answer, speaker labels kept: one answer for each question it asks."""
+    that hold the answer, speaker labels kept: one answer for each question it asks. A
+    question no line answers by its words is answered by the reply to the same question
+    asked before (`similar`), when there is one."""
     parts = _parts(query)
     if not parts:
-        return _answer_one(hits, query, others)
+        hit, lines = _answer_one(hits, query, others)
+        if not any(_score(Question(query), ln) for ln in lines):
+            same = asked_before([*hits, *(others or [])], query, similar)
+            if same is not None:
+                return same[0], [same[1]]
+        return hit, lines
     top: dict[str, Any] | None = None
     chosen: list[str] = []
     for part in parts:
@@ -276,7 +400,10 @@ def answer(
             continue
         hit, lines = _answer_one(hits, part, others)
         if not any(_score(question, ln) for ln in lines):
-            continue
+            same = asked_before([*hits, *(others or [])], part, similar)
+            if same is None:
+                continue
+            hit, lines = same[0], [same[1]]
         top = top or hit
         chosen += [ln for ln in lines if ln not in chosen]
     if top is None:
@@ -325,6 +452,17 @@ def _answer_one(
         penalty = 0.4 if asked and score else 0.0
         return (score + (speaker if score else 0) + paired - penalty, -rank, -i)
 
+    # A kind of fact asked (a day, a price) is answered by a line that holds one, when the
+    # recalled lines have any: not by the greeting that names the topic.
+    if question.kinds:
+        # ("¿con cuánta antelación?" asks "cuánto" of a length of time: any figure will do.)
+        figure = "amount" in question.kinds
+        of_kind = [
+            item
+            for item in lines
+            if question.matched(item[2])[1] or (figure and re.search(r"\d", item[2]))
+        ]
+        lines = of_kind or lines
     best = max(lines, key=preference)
     rank, i, line = best
     chunk = [
@@ -334,9 +472,11 @@ def _answer_one(
     ]
     j = chunk.index(line) if line in chunk else 0
     own_words = question.theirs and is_customer(line)
+    proposal = _agreed_proposal(chunk, j) and bool(question.matched(line)[1])
     if (
         "?" in line
         and not own_words
+        and not proposal  # "¿Le parece el miércoles a las 3?" "Dale": the proposal is the fact
         and j + 1 < len(chunk)
         and is_customer(chunk[j + 1]) != is_customer(line)
     ):

@@ -15,7 +15,7 @@ _QUESTION = re.compile(
     r"\?|^\W*(y )?(que|cual|cuanto|cuando|como|donde|incluye|tienen|hay|puedo|pueden|what|how"
     r"|when|where|does|do|is|are|can|will)\b"
 )
-_CHECK_LATER = re.compile(
+CHECK_LATER = re.compile(
     r"\b(verific|consult|confirm|revis|averigu|let me check|i'?ll check|get back to you"
     r"|find out)\w*"
 )
@@ -89,7 +89,7 @@ def read_call(call: CallRecord, now: datetime) -> CallReading:
         folded = fold(text)
         following = fold(turns[i + 1].text) if i + 1 < len(turns) else ""
         if turn.role == "customer":
-            if _QUESTION.search(folded) and (not following or _CHECK_LATER.search(following)):
+            if _QUESTION.search(folded) and (not following or _defers(following)):
                 reading.pending.append(_question(text))
             entities = classify(text, now)
             if entities.amounts and reading.budget is None and _BUDGET_WORDS.search(folded):
@@ -125,6 +125,21 @@ def read_call(call: CallRecord, now: datetime) -> CallReading:
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
 # Clauses of one sentence: "le envío la cotización el jueves, y el sábado va el técnico".
 _CLAUSE = re.compile(r"[.!?;]\s+|,\s*(?:y|and|pero|but)\s+|\s+y\s+(?=(?:el|la|los|las|mañana)\b)")
+
+
+_ANSWERS = re.compile(r"^\W*(si|yes|no|claro|sure|of course|correct|exacto|asi es)\b")
+_CHECKS = re.compile(
+    r"\b(verific|consult|averigu|revis\w+ (con|y)|let me check|i'?ll check|find out)"
+)
+
+
+def _defers(reply: str) -> bool:
+    """The agent's reply leaves the question open ("lo verifico y le confirmo"), rather than
+    answering it and saying something else will be confirmed ("Yes, the transfer is 35 dollars;
+    we ask a deposit to confirm")."""
+    if not CHECK_LATER.search(reply):
+        return False
+    return not _ANSWERS.search(reply) or bool(_CHECKS.search(reply))
 
 
 def _agent_steps(text: str, following: str, now: datetime) -> list[AgreedStep]:

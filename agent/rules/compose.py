@@ -111,6 +111,8 @@ def _compose(
         said = reading.when is not None and value and datetime.fromisoformat(value) == reading.when
         return format_when(value, lang, timezone, reading.part_of_day if said else None)
 
+    if reading.intent == "choice":
+        return message("choice_noted", lang, choice=text.strip()[:80])
     if reading.other_party and not results:
         return message("cannot_other", lang)
     if "escalate_to_human" in results:  # on a call, in spoken words (no "I'll write here")
@@ -136,7 +138,7 @@ def _compose(
     for outcome in results.get("update_next_action", []):
         created = outcome.get("created") or {}
         updated = outcome.get("updated") or {}
-        if sending and created.get("description") == sending:
+        if sending and (created.get("description") or "").startswith(sending):
             what, email = reading.send_what, reading.emails[0]
             parts.append(message("will_send", lang, what=what, email=email))
         elif _PROMISE_PREFIXES.match(created.get("description") or ""):
@@ -168,7 +170,7 @@ def _compose(
     explicit = (reading.intent in ("recall", "pending") and not reading.plain_question) or bool(
         _REFERS_BACK.search(fold(text))
     )
-    relevant = answers.relevant(hits, text, explicit)
+    relevant = answers.relevant(hits, text, explicit, similar)
     if reading.intent == "complaint" and "?" not in text and not _PROMISED.search(fold(text)):
         relevant = []  # a complaint without a question: the apology, not a quote of the call
     told_us = _own_details(hits, text)
@@ -191,7 +193,7 @@ def _compose(
             relevant = []  # the appointment as it stands now, not as the call first set it
         parts.append(message("appointment_due", lang, when=when(appointment["due"])))
     if relevant:
-        top, lines = answers.answer(relevant, text, hits)
+        top, lines = answers.answer(relevant, text, hits, similar)
         parts.append(
             message(
                 "recalled",

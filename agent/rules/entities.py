@@ -41,13 +41,15 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\b(hora|horas|horario|a que hora|what time|hours|at what time)\b"),
         re.compile(
             r"\b\d{1,2}(:\d{2})?\s*(am|pm|a\.\s?m|p\.\s?m|de la (manana|tarde|noche)|hrs|h)\b"
-            r"|\b(a las|a la|at|from|desde las|hasta las) \d{1,2}(:\d{2})?\b|\b\d{1,2}:\d{2}\b"
+            r"|\b(a las|a la|at|from|desde las|hasta las|entre las|de las|y las) \d{1,2}(:\d{2})?\b"
+            r"|\b\d{1,2}:\d{2}\b"
             r"|\bmediodia\b|\bnoon\b|\bmedianoche\b|\bmidnight\b"
         ),
     ),
     "day": (
         re.compile(
-            r"\b(que dias?|cuando|para cuando|fecha|what day|which day|when|que fecha|dias|date)\b"
+            r"\b(que dias?|cuando|para cuando|fechas?|what days?|which days?|when|que fechas?|dias"
+            r"|dates?|on what days?|deadline|due date|plazo|fecha limite|hasta cuando|by when)\b"
         ),
         re.compile(
             r"\b(lunes|martes|miercoles|jueves|viernes|sabados?|domingos?|manana|hoy|enero"
@@ -55,13 +57,14 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
             r"|diciembre|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow"
             r"|today|semana|week|january|february|march|april|june|july|august|september"
             r"|october|november|december)\b|\b\d{1,2} de [a-z]+\b|\b\d{1,2}/\d{1,2}\b"
+            r"|\b\d{1,2}(st|nd|rd|th)\b"
         ),
     ),
     "duration": (
         re.compile(
             r"\b(cuanto tiempo|cuantos (dias|meses|anos|semanas|minutos)|cuantas (horas|semanas)"
-            r"|how long|how many (days|hours|weeks|months|years|minutes)|duracion|dura|demora"
-            r"|tarda)\b"
+            r"|how long|how many (days|hours|weeks|months|years|minutes)|duracion|dura|duran"
+            r"|demora\w*|tarda\w*|how long does|take to)\b"
         ),
         re.compile(rf"\b(\d+|{_NUMBER_WORDS}|media|medio)\s+({_UNITS})\b"),
     ),
@@ -78,7 +81,10 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         ),
     ),
     "place": (
-        re.compile(r"\b(donde|adonde|en que (lugar|sede|direccion)|direccion|where|address)\b"),
+        re.compile(
+            r"\b(donde|adonde|en que (lugar|sede|direccion)|direccion|ubicacion|ubicad[oa]s"
+            r"|where|address|location|located)\b"
+        ),
         re.compile(
             r"\b(calle|carrera|avenida|av|sede|local|oficina|piso|barrio|street|avenue|suite"
             r"|floor|office|cra|cl)\b|#\s?\d"
@@ -93,7 +99,8 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
 }
 # Frequencies and durations ask "cuánto" too: the narrower kind wins.
-_NARROWER = {"frequency": {"amount", "duration", "time"}, "duration": {"amount"}}
+# "¿En cuántos días …?" asks a duration, not a weekday.
+_NARROWER = {"frequency": {"amount", "duration", "time"}, "duration": {"amount", "day"}}
 _ACCENTED = str.maketrans({"a": "[aá]", "e": "[eé]", "i": "[ií]", "o": "[oó]", "u": "[uú]"})
 _ASKING = (
     "que|cual|cuales|cuanto|cuanta|cuantos|cuantas|cuando|donde|como|quien|what|how|when|where"
@@ -139,9 +146,24 @@ def shows(kind: str, folded: str) -> bool:
     return KINDS[kind][1].search(folded) is not None
 
 
+# A question asked without its mark, inside a sentence ("quería saber a qué hora era la
+# cita", "I wanted to know how long it takes").
+_INDIRECT = re.compile(
+    r"\b(queria|quisiera|quiero|necesito|me gustaria) saber\b|\b(me )?(puedes|puede|podrias"
+    r"|podria|pueden) (decir|confirmar|recordar)\b|\bme (dices|dice|confirmas|confirma|recuerdas"
+    r"|recuerda)\b|\b(i )?(wanted|want|need|would like|'d like) to know\b|\bcan you (tell|remind"
+    r"|confirm)\b|\bdo you know\b"
+)
+
+
 def is_question(text: str, folded: str) -> bool:
-    """A question, asked with a mark or a question word ("a que hora pasan por mi")."""
-    return "?" in text or _QUESTION_WORD.search(folded) is not None
+    """A question, asked with a mark, a question word ("a que hora pasan por mi") or as an
+    indirect question ("quería saber a qué hora era")."""
+    return (
+        "?" in text
+        or _QUESTION_WORD.search(folded) is not None
+        or _INDIRECT.search(folded) is not None
+    )
 
 
 def split_questions(text: str) -> list[str]:
@@ -159,6 +181,24 @@ def _shorthand() -> dict[str, str]:
 
 
 _TOKEN = re.compile(r"(?<![\w.@/+-])([A-Za-z]{1,5})(?![\w.@/-])")
+
+
+# A letter said three times or more ("holaaa", "siii"), or a final consonant doubled
+# ("buenass", "niñoss"): chat spelling, never Spanish or English spelling.
+_STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
+_DOUBLED_END = re.compile(r"(?<=[a-záéíóúñ]{2})([sdnrz])\1\b", re.IGNORECASE)
+
+
+def normalise_spelling(text: str) -> str:
+    """Chat spelling undone: stretched letters and a doubled final consonant ("buenass,
+    a que horasss" → "buenas, a que horas"); emails and links untouched."""
+
+    def plain(word: str) -> str:
+        if "@" in word or "/" in word:
+            return word
+        return _DOUBLED_END.sub(r"\1", _STRETCHED.sub(r"\1", word))
+
+    return " ".join(plain(w) for w in text.split(" "))
 
 
 def expand_shorthand(text: str) -> str:

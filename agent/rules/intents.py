@@ -7,13 +7,15 @@ question in the same message; a scheduling verb beats a price word, a bare "visi
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import resources
 
-from agent.optout import is_opt_in, is_opt_out
-from agent.rules.entities import is_question
+from agent.optout import is_keyword, is_opt_in, is_opt_out
+from agent.rules.entities import is_question, question_kinds
 from agent.rules.nearest import IntentIndex
 from agent.rules.when import DEFAULT_TZ, parse_when, part_of_day
 
@@ -39,6 +41,11 @@ _INTENTS: list[tuple[str, list[str]]] = [
             r"\b(asesor|agente) (humano|real|de verdad)\b|\bpersona (real|de verdad)\b"
             r"|\balguien de verdad\b",
             rf"\b(talk|speak|connect|transfer|put me through)\b.{{0,25}}\b{_PEOPLE_EN}\b",
+            # "Que me llame un supervisor", "have a manager call me": a person asked by role.
+            r"\b(llame|llamen|escriba|escriban|atienda|contacte)\b.{0,12}\b(un|una|el|la|su)"
+            r" (supervisor\w*|gerente|encargad\w*|jefe|responsable|humano|persona)\b",
+            r"\b(have|get) (a|the|your) (manager|supervisor|human|person) (to )?(call|contact|text)\b",
+            r"\b(manager|supervisor)\b.{0,20}\b(now|please|right away|asap)\b",
             r"\b(real person|human being|human agent)\b",
             r"\bno (quiero|deseo) (hablar con )?(un )?(robot|bot|maquina)\b",
         ],
@@ -62,7 +69,7 @@ _INTENTS: list[tuple[str, list[str]]] = [
             r"|mal servicio|mala atencion|no (me )?ha llegado|no llego|nunca (llego|vino|vinieron)"
             r"|no vino|no vinieron|cobr\w+ (de mas|doble)|molest[oa]|dej\w+ de (funcionar|generar"
             r"|servir|prender)|no (genera|prende|enciende|carga)|no reconozco|decepcionad[oa]"
-            r"|insatisfech[oa]|retras\w*|demora\w*|mal instalad\w*|no me llego|cobr\w+ dos veces"
+            r"|insatisfech[oa]|retras\w*|(?<!cuanto )(?<!cuanto se )(?<!que tanto )demora\w*|mal instalad\w*|no me llego|cobr\w+ dos veces"
             r"|nadie me (atendio|contesto|llamo"
             r"|escribio|da (una )?solucion)|no me atendieron|me toco esperar|no me han (escrito"
             r"|llamado|contestado|respondido)|no puede seguir asi|ya van \w+ dias)\b",
@@ -74,7 +81,8 @@ _INTENTS: list[tuple[str, list[str]]] = [
     (
         "accept",
         [
-            r"\b(s[ii],? )?(lo|la|los|las) (tomamos|tomo|contratamos|contrato|queremos|quiero)\b"
+            r"(?<!\bse )\b(s[ii],? )?(lo|la|los|las) (tomamos|tomo|contratamos|contrato|queremos"
+            r"|quiero)\b"
             r"|\b(queremos|quiero|nos quedamos con|me quedo con) (el|la) (de|plan|paquete)\b"
             r"|\b(acepto|aceptamos) (la|el) (oferta|plan|propuesta|cotizacion)\b"
             r"|\b(we'?ll|i'?ll) take it\b|\bwe accept\b",
@@ -163,6 +171,27 @@ _INTENTS: list[tuple[str, list[str]]] = [
     ),
 ]
 _COMPILED = [(name, [re.compile(p) for p in pats]) for name, pats in _INTENTS]
+
+
+def _alarm_cues() -> list[tuple[str, list[re.Pattern[str]]]]:
+    lines = resources.files("agent.rules").joinpath("escalation_cues.jsonl").read_text("utf-8")
+    rows = [json.loads(line) for line in lines.splitlines() if line.strip()]
+    return [(row["kind"], [re.compile(p) for p in row["patterns"]]) for row in rows]
+
+
+# What a person must see whatever the message asks (data file `escalation_cues.jsonl`): a legal
+# step or a consumer authority, health or safety at stake, patience run out, money demanded
+# back. Each is a kind of situation, with its words per language.
+_ALARMS = _alarm_cues()
+
+
+def alarm(text: str) -> str | None:
+    """The kind of situation in a message that needs a person ("voy a poner la queja en la
+    superintendencia" → "legal"; "mi mamá se lo tomó y se siente mal" → "harm")."""
+    folded = fold(text)
+    return next((kind for kind, pats in _ALARMS if any(p.search(folded) for p in pats)), None)
+
+
 _ASKS_FOR_PERSON = dict(_COMPILED)["human"]
 
 
@@ -187,7 +216,7 @@ _RESCHEDULE = re.compile(
 # "No me llamen más, escríbanme por aquí": about phone calls, not an opt-out of WhatsApp.
 # ("No me llamaron" is a complaint: only the present/subjunctive forms are a request.)
 _DECLINES_CALLS = re.compile(
-    r"\bno (me|nos) (vuelva[ns]? a )?(llam(e|en|es|ar)|llamarme|llamarnos|timbr\w+)\b"
+    r"\bno (me|nos) (vuelva[ns]? a |volvais a )?(llam(e|en|es|eis|ar)|llamarme|llamarnos|timbr\w+)\b"
     r"|\bdej\w* de llamar(me|nos)?\b|\bsin llamadas\b|\bno (quiero|deseo) (mas )?llamadas\b"
     r"|\b(stop|quit|don'?t|do not|never) (call|phon|ring)\w* (me|us)\b|\bno (more )?calls\b"
 )
@@ -260,20 +289,27 @@ class Reading:
     # A question no pattern read, answered from memory: it does not itself refer to an
     # earlier conversation (no looser semantic match for it).
     plain_question: bool = False
+    alarm: str | None = None  # a situation a person must see (`alarm`): legal, harm, …
 
 
 def classify(text: str, now: datetime | None = None, index: IntentIndex | None = None) -> Reading:
     """Intent and entities of one customer message. `index` (nearest examples) is asked only
     when no pattern matched; `now` anchors relative dates (default: now in Bogotá)."""
     folded = fold(text)
-    if is_opt_out(text):
+    if is_keyword(text) and not is_opt_in(text):
+        # A bare "baja" that reached the model: the guard read it as one of the options we
+        # offered ("alta o baja"), so it is that choice.
+        intent = "choice"
+    elif is_opt_out(text):
         intent = "opt_out"
-    elif is_opt_in(text):
+    elif is_opt_in(text) and "?" not in text:
         intent = "opt_in"
     else:
         intent = next(
             (name for name, pats in _COMPILED if any(p.search(folded) for p in pats)), "unknown"
         )
+    if intent in ("thanks", "bye", "greeting") and "?" in text:
+        intent = "unknown"  # "¡Gracias! ¿Y el depósito?": the question is what to answer
     emails = [m.group(0) for m in _EMAIL.finditer(text)]
     without_emails = _EMAIL.sub(" ", text)
     numbers = [m for m in _PHONE.finditer(without_emails) if not _THOUSANDS.match(m.group(0))]
@@ -297,6 +333,11 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
     if intent in ("schedule", "thanks", "bye", "greeting", "unknown") and asks_existing:
         intent, fallback = "recall", False
     question = is_question(text, folded)
+    asked_kinds = question_kinds(folded) if question else set()
+    if intent == "schedule" and when is None and asked_kinds & _FACT_ASKED:
+        # "¿Cuánto era la señal para reservar la fecha?": a fact asked about booking, no
+        # booking (a price asked is a quote, what was said one a recall, below).
+        intent = "quote" if "amount" in asked_kinds else "recall"
     if intent == "unknown" and index is not None:
         guess = index.intent(text) or "unknown"
         # A question the patterns missed is answered from memory, not taken for a request.
@@ -328,17 +369,23 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         part_of_day=part_of_day(folded) if when is not None else None,
         send_what=_send_what(text) if emails else None,
         plain_question=bool(routed) and intent == "recall",
+        alarm=alarm(text) if intent not in ("opt_out", "opt_in") else None,
     )
 
 
+# Kinds of fact a question about booking may ask that book nothing themselves.
+_FACT_ASKED = {"amount", "duration", "frequency", "place", "name"}
 # Intents a nearest example may suggest that a question never is.
 _NOT_QUESTIONS = {"schedule", "send_whatsapp", "thanks", "greeting", "bye"}
 # "Envíenme la propuesta a …", "send the quote to …", "email me the contract at …": the thing
 # between the verb and the preposition before the address.
 _SEND_WHAT = re.compile(
-    r"\b(?:env[ií]\w*|mand\w*|pas[ae]\w*|reenv[ií]\w*|send|email|forward|mail)\s+(?:me\s+|us\s+)?"
+    r"\b(?:env[ií]\w*|m[aá]nd\w*|p[aá]s[ae]\w*|reenv[ií]\w*|send|email|forward|mail)\s+(?:me\s+|us\s+)?"
     r"(?P<what>(?:(?:la|el|los|las|the|a|an|my|mi|su|una|un)\s+)?[\wáéíóúñ]{3,}"
-    r"(?:\s+(?:de|del|of|for)\s+[\wáéíóúñ]+)?)\s+(?:a|al|to|at)\b",
+    r"(?:\s+(?!(?:a|al|to|at|and|y|e)\b)[\wáéíóúñ]+){0,3}?"
+    # "the menu and the invoice", "el contrato y la factura": each thing asked for.
+    r"(?:\s+(?:and|y|e)\s+(?:(?:la|el|los|las|the|a|an|my|mi|su|una|un)\s+)?[\wáéíóúñ]{3,}"
+    r"(?:\s+(?!(?:a|al|to|at|and|y|e)\b)[\wáéíóúñ]+){0,3}?)*)\s+(?:a|al|to|at)\b",
     re.IGNORECASE,
 )
 

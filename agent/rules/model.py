@@ -31,8 +31,9 @@ from langchain_core.runnables import RunnableConfig, ensure_config
 
 from agent.confirmations import asks_yes_no, is_yes, last_question
 from agent.language import detect_language
+from agent.rules.answers import elliptic, topic_words
 from agent.rules.compose import compose_turn
-from agent.rules.entities import expand_shorthand
+from agent.rules.entities import expand_shorthand, normalise_spelling
 from agent.rules.intents import classify
 from agent.rules.policy import first_step, second_step, tool_call
 from memory.embeddings import INLINE_CHARS
@@ -116,13 +117,19 @@ class RulesChatModel(BaseChatModel):
             return AIMessage(content="", usage_metadata=usage, response_metadata=meta)  # type: ignore[arg-type]
         text = str(messages[last_human].content)
         language = detect_language(text, default=language)
-        text = expand_shorthand(text)  # "a q hora" reads as "a que hora"
+        text = expand_shorthand(normalise_spelling(text))  # "a q horass" as "a que horas"
         now = datetime.now(ZoneInfo(self.timezone))
         proposal = _our_proposal(messages[:last_human])
         if proposal is not None and is_yes(text):
             # "Sí" to our "¿Quieres que te comunique con una persona?": they asked for it.
             text = proposal
         reading = classify(text, now, self.intent_index)
+        before = [m for m in messages[:last_human] if isinstance(m, HumanMessage)]
+        if before and elliptic(text):
+            # "¿Y cuánto tarda?" after "¿cuánto salía el alisado?": about the alisado too.
+            carried = topic_words(expand_shorthand(normalise_spelling(str(before[-1].content))))
+            if carried:
+                text = f"{text} ({' '.join(carried[:6])})"
         after = messages[last_human + 1 :]
         results: dict[str, list[dict[str, Any]]] = {}
         for m in after:

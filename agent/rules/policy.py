@@ -18,6 +18,7 @@ from agent.rules.entities import is_question
 from agent.rules.intents import Reading, fold
 from agent.rules.pending import Similar, pending_topic
 from prompts import entry, message
+from prompts.moments import say_moment
 
 _CALL_MENTION = re.compile(r"\b(llamada|por telefono|on the call|phone call|when you called)\b")
 _APPOINTMENT = re.compile(
@@ -55,6 +56,18 @@ def first_step(
             ),
             *declines,
         ]
+    if reading.alarm:
+        # A legal step, health at stake, patience run out, money demanded back: a person now.
+        return [
+            tool_call(
+                "escalate_to_human",
+                {
+                    "reason": f"Requiere atención ({reading.alarm}): {text[:160]}",
+                    "priority": "high",
+                },
+            ),
+            *declines,
+        ]
     frustrated = sum(r.intent in ("complaint", "anger") for r in earlier[-3:])
     if intent == "anger" or (intent == "complaint" and frustrated >= 1):
         return [
@@ -69,17 +82,34 @@ def first_step(
     calls: list[dict[str, Any]] = list(declines)
     if intent == "no_calls":
         return calls
+    if intent == "choice":
+        choice = text.strip()[:80]
+        return [
+            tool_call(
+                "update_next_action",
+                {"description": entry("operator", "chose_option", language, choice=choice)},
+            )
+        ]
     if reading.emails:
         calls.append(tool_call("update_customer_profile", {"email": reading.emails[0]}))
     if reading.emails and reading.send_what:
         # "Envíenme la propuesta a …": the address saved and the sending itself to be done.
         what, email = reading.send_what, reading.emails[0]
-        calls.append(
-            tool_call(
-                "update_next_action",
-                {"description": entry("operator", "send_to", language, what=what, email=email)},
+        sending: dict[str, Any] = {
+            "description": entry("operator", "send_to", language, what=what, email=email)
+        }
+        if reading.when is not None:
+            # "… el viernes por la mañana": when to send it, in the text an operator reads.
+            sending["description"] += " — " + say_moment(
+                reading.when,
+                language,
+                str(getattr(reading.when.tzinfo, "key", "America/Bogota")),
+                reading.part_of_day,
+                reference=reading.when,
+                article=False,
             )
-        )
+            sending["due"] = reading.when.isoformat()
+        calls.append(tool_call("update_next_action", sending))
     if reading.amounts and intent in ("quote", "provide_info"):
         calls.append(tool_call("update_customer_profile", {"budget": reading.amounts[0]}))
     when = reading.when.isoformat() if reading.when else None
@@ -185,7 +215,7 @@ def second_step(
         and context
         and not quote_open
         and not reading.send_what
-        and not _answered_from_memory(results, text)
+        and not _answered_from_memory(results, text, similar)
         and not pending_topic(context, text, similar)
     ):
         return [tool_call("update_next_action", {"description": "Enviar cotización al cliente"})]
@@ -196,14 +226,14 @@ def second_step(
     return []
 
 
-def _answered_from_memory(results: Results, text: str) -> bool:
+def _answered_from_memory(results: Results, text: str, similar: Similar | None = None) -> bool:
     """A price asked that the conversations answer ("¿cuánto cuesta la operación?", said on
     the call): a question to answer, not a request for a new quote."""
     folded = fold(text)
     if not text or not (is_question(text, folded) or _HOW_MUCH.search(folded)):
         return False
     hits = [h for r in results.get("recall_conversations", []) for h in r.get("results", [])]
-    return bool(answers.relevant(hits, text, explicit=False))
+    return bool(answers.relevant(hits, text, explicit=False, similar=similar))
 
 
 def recap(context: dict[str, Any], language: str) -> str:

@@ -175,3 +175,188 @@ def test_six_in_the_afternoon_without_a_las_is_18_and_a_bare_day_gets_no_made_up
     assert reading.part_of_day == "day"
     assert format_when(reading.when, "es", "America/Bogota", "day") == "el lunes 7 de diciembre"
     assert classify("llámenme en 2 horas", NOW).part_of_day is None
+
+
+def test_chat_spelling_is_undone_before_reading() -> None:
+    from agent.rules.entities import normalise_spelling
+
+    assert normalise_spelling("buenass, a que horass salen los niñoss??") == (
+        "buenas, a que horas salen los niños??"
+    )
+    assert normalise_spelling("holaaa siii") == "hola si"
+    # Real double letters and addresses stay.
+    assert normalise_spelling("carro leer ana.ss@correo.co") == "carro leer ana.ss@correo.co"
+
+
+def test_plural_and_duration_questions_ask_the_right_kind() -> None:
+    assert question_kinds(fold("Which days do you pick up the laundry?")) == {"day"}
+    assert question_kinds(fold("¿en cuántos días entregan las fotos?")) == {"duration"}
+    assert question_kinds(fold("¿y cuánto tarda?")) == {"duration"}
+    assert question_kinds(fold("¿me recordás la dirección?")) == {"place"}
+
+
+def test_a_fact_of_the_kind_asked_answers_with_half_the_topic_words() -> None:
+    bakery = _hit(
+        "Agente: Abrimos de lunes a sábado y el pan de masa madre sale a las 6 de la mañana.\n"
+        "Cliente: Genial."
+    )
+    # Two of its three topic words ("masa madre", not "sacan") and a time: the answer.
+    asked = "oye y a que hora sacan el pan de masa madre?"
+    assert answers.relevant([bakery], asked, explicit=False)
+    # An address asked: a street in a statement answers it.
+    studio = _hit("Agente: Nos encuentras en la Carrera 7 número 45-10, segundo piso.")
+    assert answers.relevant([studio], "me recordás la dirección?", explicit=False)
+    # One generic word of three is not the topic asked: never discussed.
+    solar = _hit("Agente: Los paneles le quedan en 18 millones de pesos instalados.")
+    asked = "¿y cuánto cuesta el mantenimiento anual de los paneles?"
+    assert not answers.relevant([solar], asked, explicit=False)
+
+
+def test_a_follow_up_question_carries_the_topic_of_the_one_before() -> None:
+    import json
+
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from agent.rules.model import RulesChatModel
+
+    assert answers.elliptic("¿y cuánto tarda?")
+    assert not answers.elliptic("¿cuánto cuesta la limpieza dental?")
+    assert answers.topic_words("che, cuanto salía el alisado??") == ["alisado"]
+    model = RulesChatModel()
+    messages: list = [
+        HumanMessage(content="che, cuanto salía el alisado??"),
+        AIMessage(content="Te dijimos «45 mil»."),
+        HumanMessage(content="y cuanto tarda?"),
+    ]
+    step = model.respond(messages)
+    queries = [c["args"]["query"] for c in step.tool_calls if c["name"] == "recall_conversations"]
+    assert queries and "alisado" in queries[0]
+    assert json.dumps(queries)  # plain strings
+
+
+def test_the_same_question_asked_on_the_call_in_other_words_finds_its_answer(embeddings) -> None:
+    from agent.rules.nearest import IntentIndex
+
+    similar = IntentIndex(embeddings).similarities
+    hotel = _hit(
+        "Cliente: Tengo reserva para el viernes. ¿A qué hora es el check-in?\n"
+        "Agente: El check-in es desde las 3 de la tarde y el desayuno va de 7 a 10.\n"
+        "Cliente: ¿Y el parqueadero?\n"
+        "Agente: El parqueadero cuesta 20 mil la noche."
+    )
+    asked = "a partir de que hora puedo entrar a la habitacion?"
+    assert not answers.relevant([hotel], asked, explicit=False)  # no word of it in the call
+    assert answers.relevant([hotel], asked, explicit=False, similar=similar) == [hotel]
+    _, lines = answers.answer([hotel], asked, similar=similar)
+    assert lines == ["Agente: El check-in es desde las 3 de la tarde y el desayuno va de 7 a 10."]
+    # Another language: the Spanish answer to the English question.
+    _, lines = answers.answer([hotel], "is parking included?", similar=similar)
+    assert lines == ["Agente: El parqueadero cuesta 20 mil la noche."]
+    # A question never asked on the call finds nothing by this route.
+    assert answers.asked_before([hotel], "¿aceptan mascotas?", similar) is None
+
+
+def test_a_deferred_answer_is_not_the_answer_to_the_same_question(embeddings) -> None:
+    from agent.rules.nearest import IntentIndex
+
+    similar = IntentIndex(embeddings).similarities
+    dental = _hit(
+        "Cliente: ¿Lo cubre mi seguro de Sanitas?\n"
+        "Agente: Eso lo verifico con una asesora y le digo."
+    )
+    assert answers.asked_before([dental], "¿mi aseguradora me lo paga?", similar) is None
+
+
+def test_function_words_and_demonstratives_are_not_topic_words() -> None:
+    assert answers.Question("y esas cuanto me dijiste que valian?").terms == set()
+    assert answers.Question("and how long will it take?").terms == set()
+    # … but a word that starts like one is still a topic word ("entregas", "afternoon").
+    assert "envio" in answers.Question("¿hacen entregas los domingos?").terms  # a synonym group
+
+
+def test_a_deadline_asks_a_date_and_an_ordinal_day_shows_one() -> None:
+    assert question_kinds(fold("whats the deadline for the documents?")) == {"day"}
+    assert question_kinds(fold("¿para qué fechas era la reserva?")) == {"day"}
+    assert "day" in entity_kinds(fold("we need the statements by the 20th"))
+    rental = _hit("Cliente: Necesito la camioneta del 10 al 15 de enero.\nAgente: Listo.")
+    assert answers.relevant([rental], "para que fechas era que la pedí?", explicit=False)
+
+
+def test_a_proposal_the_customer_agreed_to_is_the_agreed_fact() -> None:
+    hit = _hit(
+        "Agente: ¿Le sirve la valoración el jueves 10 a las 4 de la tarde en la sede norte?\n"
+        "Cliente: Sí, ahí nos vemos.\n"
+        "Agente: Recuerde venir en ayunas."
+    )
+    _, lines = answers.answer([hit], "oye y la valoración a qué hora era?")
+    assert lines[0].startswith("Agente: ¿Le sirve la valoración el jueves 10 a las 4")
+
+
+def test_an_answer_that_also_asks_to_confirm_something_else_leaves_nothing_pending() -> None:
+    from agent.rules.calls import _defers
+
+    assert not _defers(
+        fold("Yes, the shuttle is 20 dollars each way. We need a deposit to confirm.")
+    )
+    assert _defers(fold("Sí, déjeme verificarlo con bodega y le confirmo."))
+    assert _defers(fold("Eso lo consulto con el contador y le aviso."))
+
+
+def test_a_clock_time_between_hours_and_vosotros_forms() -> None:
+    from agent.optout import is_opt_out
+
+    assert "time" in entity_kinds(fold("El maestro llega entre las 14 y las 16 horas"))
+    assert is_opt_out("al final no, no me mandéis más mensajes")
+    assert classify("No me llaméis más, que estoy currando").declines_calls
+
+
+def test_send_to_an_email_on_a_day_keeps_the_day_and_every_thing_asked_for() -> None:
+    text = "could you email the floor plan and the quote to ivan@casa.io on Thursday afternoon?"
+    reading = classify(text, NOW)
+    assert reading.send_what == "the floor plan and the quote"
+    actions = [
+        c["args"] for c in first_step(reading, text, [], "en") if c["name"] == "update_next_action"
+    ]
+    assert actions[0]["description"].startswith("Send the floor plan and the quote to ivan@casa.io")
+    assert "Thursday" in actions[0]["description"] and actions[0]["due"].startswith("2026-12-03")
+
+
+def test_a_fact_asked_about_booking_books_nothing() -> None:
+    assert classify("¿cuánto cuesta apartar el salón?", NOW).intent == "quote"
+    assert classify("y para reservar, ¿cuánto tiempo antes hay que avisar?", NOW).intent == "recall"
+    assert classify("quiero reservar el salón para el sábado", NOW).intent == "schedule"
+
+
+def test_a_kind_asked_is_answered_by_a_line_that_holds_one_not_the_greeting() -> None:
+    hit = _hit(
+        "Agente: Fletes Río, habla Marcos, por su mudanza.\n"
+        "Agente: La mudanza la hacemos el martes 15 de diciembre desde las 7."
+    )
+    _, lines = answers.answer([hit], "che qué día era la mudanza?")
+    assert lines == ["Agente: La mudanza la hacemos el martes 15 de diciembre desde las 7."]
+
+
+def test_thanks_with_a_question_is_the_question() -> None:
+    assert classify("¡Mil gracias! ¿y el depósito cuánto era?", NOW).intent == "recall"
+    assert classify("thanks! and the fee?", NOW).intent == "recall"
+    assert classify("Muchas gracias", NOW).intent == "thanks"
+
+
+def test_a_run_on_voice_note_with_an_indirect_question_is_a_question_not_a_complaint() -> None:
+    note = (
+        "hola este quería saber a qué hora me toca la limpieza del jueves y también cuánto "
+        "demora más o menos porque tengo que volver al trabajo"
+    )
+    assert classify(note, NOW).intent == "recall"
+    assert classify("el pedido ya lleva una semana de demora", NOW).intent == "complaint"
+    assert classify("I wanted to know when the tasting is", NOW).intent == "recall"
+
+
+def test_two_words_found_do_not_answer_when_more_of_the_question_is_missing() -> None:
+    hit = _hit(
+        "Agente: Le llamo por la lavadora que no centrifuga.\n"
+        "Agente: Si es la correa, el cambio de la correa sale en 45 mil pesos."
+    )
+    asked = "y si hay que cambiar la lavadora completa, cuánto vale una nueva con instalación?"
+    assert not answers.relevant([hit], asked, explicit=False)
+    assert answers.relevant([hit], "cuánto sale el cambio de la correa?", explicit=False)

@@ -196,3 +196,27 @@ async def test_no_more_calls_is_recorded_and_whatsapp_goes_on(agent, call_custom
         agent, call_customer.id, "whatsapp", "¿Cuánto te dije que podíamos pagar?"
     )
     assert "500 mil" in (later.reply or "")  # still answered on WhatsApp
+
+
+async def test_opting_back_in_with_a_question_gets_the_question_answered(agent, call_customer):
+    await set_opted_out(agent.memory, call_customer.id, True)
+    text = "Quiero volver a recibir mensajes. ¿Me recuerdas cuánto te dije que podíamos pagar?"
+    result = await run_turn(agent, call_customer.id, "whatsapp", text)
+    assert not (await get_customer(agent.memory, call_customer.id)).opted_out
+    assert "500 mil" in (result.reply or "")
+
+
+async def test_a_bare_baja_naming_an_option_we_offered_is_that_choice(agent, call_customer):
+    await save_message(
+        agent.memory,
+        call_customer.id,
+        channel="whatsapp",
+        direction="outbound",
+        role="agent",
+        text="El colchón viene en dos firmezas, alta y baja. La baja es más suave.",
+    )
+    result = await run_turn(agent, call_customer.id, "whatsapp", "Baja 👍")
+    assert not (await get_customer(agent.memory, call_customer.id)).opted_out
+    assert "«Baja 👍»" in (result.reply or "")
+    actions = await list_next_actions(agent.memory, call_customer.id)
+    assert any("eligió «Baja 👍»" in a.description for a in actions)
