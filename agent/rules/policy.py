@@ -146,7 +146,12 @@ def first_step(
         calls.append(
             tool_call(
                 "update_next_action",
-                {"description": "Cita/visita pedida por el cliente", "due": when},
+                {
+                    "description": entry(
+                        "operator", "appointment", language, when=_moment(reading, language)
+                    ),
+                    "due": when,
+                },
             )
         )
     elif intent == "quote":
@@ -168,6 +173,14 @@ def first_step(
         if intent == "recall":
             calls.append(tool_call("get_customer_context", {}))
     return calls
+
+
+def _moment(reading: Reading, language: str) -> str:
+    """ "el martes 8 a las 10:00", "on Tuesday 8 in the morning": the asked moment as the
+    operator reads it (business time zone, the customer's language)."""
+    assert reading.when is not None
+    zone = str(getattr(reading.when.tzinfo, "key", "America/Bogota"))
+    return say_moment(reading.when, language, zone, reading.part_of_day, reference=reading.when)
 
 
 def second_step(
@@ -197,8 +210,15 @@ def second_step(
                     "update_next_action",
                     {
                         "action_id": target["id"],
-                        # What the customer asked stays with it ("mover la visita técnica").
-                        "description": f"{target['description']} — reprogramada: {text[:120]}",
+                        # The tool re-words the day the text names; what the customer asked
+                        # stays with it ("mover la visita técnica"), marked as their words.
+                        "description": entry(
+                            "operator",
+                            "moved_by_customer",
+                            language,
+                            description=target["description"],
+                            words=text[:120],
+                        ),
                         "due": when,
                     },
                 )
@@ -206,7 +226,12 @@ def second_step(
         return [
             tool_call(
                 "update_next_action",
-                {"description": "Cita/visita reprogramada por el cliente", "due": when},
+                {
+                    "description": entry(
+                        "operator", "appointment_moved", language, when=_moment(reading, language)
+                    ),
+                    "due": when,
+                },
             )
         ]
     quote_open = any(_QUOTE.search(fold(a.get("description", ""))) for a in actions)

@@ -102,6 +102,10 @@ async def test_callback_request_schedules_a_call_in_local_time(agent, call_custo
 
 async def test_rescheduling_moves_the_open_appointment(agent, call_customer):
     await run_turn(agent, call_customer.id, "whatsapp", "Agendemos la visita el jueves a las 3")
+    (booked,) = [a for a in await list_next_actions(agent.memory, call_customer.id) if a.due_at]
+    thursday = booked.due_at.astimezone(BOGOTA)
+    # What the operator reads names the day and time asked for, in the customer's language.
+    assert booked.description == f"Cita pedida por el cliente el jueves {thursday.day} a las 15:00"
     moved = await run_turn(
         agent, call_customer.id, "whatsapp", "Necesito cambiar la cita para el viernes a las 10"
     )
@@ -110,6 +114,11 @@ async def test_rescheduling_moves_the_open_appointment(agent, call_customer):
     assert len(visits) == 1
     due = visits[0].due_at.astimezone(BOGOTA)
     assert (due.weekday(), due.hour) == (4, 10)  # Friday, 10:00
+    # The day in the text moved with it; the customer's words kept, marked as theirs.
+    assert visits[0].description == (
+        f"Cita pedida por el cliente el viernes {due.day} a las 10:00 (el cliente pidió moverla: "
+        "«Necesito cambiar la cita para el viernes a las 10»)"
+    )
     assert "viernes" in (moved.reply or "") and "Cita" not in (moved.reply or "")
 
 
