@@ -19,8 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
-import threading
 import time
 import uuid
 from collections import Counter
@@ -28,13 +26,13 @@ from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-import uvicorn
 from fastapi import FastAPI, Request
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agent.analysis import analyze_with_rules
 from agent.models import intent_index
 from agent.rules import RulesChatModel
+from evals.local_server import LocalServer
 from memory import CallRecord, CallTurn
 from memory.calls import Role
 from prompts.moments import MONTHS
@@ -251,33 +249,16 @@ def _error(text: str) -> Any:
     return JSONResponse({"error": {"message": text, "type": "invalid_request_error"}}, 400)
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(LocalServer):
     """The brain's app served by uvicorn on a free loopback port, in a thread."""
 
     def __init__(self, brain: RulesBrain) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        super().__init__(brain_app(brain), log_level="error")
         self.brain = brain
-        self.server = uvicorn.Server(
-            uvicorn.Config(brain_app(brain), host="127.0.0.1", port=self.port, log_level="error")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def __enter__(self) -> FakeOpenAIServer:
-        self.thread.start()
-        deadline = time.time() + 10
-        while not self.server.started and time.time() < deadline:
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        return super().base_url + "/v1"
 
 
 def fake_openai_settings(settings: Any, base_url: str) -> Any:
