@@ -20,7 +20,6 @@ from typing import Any
 from langchain_core.language_models.chat_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
 
-from agent.checkpoints import prefetching
 from agent.context import TurnContext
 from agent.guards import guard, route_after_guard
 from agent.nodes import (
@@ -53,4 +52,4 @@ def build_graph(model: BaseChatModel, checkpointer: Any = None) -> Any:
         "tools", route_after_tools, {"model": "model", "finalize": "finalize"}
     )
     graph.add_edge("finalize", END)
-    return graph.compile(checkpointer=prefetching(checkpointer))
+    return graph.compile(checkpointer=checkpointer)

@@ -27,7 +27,6 @@ from weakref import WeakValueDictionary
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 
 import prompts
-from agent.checkpoints import drop_prefetched, prefetch_checkpoint
 from agent.context import READ_CHARS, TurnContext, VoiceMemory
 from agent.language import detect_language
 from agent.nodes import voice_memory
@@ -195,23 +194,6 @@ async def _voice_turn(agent: Agent, call: VoiceCall) -> AsyncIterator[VoiceEvent
 async def _answer(
     agent: Agent, call: VoiceCall, prefetched: asyncio.Future[VoiceMemory]
 ) -> AsyncIterator[VoiceEvent]:
-    # The customer's turns run one at a time from here (the thread is theirs across the call):
-    # so nothing writes the thread before this turn's run, and its checkpoint is read while
-    # the call's turns are stored; the run takes that read (`agent.checkpoints`).
-    async with _lock(call.customer_id):
-        checkpoint = prefetch_checkpoint(agent.graph, str(call.customer_id))
-        try:
-            async for event in _answer_in_turn(agent, call, prefetched):
-                yield event
-        finally:
-            drop_prefetched(checkpoint)
-            if checkpoint is not None:
-                await asyncio.gather(checkpoint, return_exceptions=True)
-
-
-async def _answer_in_turn(
-    agent: Agent, call: VoiceCall, prefetched: asyncio.Future[VoiceMemory]
-) -> AsyncIterator[VoiceEvent]:
     memory = agent.memory
     dialogue = call.dialogue
     answer_seq = len(dialogue)
@@ -251,36 +233,37 @@ async def _answer_in_turn(
     final: dict[str, Any] = {}
     mark("graph")
     try:
-        async for mode, payload in agent.graph.astream(
-            {
-                "messages": messages,
-                "customer_id": customer.id,
-                "channel": "voice",
-                "language": language,
-                "media": None,
-            },
-            {
-                "configurable": {"thread_id": str(customer.id)},
-                "recursion_limit": 2 * agent.settings.max_agent_steps + 10,
-            },
-            durability="exit",
-            context=context,
-            stream_mode=["messages", "values"],
-        ):
-            if mode == "values":
-                final = payload
-                continue
-            message, meta = payload
-            if meta.get("langgraph_node") != "model":
-                continue
-            words = _text(message.content)
-            if not words:
-                continue
-            if not spoken:
-                _log_phases(phases, customer.id)
-            for piece in [words] if isinstance(message, AIMessageChunk) else _pieces(words):
-                spoken.append(piece)
-                yield Said(piece)
+        async with _lock(customer.id):
+            async for mode, payload in agent.graph.astream(
+                {
+                    "messages": messages,
+                    "customer_id": customer.id,
+                    "channel": "voice",
+                    "language": language,
+                    "media": None,
+                },
+                {
+                    "configurable": {"thread_id": str(customer.id)},
+                    "recursion_limit": 2 * agent.settings.max_agent_steps + 10,
+                },
+                durability="exit",
+                context=context,
+                stream_mode=["messages", "values"],
+            ):
+                if mode == "values":
+                    final = payload
+                    continue
+                message, meta = payload
+                if meta.get("langgraph_node") != "model":
+                    continue
+                words = _text(message.content)
+                if not words:
+                    continue
+                if not spoken:
+                    _log_phases(phases, customer.id)
+                for piece in [words] if isinstance(message, AIMessageChunk) else _pieces(words):
+                    spoken.append(piece)
+                    yield Said(piece)
     except Exception:
         # A broken turn must not leave the caller in silence; the error is logged whole.
         log.exception("voice turn failed", extra={"customer_id": customer.id})

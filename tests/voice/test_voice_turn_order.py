@@ -1,6 +1,6 @@
-"""A spoken turn's checkpoint is read while the call's turns are stored (`agent.checkpoints`),
-and the run takes that read: once per turn, and never one older than the customer's last
-turn, because the turns of one customer run one at a time from before the read."""
+"""A spoken turn's run never reads a checkpoint older than the customer's last turn: the turns
+of one customer run one at a time (`agent.voice`'s lock) and the checkpoint is read inside it.
+(Reading it early, beside the live turns, was tried and dropped: it did not pay.)"""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from tests.voice.conftest import (
     call_token,
     chat,
     chat_body,
-    spoken_text,
-    sse_events,
     start_inbound_call,
 )
 
@@ -20,25 +18,6 @@ FIRST = [("agent", "Hola, ¿en qué te ayudo?"), ("user", "¿Instalan los sábad
 
 def said_to_model(body: dict) -> list[str]:
     return [str(m["content"]) for m in body["messages"] if m["role"] in ("user", "assistant")]
-
-
-async def test_the_run_takes_the_prefetched_read_once_per_turn(client, services, openai_upstream):
-    saver = services.agent.graph.checkpointer
-    read, reads = saver._hilo_read, []
-
-    async def counted(config):
-        reads.append(config["configurable"]["thread_id"])
-        return await read(config)
-
-    saver._hilo_read = counted
-    token = call_token(await start_inbound_call(client))
-    first = await chat(client, chat_body(token, FIRST))
-    assert spoken_text(sse_events(first)) == "Claro."
-    again = [*FIRST, ("agent", "Claro."), ("user", "¿Y el domingo?")]
-    assert spoken_text(sse_events(await chat(client, chat_body(token, again)))) == "Claro."
-    assert len(reads) == 2, reads  # one read a turn: the run did not read again
-    # The second turn's checkpoint was the first turn's: the model saw the first question.
-    assert "¿Instalan los sábados en Chía?" in said_to_model(openai_upstream.requests[-1])
 
 
 async def test_a_turn_arriving_during_the_customers_last_reads_its_checkpoint_after_it(
