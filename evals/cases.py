@@ -19,6 +19,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from memory.errors import InvalidPhone
+from memory.phones import normalize_phone
+
 
 class DatasetError(ValueError):
     """A dataset line that is not a valid case (the message says where and why)."""
@@ -34,6 +37,19 @@ class CaseCustomer(_Strict):
     language: str | None = Field(default=None, pattern="^(es|en)$")
     # The customer had opted out of WhatsApp before the case starts.
     opted_out: bool = False
+
+    @field_validator("phone")
+    @classmethod
+    def _a_real_number(cls, phone: str) -> str:
+        # Hilo keys customers by a valid number (memory.phones): a made-up one (an unallocated
+        # range) would crash the case at its first step instead of being refused here.
+        try:
+            normalize_phone(phone)
+        except InvalidPhone as exc:
+            raise ValueError(
+                f"{phone!r} is not a valid phone number (E.164, e.g. +573001234567)"
+            ) from exc
+        return phone
 
 
 class OtherCustomer(_Strict):

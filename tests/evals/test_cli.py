@@ -52,6 +52,17 @@ def test_malformed_line_names_file_line_case_and_field(eval_env: Path) -> None:
     assert f"{dataset}:2" in out and "'bad-2'" in out and "turns.0.expect.escalate" in out
 
 
+def test_a_made_up_phone_number_is_refused_before_anything_runs(eval_env: Path) -> None:
+    case = json.loads(line("uk-1", {}))
+    case["customer"]["phone"] = "+447911402318"  # a possible UK mobile, in no allocated range
+    dataset = eval_env / "phone.jsonl"
+    dataset.write_text(json.dumps(case) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["eval", "run", str(dataset)])
+    assert result.exit_code == 2, result.output
+    out = " ".join(result.output.split())
+    assert "'uk-1'" in out and "customer.phone" in out and "not a valid phone number" in out
+
+
 def test_unparseable_json_and_duplicate_ids_are_refused(eval_env: Path) -> None:
     broken = eval_env / "broken.jsonl"
     broken.write_text('{"id": "x", "customer": \n', encoding="utf-8")
