@@ -78,8 +78,6 @@ _OF_SERVICE = re.compile(
     + r"|chat|whatsapp)\b)\w+"
 )
 _NEGATION = re.compile(r"\b(no|not|never|nunca|jamas|ni|don'?t|do not|dont)\b(\W+\w+){0,3}\W*$")
-_PHRASES_OUT = _ASKS_NOT + _REQUESTS
-_OUT_RE = [re.compile(p) for p in _PHRASES_OUT]
 _ASKS_NOT_RE = [re.compile(p) for p in _ASKS_NOT]
 _REQUESTS_RE = [re.compile(p) for p in _REQUESTS]
 _PHRASES_IN = [

@@ -10,6 +10,8 @@ Those examples are kept apart from the labelled test set (tests/agent/data/inten
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from importlib import resources
 from typing import Protocol
 
@@ -18,6 +20,9 @@ import numpy as np
 # Measured on the labelled set: 0.4 recovered the most misses without taking unrelated
 # questions ("¿venden bicicletas?") for an intent; 0.5 and 0.6 recovered fewer.
 MIN_SIMILARITY = 0.4
+# Sentences whose vectors are kept (least recently used out): a turn compares the same
+# question and call lines more than once (the hits kept, then the answer chosen).
+CACHED_SENTENCES = 512
 
 
 class SentenceEmbeddings(Protocol):
@@ -34,6 +39,8 @@ class IntentIndex:
         self._labels = [e["intent"] for e in examples]
         self._matrix = _normalised(embeddings.embed_documents([e["text"] for e in examples]))
         self.min_similarity = min_similarity
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()  # the eval's fake model answers in threads
 
     def nearest(self, text: str) -> tuple[str, float]:
         """The intent of the closest example, and its cosine similarity."""
@@ -44,8 +51,24 @@ class IntentIndex:
 
     def similarities(self, text: str, candidates: list[str]) -> list[float]:
         """Cosine similarity of `text` to each candidate (the same sentence embeddings)."""
-        vectors = _normalised(self._embeddings.embed_documents([text, *candidates]))
+        vectors = self._vectors([text, *candidates])
         return [float(x) for x in vectors[1:] @ vectors[0]]
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        """The normalised vectors of `texts`, each sentence embedded once while it is cached."""
+        with self._cache_lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+            for t in known:
+                self._cache.move_to_end(t)
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = _normalised(self._embeddings.embed_documents(missing))
+            with self._cache_lock:
+                for t, vector in zip(missing, fresh, strict=True):
+                    known[t] = self._cache[t] = vector
+                while len(self._cache) > CACHED_SENTENCES:
+                    self._cache.popitem(last=False)
+        return np.stack([known[t] for t in texts])
 
     def intent(self, text: str) -> str | None:
         label, similarity = self.nearest(text)

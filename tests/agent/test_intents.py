@@ -116,3 +116,25 @@ def test_relatives_asking_about_the_customers_own_offer_are_not_another_party():
 def test_no_more_calls_is_not_an_opt_out_of_messages():
     assert classify("No me llamen más, mejor escríbanme por aquí").intent != "opt_out"
     assert classify("No me escriban más").intent == "opt_out"
+
+
+def test_similarities_embed_each_sentence_once_and_agree_with_a_fresh_embedding() -> None:
+    from agent.rules.nearest import IntentIndex
+    from memory.embeddings import shared_local_embeddings
+
+    real = shared_local_embeddings()
+    embedded: list[str] = []
+
+    class Counting:
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            embedded.extend(texts)
+            return real.embed_documents(texts)
+
+    index = IntentIndex(Counting())
+    embedded.clear()  # the examples, embedded once at start
+    lines = ["El check-in es desde las 3 de la tarde.", "El parqueadero cuesta 20 mil la noche."]
+    first = index.similarities("¿A qué hora puedo entrar?", lines)
+    again = index.similarities("¿A qué hora puedo entrar?", [*lines, "Hay wifi gratis."])
+    assert embedded == ["¿A qué hora puedo entrar?", *lines, "Hay wifi gratis."]
+    assert again[:2] == first and first[0] > first[1]
+    assert IntentIndex(real).similarities("¿A qué hora puedo entrar?", lines) == first
