@@ -17,6 +17,7 @@ from langchain_core.messages import HumanMessage, RemoveMessage
 from langgraph.runtime import Runtime
 
 import prompts
+from agent.attachments import media_kind
 from agent.context import TurnContext
 from agent.nodes import store_reply
 from agent.optout import is_keyword, is_opt_in, is_opt_out
@@ -87,7 +88,7 @@ async def guard(state: ThreadState, runtime: Runtime[TurnContext]) -> dict[str, 
             return {**silent, "escalated": True}
         return silent
     if media and not text.strip():
-        return await answer("media", fill={"kind": _media_kind(media, language)})
+        return await answer("media", fill={"kind": media_kind(media[0], language)})
     if context.prefetched is not None:  # a live call: the context read holds the escalation
         owned = (await context.prefetched)[0].escalation
     else:
@@ -125,14 +126,3 @@ async def _our_recent_words(context: TurnContext) -> str | None:
 
 def route_after_guard(state: ThreadState) -> str:
     return "end" if state.get("skipped") or state.get("reply") else "load_context"
-
-
-def _media_kind(media: list[dict[str, Any]], language: str) -> str:
-    content_type = str(media[0].get("content_type", ""))
-    names = {
-        "audio": ("audio", "voice note"),
-        "image": ("imagen", "image"),
-        "video": ("video", "video"),
-    }
-    es, en = names.get(content_type.split("/")[0], ("archivo", "file"))
-    return en if language == "en" else es

@@ -21,6 +21,7 @@ from langchain_core.messages import (
 from langgraph.runtime import Runtime
 
 import prompts
+from agent.attachments import media_kinds
 from agent.confirmations import asks_yes_no
 from agent.context import TurnContext, VoiceMemory
 from agent.prompt import system_prompt_text
@@ -130,7 +131,16 @@ def make_model_node(model: BaseChatModel):  # noqa: ANN201 - a LangGraph node
         runnable = binding(runtime.context.client_tools)
         # The turn's channel and language, offered to any model as run configuration (the
         # rules model reads them; ChatOpenAI ignores them). Nothing here knows which model.
-        turn = {"channel": state.get("channel", "whatsapp"), "language": state.get("language")}
+        language = state.get("language") or "es"
+        attachments = media_kinds(state.get("media"), language)
+        turn = {
+            "channel": state.get("channel", "whatsapp"),
+            "language": state.get("language"),
+            "attachments": attachments,
+        }
+        if attachments:  # the model cannot see them: it is told they came with the message
+            note = prompts.message("attachment_note", language, kinds=", ".join(attachments))
+            system = SystemMessage(content=f"{system.content}\n\n{note}")
         mark("model")
         response = await runnable.ainvoke(
             [system, *prompt_window(state["messages"])], config={"configurable": turn}

@@ -19,7 +19,7 @@ from prompts import entry, message
 ASKING = ("recall", "pending", "unknown", "quote")
 _PROMISE_PREFIXES = re.compile(
     r"(Consultar y responder|Responder al cliente la pregunta|Check and answer|Answer the"
-    r" customer's pending)"
+    r" customer's pending|Revisar el adjunto que envió|Review the attachment the customer)"
 )
 
 
@@ -84,13 +84,23 @@ def compose_turn(
     channel: str = "whatsapp",
     timezone: str = "America/Bogota",
     similar: Similar | None = None,
-) -> tuple[str, str | None]:
-    """The reply to `text`, and the next action it promises (to check or send something),
-    when it promises one: the model creates that action before it sends the reply.
-    `similar` (sentence embeddings) matches the call's pending questions by meaning."""
+    attachments: tuple[str, ...] = (),
+) -> tuple[str, tuple[str, ...]]:
+    """The reply to `text`, and the next actions it promises (to check, send or review
+    something): the model creates those actions before it sends the reply.
+    `similar` (sentence embeddings) matches the call's pending questions by meaning;
+    `attachments`, what came with the message: acknowledged first, and a person asked to
+    review it (Hilo cannot view or hear it)."""
     promise: list[str] = []
+    if attachments and channel != "voice":
+        kind = attachments[0]
+        caption = " ".join(text.split())[:160]
+        promise.append(entry("operator", "review_attachment", language, kind=kind, caption=caption))
     reply = _compose(reading, text, results, language, channel, timezone, promise, similar)
-    return reply, (promise[0] if promise else None)
+    if attachments and channel != "voice":
+        acknowledged = message("attachment_received", language, kind=attachments[0])
+        reply = f"{acknowledged} {reply}".strip() if reply != acknowledged else reply
+    return reply, tuple(promise)
 
 
 def _compose(

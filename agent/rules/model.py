@@ -39,7 +39,7 @@ from agent.rules.policy import first_step, second_step, tool_call
 from memory.embeddings import INLINE_CHARS
 
 # Per-turn call arguments the rules model reads (see the module docstring).
-TURN_ARGUMENTS = ("channel", "language")
+TURN_ARGUMENTS = ("channel", "language", "attachments")
 
 
 class RulesChatModel(BaseChatModel):
@@ -80,6 +80,7 @@ class RulesChatModel(BaseChatModel):
             messages,
             channel=str(kwargs.get("channel") or "whatsapp"),
             language=str(kwargs.get("language") or "es"),
+            attachments=tuple(kwargs.get("attachments") or ()),
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
@@ -99,10 +100,16 @@ class RulesChatModel(BaseChatModel):
         return self._generate(messages, stop, None, **kwargs)
 
     def respond(
-        self, messages: list[BaseMessage], *, channel: str = "whatsapp", language: str = "es"
+        self,
+        messages: list[BaseMessage],
+        *,
+        channel: str = "whatsapp",
+        language: str = "es",
+        attachments: tuple[str, ...] = (),
     ) -> AIMessage:
         """The next step: tool calls, or the reply. `language` is the customer's as known
-        (the last message's own language wins), `channel` the turn's."""
+        (the last message's own language wins), `channel` the turn's, `attachments` the kinds
+        of what came with the message ("imagen", "documento")."""
         prompt_chars = sum(len(str(m.content)) for m in messages)
         usage = {
             "input_tokens": prompt_chars // 4,  # an estimate: ~4 characters a token
@@ -146,10 +153,17 @@ class RulesChatModel(BaseChatModel):
             calls = first_step(reading, text, earlier, language)
         elif steps_taken == 1:
             calls = second_step(reading, results, channel, language, text, self._similar())
-        reply, promise = "", None
+        reply = ""
         if not calls and steps_taken:
-            reply, promise = compose_turn(
-                reading, text, results, language, channel, self.timezone, self._similar()
+            reply, promises = compose_turn(
+                reading,
+                text,
+                results,
+                language,
+                channel,
+                self.timezone,
+                self._similar(),
+                attachments,
             )
             asked_for = {
                 call["args"].get("description")
@@ -158,10 +172,12 @@ class RulesChatModel(BaseChatModel):
                 for call in m.tool_calls
                 if call["name"] == "update_next_action"
             }
-            if promise and promise not in asked_for:
-                # The reply promises to check or send something: the action behind it first
-                # (another action made this turn, a quote request, is not that promise).
-                calls = [tool_call("update_next_action", {"description": promise})]
+            missing = [p for p in promises if p not in asked_for]
+            if missing:
+                # The reply promises to check, send or review something: the actions behind
+                # it first (another action made this turn, a quote request, is not that
+                # promise), all in one step.
+                calls = [tool_call("update_next_action", {"description": p}) for p in missing]
         if calls:
             return AIMessage(
                 content="",
@@ -171,7 +187,14 @@ class RulesChatModel(BaseChatModel):
             )
         if not steps_taken:
             reply, _ = compose_turn(
-                reading, text, results, language, channel, self.timezone, self._similar()
+                reading,
+                text,
+                results,
+                language,
+                channel,
+                self.timezone,
+                self._similar(),
+                attachments,
             )
         return AIMessage(content=reply, usage_metadata=usage, response_metadata=meta)  # type: ignore[arg-type]
 

@@ -62,6 +62,22 @@ async def test_the_system_prompt_carries_the_calls_context(settings, memory, ana
     assert "+573001112233" not in prompt  # the model never sees the number
 
 
+async def test_the_model_is_told_what_came_with_the_message(settings, memory, call_customer):
+    """An attachment the model cannot see is named in its prompt for that turn only; a voice
+    note transcribed is not (its transcript is the message)."""
+    photo = [{"url": "https://api.twilio.com/x/Media/ME1", "content_type": "image/jpeg"}]
+    heard = [{"url": "https://api.twilio.com/x/Media/ME2", "content_type": "audio/ogg"}]
+    with FakeOpenAI(lambda body: text("Gracias")) as fake:
+        agent = await openai_agent(settings, memory, fake)
+        await run_turn(agent, call_customer.id, "whatsapp", "La foto del medidor", media=photo)
+        await run_turn(agent, call_customer.id, "whatsapp", "¿Y ahora qué?")
+        heard[0]["transcribed"] = True
+        await run_turn(agent, call_customer.id, "whatsapp", "Lo que dije en el audio", media=heard)
+    prompts = [body["messages"][0]["content"] for body in fake.requests]
+    assert "El cliente adjuntó a este mensaje: imagen." in prompts[0]
+    assert all("adjuntó" not in p for p in prompts[1:])
+
+
 async def test_tool_schemas_sent_to_the_model_have_no_customer_arguments(
     settings, memory, call_customer
 ):

@@ -320,3 +320,30 @@ async def test_a_callback_that_beats_the_send_record_is_applied_once_the_sid_is_
         )
 
     await wait_until(delivered)
+
+
+async def test_a_photo_with_a_caption_is_acknowledged_and_put_before_a_person(
+    client, services, fake_twilio
+):
+    """The rules model cannot see the photo: the reply says it arrived, a person is asked to
+    review it (a next action), and the caption is answered like any message."""
+    form = inbound_form(
+        "SM" + "p" * 32,
+        "Les mando la foto de la mancha de humedad del techo",
+        NumMedia="1",
+        MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM/Media/MP",
+        MediaContentType0="image/jpeg",
+    )
+    assert (await post_signed(client, "/webhooks/twilio/whatsapp", form)).status_code == 200
+
+    async def replied():
+        return len(fake_twilio.messages) == 1
+
+    await wait_until(replied)
+    assert fake_twilio.messages[0]["Body"].startswith("Recibí tu imagen")
+    with psycopg.connect(services.memory.url) as conn:
+        actions = [r[0] for r in conn.execute("SELECT description FROM next_actions")]
+    assert actions == [
+        "Revisar el adjunto que envió el cliente (imagen): "
+        "«Les mando la foto de la mancha de humedad del techo»"
+    ]
