@@ -54,6 +54,12 @@ def _noise_words() -> set[str]:
     return {w for line in lines.splitlines() if line.strip() for w in json.loads(line)["words"]}
 
 
+def _corrections() -> re.Pattern[str]:
+    lines = resources.files("agent.rules").joinpath("corrections.jsonl").read_text("utf-8")
+    cues = [c for line in lines.splitlines() if line.strip() for c in json.loads(line)["cues"]]
+    return re.compile(r"\b(" + "|".join(cues) + r")\b")
+
+
 MIN_COVERAGE = 0.6
 TOP_RANKS = 2
 MIN_SIMILARITY = 0.6
@@ -82,6 +88,11 @@ _KIND_WORDS = re.compile(
     r"|duracion|long|take|takes|direccion|address|donde|where|ubicacion|ubicad[oa]s|location"
     r"|located)\b"
 )
+# A speaker taking back what was just said ("el jueves... no, mejor el viernes", "actually, make
+# it Friday"), per language in the data file `corrections.jsonl`.
+_CORRECTION = _corrections()
+# How far (in turns of one conversation) a correction or a second fact is looked for.
+NEARBY_TURNS = 3
 _MONEY = re.compile(r"\$|\b(pesos|dolares|dollars|euros|usd|cop|mil|millon\w*|k)\b")
 _VOCATIVE = re.compile(r"^\W*((hola|buenas|buenos dias|hi|hello)\W+)?[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+\s*,")
 _SPEAKER = re.compile(r"^(Cliente|Customer|Agente|Agent|Asesor|Advisor|Sistema|System):\s*")
@@ -238,6 +249,13 @@ def _agreed_proposal(lines: list[str], i: int) -> bool:
     return is_customer(nxt) and _AGREES.search(fold(_SPEAKER.sub("", nxt))) is not None
 
 
+# A line's closeness in meaning to the question (cosine, USE multilingual: a right answer line
+# scores ~0.3-0.4, other lines of the same call ~0.0-0.15), weighed against its shared words
+# (one word = 1): 3 x 0.35 is about one word.
+SEMANTIC_WEIGHT = 3.0
+# What a line loses when a later turn corrected it: more than a kind of fact and the bonus of
+# answering the question asked just before it.
+SUPERSEDED = 1.5
 # A kind of fact asked is looked for in the best-ranked chunks only.
 KIND_RANKS = 3
 
@@ -386,11 +404,12 @@ def answer(
     asked before (`similar`), when there is one."""
     parts = _parts(query)
     if not parts:
-        hit, lines = _answer_one(hits, query, others)
+        hit, lines = _answer_one(hits, query, others, similar)
         if not any(_score(Question(query), ln) for ln in lines):
-            same = asked_before([*hits, *(others or [])], query, similar)
+            everything = [*hits, *(others or [])]
+            same = asked_before(everything, query, similar)
             if same is not None:
-                return same[0], [same[1]]
+                return same[0], [_final_word(Question(query), same[0], same[1], everything)]
         return hit, lines
     top: dict[str, Any] | None = None
     chosen: list[str] = []
@@ -398,21 +417,25 @@ def answer(
         question = Question(part)
         if not question.terms and not question.kinds:
             continue
-        hit, lines = _answer_one(hits, part, others)
+        hit, lines = _answer_one(hits, part, others, similar)
         if not any(_score(question, ln) for ln in lines):
-            same = asked_before([*hits, *(others or [])], part, similar)
+            everything = [*hits, *(others or [])]
+            same = asked_before(everything, part, similar)
             if same is None:
                 continue
-            hit, lines = same[0], [same[1]]
+            hit, lines = same[0], [_final_word(question, same[0], same[1], everything)]
         top = top or hit
         chosen += [ln for ln in lines if ln not in chosen]
     if top is None:
-        return _answer_one(hits, query, others)
+        return _answer_one(hits, query, others, similar)
     return top, chosen[:3]
 
 
 def _answer_one(
-    hits: list[dict[str, Any]], query: str, others: list[dict[str, Any]] | None = None
+    hits: list[dict[str, Any]],
+    query: str,
+    others: list[dict[str, Any]] | None = None,
+    similar: Similar | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     question = Question(query)
     lines = _lines(hits)
@@ -438,9 +461,26 @@ def _answer_one(
             and bool(question.matched(before)[0])
         )
 
+    # Every line recalled by its place in its conversation: (interaction, turn) → line.
+    place = {
+        (rank, i, line): (
+            hits[rank].get("interaction_id"),
+            int(hits[rank].get("first_seq") or 0) + i,
+        )
+        for rank, i, line in lines
+    }
+    turns = _turns([*hits, *(others or [])])
+
+    def superseded(item: tuple[int, int, str]) -> bool:
+        found_terms, found_kinds = question.matched(item[2])
+        about = (question, found_terms)
+        return _superseded(found_kinds, place.get(item), turns, about) is not None
+
     def preference(item: tuple[int, int, str]) -> tuple[float, ...]:
         rank, i, line = item
         score = _score(question, line, spread)
+        if score and superseded(item):
+            score = max(0.1, score - SUPERSEDED)
         mine = is_customer(line)
         if ours_found and mine:
             score = 0.0
@@ -450,7 +490,8 @@ def _answer_one(
         asked = "?" in line and not question.theirs
         paired = 0.5 if score and answers_same_question(rank, i, line) else 0.0
         penalty = 0.4 if asked and score else 0.0
-        return (score + (speaker if score else 0) + paired - penalty, -rank, -i)
+        meaning = SEMANTIC_WEIGHT * max(0.0, closeness.get(line, 0.0))
+        return (score + (speaker if score else 0) + paired - penalty + meaning, -rank, -i)
 
     # A kind of fact asked (a day, a price) is answered by a line that holds one, when the
     # recalled lines have any: not by the greeting that names the topic.
@@ -463,8 +504,19 @@ def _answer_one(
             if question.matched(item[2])[1] or (figure and re.search(r"\d", item[2]))
         ]
         lines = of_kind or lines
+    # How close each candidate line is in meaning to the question (sentence embeddings, across
+    # languages): it ranks lines whose words differ from the question's ("how much was the
+    # deposit?" → «El depósito es de 200 dólares»), and breaks ties between lexical matches.
+    closeness: dict[str, float] = {}
+    if similar is not None:
+        unique = list(dict.fromkeys(ln for _, _, ln in lines))
+        scores = similar(_VOCATIVE.sub(" ", query), [_SPEAKER.sub("", ln) for ln in unique])
+        closeness = dict(zip(unique, scores, strict=True))
     best = max(lines, key=preference)
     rank, i, line = best
+    # Taken back later in the call, by a turn no candidate holds: that turn is the answer.
+    found_terms, found_kinds = question.matched(line)
+    line = _superseded(found_kinds, place.get(best), turns, (question, found_terms)) or line
     chunk = [
         ln.strip()
         for ln in hits[rank]["text"].splitlines()
@@ -500,7 +552,89 @@ def _answer_one(
         of_the_kind = k or not question.kinds
         if t & missing_terms and of_the_kind and extra[2] not in chosen and "?" not in extra[2]:
             chosen.append(extra[2])
+    if missing_kinds and len(chosen) == 1:
+        nearby = _nearby_kind(question, missing_kinds, place.get(best), turns)
+        if nearby is not None and nearby not in chosen:
+            chosen.append(nearby)
     return hits[rank], chosen
+
+
+def _superseded(
+    kinds: set[str],
+    at: tuple[Any, int] | None,
+    turns: dict[tuple[Any, int], str],
+    about: tuple[Question, set[str]] | None = None,
+) -> str | None:
+    """The later turn of the same conversation that states the same kinds of fact after
+    someone took the first back ("El jueves a las 8." … "no, mejor el viernes" … "el viernes
+    a las 8"), when there is one: the line at `at` is no longer what was agreed. The last such
+    turn within reach (the correction, then its confirmation). `about`: the question and the
+    words of it the first line holds, which the later one must hold too ("el básico sale 100"
+    is not taken back by "prefiero el premium… sale 150")."""
+    if not kinds or at is None or at[0] is None:
+        return None
+    conversation, seq = at
+    corrected, final = False, None
+    for later in range(seq + 1, seq + 1 + NEARBY_TURNS):
+        text = turns.get((conversation, later))
+        if text is None:
+            continue
+        plain = fold(_SPEAKER.sub("", text))
+        corrected = corrected or _CORRECTION.search(plain) is not None
+        same_topic = about is None or about[1] <= about[0].matched(text)[0]
+        if corrected and "?" not in text and same_topic and all(shows(k, plain) for k in kinds):
+            final = text
+    return final
+
+
+def _turns(hits: list[dict[str, Any]]) -> dict[tuple[Any, int], str]:
+    """Every line of the hits by its place in its conversation: (interaction, turn) → line."""
+    turns: dict[tuple[Any, int], str] = {}
+    for rank, i, line in _lines(hits):
+        at = (hits[rank].get("interaction_id"), int(hits[rank].get("first_seq") or 0) + i)
+        turns.setdefault(at, line)
+    return turns
+
+
+def _final_word(
+    question: Question, hit: dict[str, Any], line: str, hits: list[dict[str, Any]]
+) -> str:
+    """`line` of `hit`, or the turn that later corrected it (see `_superseded`)."""
+    turns = _turns(hits)
+    start = int(hit.get("first_seq") or 0)
+    lines = hit["text"].splitlines()
+    index = next((i for i, ln in enumerate(lines) if ln.strip() == line.strip()), None)
+    if index is None:
+        return line
+    found_terms, kinds = question.matched(line)
+    at = (hit.get("interaction_id"), start + index)
+    return _superseded(kinds, at, turns, (question, found_terms)) or line
+
+
+def _nearby_kind(
+    question: Question,
+    kinds: set[str],
+    at: tuple[Any, int] | None,
+    turns: dict[tuple[Any, int], str],
+) -> str | None:
+    """The closest statement (not a question), within a few turns of the answer chosen in the
+    same conversation, of a kind of fact the question asks and that answer lacks ("¿cuánto era
+    lo del saco y pa cuándo queda?": the price line, then "Queda listo el viernes" two turns
+    on). Later turns first at the same distance: a conversation moves on to what follows."""
+    if at is None or at[0] is None:
+        return None
+    conversation, seq = at
+    for distance in range(1, NEARBY_TURNS + 1):
+        for other in (seq + distance, seq - distance):
+            line = turns.get((conversation, other))
+            if line is None or "?" in line:
+                continue
+            found_terms, found_kinds = question.matched(line)
+            found = found_kinds & kinds
+            about = (question, found_terms)
+            if found and _superseded(found, (conversation, other), turns, about) is None:
+                return line
+    return None
 
 
 def attributed(lines: list[str], language: str) -> str:
