@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from importlib import resources
 from typing import Any
 
@@ -22,6 +24,9 @@ from agent.language import detect_language
 from agent.rules.calls import CHECK_LATER
 from agent.rules.entities import question_kinds, shows, split_questions
 from agent.rules.intents import fold
+
+# Cosine similarities of a text to candidate texts (the rules model's sentence embeddings).
+Similar = Callable[[str, list[str]], list[float]]
 
 # Snowball stems, cut to five letters like the rest: "llevo" and "llevar" meet on "llev"
 # where their first five letters ("llevo", "lleva") do not, "runs" and "running" on "run".
@@ -126,7 +131,12 @@ class Question:
         self.short |= set(re.findall(r"(?<![\d.,:])\d{1,4}(?![\d.,:]\d)", text))
         # The question's words stemmed in its language; a line's in both (see `matched`).
         language = detect_language(text)
+        self.language = language
         self.terms = terms(content, language) | self.short
+        # Each term's word as written (folded), for a match by meaning (`matched`).
+        self.words = _term_words(content, language)
+        # What `matched` found in a line, with and without word embeddings.
+        self._matched: dict[tuple[str, bool], tuple[set[str], set[str]]] = {}
         # Names: capitalised words after the first ("¿Luna tiene que ir en ayunas?" has none
         # by this rule; "¿a qué hora viene Luna?" has one).
         names = " ".join(_NAME.findall(text))
@@ -135,6 +145,10 @@ class Question:
         self.theirs = bool(I_SAID.search(folded)) and not self.ours
 
     def matched(self, text: str) -> tuple[set[str], set[str]]:
+        key = (text, _WORD_SIMILAR.get() is not None)
+        known = self._matched.get(key)
+        if known is not None:
+            return set(known[0]), set(known[1])
         plain = fold(_unlabelled(text))
         there = terms(plain, "es") | terms(plain, "en")
         found_terms = self.terms & (there | _short_words(plain, self.short))
@@ -142,8 +156,19 @@ class Question:
         if self.terms - found_terms:
             spelt = there | {w[:5] for w in re.findall(r"\w+", plain) if len(w) >= 5}
             found_terms |= {t for t in self.terms - found_terms if _one_letter_off(t, spelt)}
+        # The same word in another language ("lease" and "arrendamiento", "pickup" and
+        # "recogida"), where no stem can meet: the same meaning by word embeddings, when they
+        # are at hand. Not within one language: there related words are as close as
+        # translations ("anual" and "años" 0.71, "reciben" and "entregan" 0.65).
+        if self.terms - found_terms and detect_language(plain, default=self.language) != (
+            self.language
+        ):
+            found_terms |= _same_meaning(
+                {t: self.words[t] for t in self.terms - found_terms if t in self.words}, plain
+            )
         found_kinds = {k for k in self.kinds if shows(k, plain)}
-        return found_terms, found_kinds
+        self._matched[key] = (found_terms, found_kinds)
+        return set(found_terms), set(found_kinds)
 
     def coverage(self, text: str) -> float:
         found_terms, found_kinds = self.matched(text)
@@ -194,6 +219,64 @@ def terms(text: str, language: str = "es") -> set[str]:
         if stem not in _QUERY_NOISE:
             found.add(stem)
     return found
+
+
+def _content_words(text: str) -> list[str]:
+    """The words of a folded text that may carry its topic (as `terms` keeps them)."""
+    return [
+        w
+        for w in re.findall(r"\w+", text)
+        if len(w) >= 4 and not w.isdigit() and w not in _QUERY_NOISE and w[:5] not in _QUERY_NOISE
+    ]
+
+
+def _term_words(text: str, language: str) -> dict[str, str]:
+    """Each content term of `text` (see `terms`) and the word it comes from."""
+    words: dict[str, str] = {}
+    for w in _content_words(fold(text)):
+        for term in terms(w, language):
+            words.setdefault(term, w)
+    return words
+
+
+# Two words of different languages mean the same when their USE multilingual vectors are
+# this close (cosine, one word each), measured on pairs: translations and close synonyms
+# 0.60-0.93 ("lease" and "arrendamiento" 0.72, "court" and "corte" 0.70, "pickup" and
+# "recogida" 0.63, "subir" and "aumento" 0.63), related words 0.45-0.55 ("flores" and
+# "tulipanes"), unrelated words of the same calls at most 0.37 ("court" and "pesos").
+SAME_WORD = 0.6
+# Word similarities of the turn being answered (the rules model's sentence embeddings); none
+# outside `word_meaning`.
+_WORD_SIMILAR: ContextVar[Similar | None] = ContextVar("word_similar", default=None)
+
+
+@contextmanager
+def word_meaning(similar: Similar | None, texts: list[str]) -> Iterator[None]:
+    """Match words by meaning (`SAME_WORD`) with `similar` inside the block; the words of
+    `texts` are embedded together first (one batch, then cached)."""
+    if similar is None:
+        yield
+        return
+    words = sorted({w for t in texts for w in _content_words(fold(_unlabelled(t)))})
+    if words:
+        similar(words[0], words)
+    token = _WORD_SIMILAR.set(similar)
+    try:
+        yield
+    finally:
+        _WORD_SIMILAR.reset(token)
+
+
+def _same_meaning(wanted: dict[str, str], plain: str) -> set[str]:
+    """The terms of `wanted` (term → its word) whose word means the same as a word of the
+    folded line `plain`."""
+    similar = _WORD_SIMILAR.get()
+    if similar is None or not wanted:
+        return set()
+    words = list(dict.fromkeys(_content_words(plain)))
+    if not words:
+        return set()
+    return {t for t, w in wanted.items() if max(similar(w, words)) >= SAME_WORD}
 
 
 def _unlabelled(text: str) -> str:
@@ -299,7 +382,6 @@ def elliptic(text: str) -> bool:
 # domingos?" 0.60, "is parking included?" ~ "¿Y el parqueadero?" 0.58) and on different
 # questions to the same calls (at most 0.47).
 SAME_QUESTION = 0.5
-Similar = Callable[[str, list[str]], list[float]]
 
 
 def asked_before(
@@ -637,14 +719,61 @@ def _nearby_kind(
     return None
 
 
-def attributed(lines: list[str], language: str) -> str:
-    """Lines as who said what: «…» after "te dijimos" / "tú dijiste"."""
-    parts = []
+# A question asking yes or no: opened by a verb, not by a question word ("do I need to bring
+# my lease?", "¿incluye el permiso?", "Una duda: ¿tengo que ir en persona?").
+_YES_NO_QUESTION = re.compile(
+    r"(^|[:;.!]\s)\W*(y |and |also |so |oye |tambien )?(do|does|did|is|are|was|were|can|could"
+    r"|will|would"
+    r"|should|shall|have|has|need|must|hay|tengo|tienen|tienes|tiene|puedo|puede|pueden|incluye"
+    r"|incluyen|sirve|sirven|necesito|debo|hace falta|es|son|esta|estan|viene|vienen|aceptan"
+    r"|reciben|cubre|cubren)\b"
+)
+_YES = re.compile(
+    r"^\W*(si|claro|por supuesto|exacto|correcto|asi es|yes|yeah|sure|of course"
+    r"|correct|exactly|absolutely)\b"
+)
+_NO = re.compile(r"^\W*(no|nope|para nada|de ninguna manera)\b(?! problem| hay problema)")
+
+
+def yes_no_leads(query: str, lines: list[str], language: str) -> dict[str, str]:
+    """For a question of `query` asking yes or no, its answer said plainly in the customer's
+    language ("Yes", "No") before the line that gives it, when that line opens with one
+    ("Sí, y traiga su contrato…" to "do I need to bring my lease?"): the line keyed to it."""
+    leads: dict[str, str] = {}
+    for part in split_questions(query) or [query]:
+        folded = fold(expand_contractions(part))
+        if not _YES_NO_QUESTION.search(folded):
+            continue
+        question = Question(part)
+        for line in lines:
+            said = fold(_SPEAKER.sub("", line))
+            if line in leads or not (question.matched(line)[0] or len(lines) == 1):
+                continue
+            if _YES.search(said):
+                leads[line] = "Yes" if language == "en" else "Sí"
+            elif _NO.search(said):
+                leads[line] = "No"
+            else:
+                continue
+            break
+    return leads
+
+
+def expand_contractions(text: str) -> str:
+    return re.sub(r"(?i)\b(do|does|did|is|are|can|should|will)n't\b", r"\1 not", text)
+
+
+def attributed(lines: list[str], language: str, leads: dict[str, str] | None = None) -> str:
+    """Lines as who said what: «…» after "te dijimos" / "tú dijiste"; a plain "Yes"/"No"
+    first where `leads` gives one (see `yes_no_leads`)."""
+    parts: list[str] = []
     for line in lines:
         said = _SPEAKER.sub("", line)
         if is_customer(line):
-            parts.append(f"you said «{said}»" if language == "en" else f"tú dijiste «{said}»")
+            quoted = f"you said «{said}»" if language == "en" else f"tú dijiste «{said}»"
         else:
-            parts.append(f"we told you «{said}»" if language == "en" else f"te dijimos «{said}»")
+            quoted = f"we told you «{said}»" if language == "en" else f"te dijimos «{said}»"
+        lead = (leads or {}).get(line)
+        parts.append(f"{lead if not parts else lead.lower()}: {quoted}" if lead else quoted)
     joiner = " and " if language == "en" else " y "
     return joiner.join(parts)

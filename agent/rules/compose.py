@@ -96,7 +96,9 @@ def compose_turn(
         kind = attachments[0]
         caption = " ".join(text.split())[:160]
         promise.append(entry("operator", "review_attachment", language, kind=kind, caption=caption))
-    reply = _compose(reading, text, results, language, channel, timezone, promise, similar)
+    hits = [h for r in results.get("recall_conversations", []) for h in r.get("results", [])]
+    with answers.word_meaning(similar, [text, *(h.get("text") or "" for h in hits)]):
+        reply = _compose(reading, text, results, language, channel, timezone, promise, similar)
     if attachments and channel != "voice":
         acknowledged = message("attachment_received", language, kind=attachments[0])
         reply = f"{acknowledged} {reply}".strip() if reply != acknowledged else reply
@@ -209,7 +211,7 @@ def _compose(
                 "recalled",
                 lang,
                 when=_date_phrase(top["date"], top["channel"], lang),
-                fact=answers.attributed(lines, lang),
+                fact=answers.attributed(lines, lang, answers.yes_no_leads(text, lines, lang)),
             )
         )
     last_call = context.get("last_call") or {}

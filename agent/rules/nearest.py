@@ -20,9 +20,10 @@ import numpy as np
 # Measured on the labelled set: 0.4 recovered the most misses without taking unrelated
 # questions ("¿venden bicicletas?") for an intent; 0.5 and 0.6 recovered fewer.
 MIN_SIMILARITY = 0.4
-# Sentences whose vectors are kept (least recently used out): a turn compares the same
-# question and call lines more than once (the hits kept, then the answer chosen).
-CACHED_SENTENCES = 512
+# Sentences and words whose vectors are kept (least recently used out): a turn compares the
+# same question, call lines and their words more than once (the hits kept, then the answer
+# chosen); 8192 vectors of 512 floats are 16 MiB.
+CACHED_SENTENCES = 8192
 
 
 class SentenceEmbeddings(Protocol):
