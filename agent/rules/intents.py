@@ -15,6 +15,7 @@ from datetime import datetime
 from importlib import resources
 
 from agent.optout import is_keyword, is_opt_in, is_opt_out
+from agent.rules.danger import reports_danger
 from agent.rules.entities import is_question, question_kinds
 from agent.rules.nearest import IntentIndex
 from agent.rules.when import DEFAULT_TZ, parse_when, part_of_day
@@ -25,6 +26,11 @@ _PEOPLE_ES = (
     r"|operador\w*|representante)"
 )
 _PEOPLE_EN = r"(human|person|agent|someone|somebody|representative|manager|supervisor|operator)"
+# Titles a person is asked for by ("el doctor Ferraro", "la licenciada Ruiz", "Dr Patel").
+_TITLES = (
+    r"(doctor|doctora|dr|dra|licenciad[oa]|lic|ingenier[oa]|ing|abogad[oa]|arquitect[oa]"
+    r"|profesor[a]?|senor|senora|sr|sra|don|dona|mr|mrs|ms|miss|sir)\.? [a-z]{3,}"
+)
 
 
 def fold(text: str) -> str:
@@ -48,16 +54,30 @@ _INTENTS: list[tuple[str, list[str]]] = [
             r"\b(manager|supervisor)\b.{0,20}\b(now|please|right away|asap)\b",
             r"\b(real person|human being|human agent)\b",
             r"\bno (quiero|deseo) (hablar con )?(un )?(robot|bot|maquina)\b",
+            # "no con un bot", "not a bot", "una persona real": a machine refused is a person asked.
+            r"\bno (con|a) (un|una|el|la) (bot|robot|maquina|contestadora|ia|inteligencia artificial"
+            r"|asistente virtual)\b|\b(not|no) (with |to )?(a |an |the )?(bot|robot|machine|ai"
+            r"|chatbot|virtual assistant)\b|\b(un|una) (humano|persona) (real|de verdad)\b",
+            # "hablar con el doctor Ferraro", "speak to Dr Patel": a person asked by title.
+            rf"\b(hablar|hable|comunicar\w*|pasar\w*|talk|speak)\b.{{0,12}}\b(con|a|with|to) (el |la |the )?"
+            rf"{_TITLES}\b",
+            # "Need someone on this right now", "necesito a alguien ya": a person, urgently.
+            r"\b(need|needs|send|get) (someone|somebody|a person|a human)\b.{0,25}\b(right now|now"
+            r"|asap|immediately|urgently|right away)\b",
+            r"\b(necesito|necesitamos|manden|envien|mandar|que venga)\b.{0,6}\b(a )?(alguien|una"
+            r" persona)\b.{0,25}\b(ya|ahora|ahora mismo|ya mismo|urgente|de inmediato|cuanto antes)\b",
         ],
     ),
     (
         "anger",
         [
-            r"\b(estafa\w*|ladron\w*|rateros?|inutiles?|pesim[oa]|verguenza|harto|harta|denuncia\w*"
-            r"|abogado|demanda\w*|porqueria|incompetentes?|inaceptable|indignad[oa]|furios[oa]"
+            r"\b(estafa\w*|ladron\w*|rateros?|inutiles?|pesim[oa]|verguenza|harto|harta"
+            r"|porqueria|incompetentes?|inaceptable|indignad[oa]|furios[oa]"
             r"|falta de respeto|descaro|burla)\b",
             r"\b(nadie (me )?(responde|contesta|atiende)|ya es la (segunda|tercera|cuarta) vez)\b",
-            r"\b(scam|useless|ridiculous|furious|lawyer|sue you|fed up|terrible service|worst"
+            r"\b(demandar(los|las|les)|(los|las|les) (voy a |vamos a )?(demand|denunci)\w*|sue you"
+            r"|take you to court)\b",
+            r"\b(scam|useless|ridiculous|furious|fed up|terrible service|worst"
             r"|unacceptable|outrageous|incompetent|disgusting|sick of|nobody (answers|responds))\b",
             r"!!!",
         ],
@@ -173,10 +193,13 @@ _INTENTS: list[tuple[str, list[str]]] = [
 _COMPILED = [(name, [re.compile(p) for p in pats]) for name, pats in _INTENTS]
 
 
-def _alarm_cues() -> list[tuple[str, list[re.Pattern[str]]]]:
+def _alarm_cues() -> list[tuple[str, bool, list[re.Pattern[str]]]]:
     lines = resources.files("agent.rules").joinpath("escalation_cues.jsonl").read_text("utf-8")
     rows = [json.loads(line) for line in lines.splitlines() if line.strip()]
-    return [(row["kind"], [re.compile(p) for p in row["patterns"]]) for row in rows]
+    return [
+        (row["kind"], bool(row.get("question_topic")), [re.compile(p) for p in row["patterns"]])
+        for row in rows
+    ]
 
 
 # What a person must see whatever the message asks (data file `escalation_cues.jsonl`): a legal
@@ -185,11 +208,23 @@ def _alarm_cues() -> list[tuple[str, list[re.Pattern[str]]]]:
 _ALARMS = _alarm_cues()
 
 
-def alarm(text: str) -> str | None:
+def alarm(text: str, index: IntentIndex | None = None) -> str | None:
     """The kind of situation in a message that needs a person ("voy a poner la queja en la
-    superintendencia" → "legal"; "mi mamá se lo tomó y se siente mal" → "harm")."""
+    superintendencia" → "legal"; "mi mamá se lo tomó y se siente mal" → "harm"; "sale humo del
+    enchufe" → "danger", read with `index`'s sentence embeddings when given).
+
+    Some words are a step against us only when said, not asked about: "voy a poner una
+    demanda" is one, "¿cuánto tiempo tengo para demandar?" (to a law firm) takes the lawsuit as
+    its topic; a step aimed at us ("los voy a demandar") or an authority always counts."""
     folded = fold(text)
-    return next((kind for kind, pats in _ALARMS if any(p.search(folded) for p in pats)), None)
+    asked = is_question(text, folded)
+    for kind, topic_when_asked, pats in _ALARMS:
+        if topic_when_asked and asked:
+            continue
+        if any(p.search(folded) for p in pats):
+            return kind
+    similarities = index.similarities if index is not None else None
+    return "danger" if reports_danger(text, folded, similarities) else None
 
 
 _ASKS_FOR_PERSON = dict(_COMPILED)["human"]
@@ -289,7 +324,7 @@ class Reading:
     # A question no pattern read, answered from memory: it does not itself refer to an
     # earlier conversation (no looser semantic match for it).
     plain_question: bool = False
-    alarm: str | None = None  # a situation a person must see (`alarm`): legal, harm, …
+    alarm: str | None = None  # a situation a person must see (`alarm`): legal, harm, danger, …
 
 
 def classify(text: str, now: datetime | None = None, index: IntentIndex | None = None) -> Reading:
@@ -369,7 +404,7 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         part_of_day=part_of_day(folded) if when is not None else None,
         send_what=_send_what(text) if emails else None,
         plain_question=bool(routed) and intent == "recall",
-        alarm=alarm(text) if intent not in ("opt_out", "opt_in") else None,
+        alarm=alarm(text, index) if intent not in ("opt_out", "opt_in") else None,
     )
 
 
