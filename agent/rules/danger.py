@@ -34,10 +34,11 @@ _ASKS = re.compile(
 )
 # A question about what the customer reports: it happened, is it normal, should they worry.
 _WORRY = re.compile(
-    r"\b(es normal|sera normal|debo preocupar\w*|me (tengo|debo) que preocupar|es peligroso"
-    r"|is (it|this|that) normal|should i (be )?worr\w*|is (it|this|that) (dangerous|safe)"
-    r"|should i be concerned)\b"
+    r"\b(es normal|sera normal|debo preocupar\w*|me (tengo|debo) que preocupar"
+    r"|is (it|this|that) normal|should i (be )?worr\w*|should i be concerned)\b"
 )
+# After a report, "¿es peligroso?" fears what was said; alone it may be about anything.
+_FEAR = re.compile(r"\b(es peligroso|sera peligroso|is (it|this|that) (dangerous|safe))\b")
 
 
 @cache
@@ -59,15 +60,17 @@ def _texts(kind: str) -> list[str]:
 
 def harm_words(folded: str) -> list[tuple[str, bool]]:
     """The harm words of reporting sentences in accent-folded text (products set aside), each
-    with whether its sentence asks if it is worrying."""
+    with whether the message asks if it is worrying."""
     for product in _patterns("product"):
         folded = product.sub(" ", folded)
+    # "Hace chispas cuando lo conecto, ¿es peligroso?": the question is about the report.
+    asks_normal = bool(_WORRY.search(folded))
+    worried = asks_normal or bool(_FEAR.search(folded))
     found = []
     for match in _SENTENCE.finditer(folded):
         sentence = match.group(0)
-        worried = bool(_WORRY.search(sentence))
         asked = "?" in sentence or sentence.startswith("¿") or _ASKS.search(sentence)
-        if asked and not worried:
+        if asked and not asks_normal:
             continue
         found += [(m.group(0), worried) for p in _patterns("words") for m in p.finditer(sentence)]
     return found

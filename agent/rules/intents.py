@@ -228,13 +228,27 @@ def alarm(text: str, index: IntentIndex | None = None) -> str | None:
 
 
 _ASKS_FOR_PERSON = dict(_COMPILED)["human"]
+# A person asked for by name or by role, in the words that ask ("¿me pasa con Carolina?",
+# "quisiera hablar con el abogado", "can I speak to Ahmed?"); read on the text as written, as
+# a capital tells a name ("lo hablo con mi esposa" and "I'll talk to Sarah" ask no one).
+_NAMED_PERSON = re.compile(
+    r"(?i:\b(?:quiero|quisiera|necesito|puedo|podr[ií]a|me gustar[ií]a|deseo|can i|could i"
+    r"|may i|i want to|i'd like to|i would like to|i need to|let me)\s+(?:hablar|talk|speak"
+    r"|comunicarme|conversar)(?:\s+directamente|\s+directly|\s+personalmente|\s+en persona)?"
+    r"\s+(?:con|with|to)\s+(?:el |la |the )?(?P<role>doctor|doctora|dr|dra|abogad[oa]"
+    r"|due[ñn][oa]|jefe|jefa|licenciad[oa]|ingenier[oa]|lawyer|attorney|doctor|owner|boss)?)"
+    r"(?(role)\b|[A-ZÁÉÍÓÚÑ][a-záéíóúñ]{2,})"
+    r"|(?i:\b(?:p[aá]s[ae]me|p[aá]senme|me pasa[sn]?|me comunica[sn]?|comun[ií]que(?:me|nme)"
+    r"|comun[ií]came|con[eé]cte(?:me|nme)|put me through|transfer me)\s+(?:con|with|to)\s+"
+    r"(?:el |la |the )?)[A-ZÁÉÍÓÚÑ][a-záéíóúñ]{2,}"
+)
 
 
 def asks_for_person(text: str) -> bool:
     """Whether a message asks for a person ("quiero hablar con un asesor"); the guard reads it
     for opted-out customers, whom no model answers."""
     folded = fold(text)
-    return any(p.search(folded) for p in _ASKS_FOR_PERSON)
+    return any(p.search(folded) for p in _ASKS_FOR_PERSON) or bool(_NAMED_PERSON.search(text))
 
 
 _COMPILED_QUOTE = re.compile(
@@ -343,6 +357,8 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         intent = next(
             (name for name, pats in _COMPILED if any(p.search(folded) for p in pats)), "unknown"
         )
+        if _NAMED_PERSON.search(text):
+            intent = "human"
     if intent in ("thanks", "bye", "greeting") and "?" in text:
         intent = "unknown"  # "¡Gracias! ¿Y el depósito?": the question is what to answer
     emails = [m.group(0) for m in _EMAIL.finditer(text)]

@@ -95,3 +95,18 @@ def test_a_person_asked_for_with_a_day_is_not_booked() -> None:
     text = "quiero hablar con la doctora Ríos en persona, no con un robot, mañana firmo"
     calls = first_step(classify(text), text, [], "es")
     assert [c["name"] for c in calls] == ["escalate_to_human"]
+
+
+@pytest.mark.parametrize(
+    ("text", "human"),
+    [
+        ("¿me pasa con Carolina? ella lleva mi caso", True),
+        ("Can you put me through to Kevin?", True),
+        ("quisiera hablar con el abogado que lleva mi caso", True),
+        ("I'll talk to Sarah and get back to you", False),
+        ("lo hablo con mi esposa y te aviso", False),
+        ("hablé con Marta ayer y me dijo que sí", False),
+    ],
+)
+def test_a_person_asked_by_name_is_read_on_the_words_that_ask(text: str, human: bool) -> None:
+    assert (classify(text).intent == "human") is human
