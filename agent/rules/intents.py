@@ -193,11 +193,24 @@ _INTENTS: list[tuple[str, list[str]]] = [
 _COMPILED = [(name, [re.compile(p) for p in pats]) for name, pats in _INTENTS]
 
 
-def _alarm_cues() -> list[tuple[str, bool, list[re.Pattern[str]]]]:
+@dataclass(frozen=True)
+class _Cue:
+    kind: str
+    patterns: list[re.Pattern[str]]
+    topic_when_asked: bool = False  # in a question, the words are its topic, not a step
+    unless: list[re.Pattern[str]] = field(default_factory=list)  # aimed at someone else
+
+
+def _alarm_cues() -> list[_Cue]:
     lines = resources.files("agent.rules").joinpath("escalation_cues.jsonl").read_text("utf-8")
     rows = [json.loads(line) for line in lines.splitlines() if line.strip()]
     return [
-        (row["kind"], bool(row.get("question_topic")), [re.compile(p) for p in row["patterns"]])
+        _Cue(
+            row["kind"],
+            [re.compile(p) for p in row["patterns"]],
+            bool(row.get("question_topic")),
+            [re.compile(p) for p in row.get("unless", [])],
+        )
         for row in rows
     ]
 
@@ -213,16 +226,18 @@ def alarm(text: str, index: IntentIndex | None = None) -> str | None:
     superintendencia" → "legal"; "mi mamá se lo tomó y se siente mal" → "harm"; "sale humo del
     enchufe" → "danger", read with `index`'s sentence embeddings when given).
 
-    Some words are a step against us only when said, not asked about: "voy a poner una
-    demanda" is one, "¿cuánto tiempo tengo para demandar?" (to a law firm) takes the lawsuit as
-    its topic; a step aimed at us ("los voy a demandar") or an authority always counts."""
+    Some words are a step against us only when said, not asked about, and not aimed at
+    someone of the customer's own: "voy a poner una demanda" is one; "¿cuánto tiempo tengo para
+    demandar?" (to a law firm) takes the lawsuit as its topic, "quiero demandar a mi ex jefe" is
+    the customer's case; a step aimed at us ("los voy a demandar") or an authority always
+    counts."""
     folded = fold(text)
     asked = is_question(text, folded)
-    for kind, topic_when_asked, pats in _ALARMS:
-        if topic_when_asked and asked:
+    for cue in _ALARMS:
+        if cue.topic_when_asked and asked or any(p.search(folded) for p in cue.unless):
             continue
-        if any(p.search(folded) for p in pats):
-            return kind
+        if any(p.search(folded) for p in cue.patterns):
+            return cue.kind
     similarities = index.similarities if index is not None else None
     return "danger" if reports_danger(text, folded, similarities) else None
 

@@ -56,6 +56,8 @@ def test_a_person_asked_for_by_role_is_a_request_for_a_person() -> None:
         "¿cuánto tiempo tengo para poner la demanda contra mi ex jefe?",
         "how long do I have to file a lawsuit against my landlord?",
         "¿ustedes llevan casos de abogado laboralista?",
+        "me despidieron sin pagarme y quiero demandar a mi empresa",
+        "I want to sue my landlord for the deposit",
     ],
 )
 def test_the_customers_own_case_asked_about_is_not_a_legal_threat(text: str) -> None:
@@ -70,6 +72,7 @@ def test_the_customers_own_case_asked_about_is_not_a_legal_threat(text: str) -> 
         "¿quieren que los demande? porque lo voy a hacer",
         "Fine, I'll see you in court, my lawyer is on it",
         "do you want me to report you to the ombudsman?",
+        "los voy a demandar a ustedes y a mi banco",
     ],
 )
 def test_a_legal_step_said_or_aimed_at_us_is_one(text: str) -> None:
