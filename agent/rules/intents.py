@@ -15,6 +15,7 @@ from datetime import datetime
 from importlib import resources
 
 from agent.optout import is_keyword, is_opt_in, is_opt_out
+from agent.rules.danger import reports_danger
 from agent.rules.entities import is_question, question_kinds
 from agent.rules.nearest import IntentIndex
 from agent.rules.when import DEFAULT_TZ, parse_when, part_of_day
@@ -25,6 +26,11 @@ _PEOPLE_ES = (
     r"|operador\w*|representante)"
 )
 _PEOPLE_EN = r"(human|person|agent|someone|somebody|representative|manager|supervisor|operator)"
+# Titles a person is asked for by ("el doctor Ferraro", "la licenciada Ruiz", "Dr Patel").
+_TITLES = (
+    r"(doctor|doctora|dr|dra|licenciad[oa]|lic|ingenier[oa]|ing|abogad[oa]|arquitect[oa]"
+    r"|profesor[a]?|senor|senora|sr|sra|don|dona|mr|mrs|ms|miss|sir)\.? [a-z]{3,}"
+)
 
 
 def fold(text: str) -> str:
@@ -48,16 +54,30 @@ _INTENTS: list[tuple[str, list[str]]] = [
             r"\b(manager|supervisor)\b.{0,20}\b(now|please|right away|asap)\b",
             r"\b(real person|human being|human agent)\b",
             r"\bno (quiero|deseo) (hablar con )?(un )?(robot|bot|maquina)\b",
+            # "no con un bot", "not a bot", "una persona real": a machine refused is a person asked.
+            r"\bno (con|a) (un|una|el|la) (bot|robot|maquina|contestadora|ia|inteligencia artificial"
+            r"|asistente virtual)\b|\b(not|no) (with |to )?(a |an |the )?(bot|robot|machine|ai"
+            r"|chatbot|virtual assistant)\b|\b(un|una) (humano|persona) (real|de verdad)\b",
+            # "hablar con el doctor Ferraro", "speak to Dr Patel": a person asked by title.
+            rf"\b(hablar|hable|comunicar\w*|pasar\w*|talk|speak)\b.{{0,12}}\b(con|a|with|to) (el |la |the )?"
+            rf"{_TITLES}\b",
+            # "Need someone on this right now", "necesito a alguien ya": a person, urgently.
+            r"\b(need|needs|send|get) (someone|somebody|a person|a human)\b.{0,25}\b(right now|now"
+            r"|asap|immediately|urgently|right away)\b",
+            r"\b(necesito|necesitamos|manden|envien|mandar|que venga)\b.{0,6}\b(a )?(alguien|una"
+            r" persona)\b.{0,25}\b(ya|ahora|ahora mismo|ya mismo|urgente|de inmediato|cuanto antes)\b",
         ],
     ),
     (
         "anger",
         [
-            r"\b(estafa\w*|ladron\w*|rateros?|inutiles?|pesim[oa]|verguenza|harto|harta|denuncia\w*"
-            r"|abogado|demanda\w*|porqueria|incompetentes?|inaceptable|indignad[oa]|furios[oa]"
+            r"\b(estafa\w*|ladron\w*|rateros?|inutiles?|pesim[oa]|verguenza|harto|harta"
+            r"|porqueria|incompetentes?|inaceptable|indignad[oa]|furios[oa]"
             r"|falta de respeto|descaro|burla)\b",
             r"\b(nadie (me )?(responde|contesta|atiende)|ya es la (segunda|tercera|cuarta) vez)\b",
-            r"\b(scam|useless|ridiculous|furious|lawyer|sue you|fed up|terrible service|worst"
+            r"\b(demandar(los|las|les)|(los|las|les) (voy a |vamos a )?(demand|denunci)\w*|sue you"
+            r"|take you to court)\b",
+            r"\b(scam|useless|ridiculous|furious|fed up|terrible service|worst"
             r"|unacceptable|outrageous|incompetent|disgusting|sick of|nobody (answers|responds))\b",
             r"!!!",
         ],
@@ -173,10 +193,26 @@ _INTENTS: list[tuple[str, list[str]]] = [
 _COMPILED = [(name, [re.compile(p) for p in pats]) for name, pats in _INTENTS]
 
 
-def _alarm_cues() -> list[tuple[str, list[re.Pattern[str]]]]:
+@dataclass(frozen=True)
+class _Cue:
+    kind: str
+    patterns: list[re.Pattern[str]]
+    topic_when_asked: bool = False  # in a question, the words are its topic, not a step
+    unless: list[re.Pattern[str]] = field(default_factory=list)  # aimed at someone else
+
+
+def _alarm_cues() -> list[_Cue]:
     lines = resources.files("agent.rules").joinpath("escalation_cues.jsonl").read_text("utf-8")
     rows = [json.loads(line) for line in lines.splitlines() if line.strip()]
-    return [(row["kind"], [re.compile(p) for p in row["patterns"]]) for row in rows]
+    return [
+        _Cue(
+            row["kind"],
+            [re.compile(p) for p in row["patterns"]],
+            bool(row.get("question_topic")),
+            [re.compile(p) for p in row.get("unless", [])],
+        )
+        for row in rows
+    ]
 
 
 # What a person must see whatever the message asks (data file `escalation_cues.jsonl`): a legal
@@ -185,21 +221,49 @@ def _alarm_cues() -> list[tuple[str, list[re.Pattern[str]]]]:
 _ALARMS = _alarm_cues()
 
 
-def alarm(text: str) -> str | None:
+def alarm(text: str, index: IntentIndex | None = None) -> str | None:
     """The kind of situation in a message that needs a person ("voy a poner la queja en la
-    superintendencia" → "legal"; "mi mamá se lo tomó y se siente mal" → "harm")."""
+    superintendencia" → "legal"; "mi mamá se lo tomó y se siente mal" → "harm"; "sale humo del
+    enchufe" → "danger", read with `index`'s sentence embeddings when given).
+
+    Some words are a step against us only when said, not asked about, and not aimed at
+    someone of the customer's own: "voy a poner una demanda" is one; "¿cuánto tiempo tengo para
+    demandar?" (to a law firm) takes the lawsuit as its topic, "quiero demandar a mi ex jefe" is
+    the customer's case; a step aimed at us ("los voy a demandar") or an authority always
+    counts."""
     folded = fold(text)
-    return next((kind for kind, pats in _ALARMS if any(p.search(folded) for p in pats)), None)
+    asked = is_question(text, folded)
+    for cue in _ALARMS:
+        if cue.topic_when_asked and asked or any(p.search(folded) for p in cue.unless):
+            continue
+        if any(p.search(folded) for p in cue.patterns):
+            return cue.kind
+    similarities = index.similarities if index is not None else None
+    return "danger" if reports_danger(text, folded, similarities) else None
 
 
 _ASKS_FOR_PERSON = dict(_COMPILED)["human"]
+# A person asked for by name or by role, in the words that ask ("¿me pasa con Carolina?",
+# "quisiera hablar con el abogado", "can I speak to Ahmed?"); read on the text as written, as
+# a capital tells a name ("lo hablo con mi esposa" and "I'll talk to Sarah" ask no one).
+_NAMED_PERSON = re.compile(
+    r"(?i:\b(?:quiero|quisiera|necesito|puedo|podr[ií]a|me gustar[ií]a|deseo|can i|could i"
+    r"|may i|i want to|i'd like to|i would like to|i need to|let me)\s+(?:hablar|talk|speak"
+    r"|comunicarme|conversar)(?:\s+directamente|\s+directly|\s+personalmente|\s+en persona)?"
+    r"\s+(?:con|with|to)\s+(?:el |la |the )?(?P<role>doctor|doctora|dr|dra|abogad[oa]"
+    r"|due[ñn][oa]|jefe|jefa|licenciad[oa]|ingenier[oa]|lawyer|attorney|doctor|owner|boss)?)"
+    r"(?(role)\b|[A-ZÁÉÍÓÚÑ][a-záéíóúñ]{2,})"
+    r"|(?i:\b(?:p[aá]s[ae]me|p[aá]senme|me pasa[sn]?|me comunica[sn]?|comun[ií]que(?:me|nme)"
+    r"|comun[ií]came|con[eé]cte(?:me|nme)|put me through|transfer me)\s+(?:con|with|to)\s+"
+    r"(?:el |la |the )?)[A-ZÁÉÍÓÚÑ][a-záéíóúñ]{2,}"
+)
 
 
 def asks_for_person(text: str) -> bool:
     """Whether a message asks for a person ("quiero hablar con un asesor"); the guard reads it
     for opted-out customers, whom no model answers."""
     folded = fold(text)
-    return any(p.search(folded) for p in _ASKS_FOR_PERSON)
+    return any(p.search(folded) for p in _ASKS_FOR_PERSON) or bool(_NAMED_PERSON.search(text))
 
 
 _COMPILED_QUOTE = re.compile(
@@ -289,7 +353,7 @@ class Reading:
     # A question no pattern read, answered from memory: it does not itself refer to an
     # earlier conversation (no looser semantic match for it).
     plain_question: bool = False
-    alarm: str | None = None  # a situation a person must see (`alarm`): legal, harm, …
+    alarm: str | None = None  # a situation a person must see (`alarm`): legal, harm, danger, …
 
 
 def classify(text: str, now: datetime | None = None, index: IntentIndex | None = None) -> Reading:
@@ -308,6 +372,8 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         intent = next(
             (name for name, pats in _COMPILED if any(p.search(folded) for p in pats)), "unknown"
         )
+        if _NAMED_PERSON.search(text):
+            intent = "human"
     if intent in ("thanks", "bye", "greeting") and "?" in text:
         intent = "unknown"  # "¡Gracias! ¿Y el depósito?": the question is what to answer
     emails = [m.group(0) for m in _EMAIL.finditer(text)]
@@ -369,7 +435,7 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         part_of_day=part_of_day(folded) if when is not None else None,
         send_what=_send_what(text) if emails else None,
         plain_question=bool(routed) and intent == "recall",
-        alarm=alarm(text) if intent not in ("opt_out", "opt_in") else None,
+        alarm=alarm(text, index) if intent not in ("opt_out", "opt_in") else None,
     )
 
 

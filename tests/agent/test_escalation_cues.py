@@ -48,3 +48,68 @@ def test_a_person_asked_for_by_role_is_a_request_for_a_person() -> None:
     assert classify("have a manager call me today").intent == "human"
     # "Se lo tomó" is someone taking a medicine, not a customer accepting an offer.
     assert classify("mi papá se lo tomó anoche").intent != "accept"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¿cuánto tiempo tengo para poner la demanda contra mi ex jefe?",
+        "how long do I have to file a lawsuit against my landlord?",
+        "¿ustedes llevan casos de abogado laboralista?",
+        "me despidieron sin pagarme y quiero demandar a mi empresa",
+        "I want to sue my landlord for the deposit",
+    ],
+)
+def test_the_customers_own_case_asked_about_is_not_a_legal_threat(text: str) -> None:
+    reading = classify(text)
+    assert reading.alarm is None and reading.intent not in ("anger", "human")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "si no me devuelven el depósito voy a poner una demanda",
+        "¿quieren que los demande? porque lo voy a hacer",
+        "Fine, I'll see you in court, my lawyer is on it",
+        "do you want me to report you to the ombudsman?",
+        "los voy a demandar a ustedes y a mi banco",
+    ],
+)
+def test_a_legal_step_said_or_aimed_at_us_is_one(text: str) -> None:
+    assert alarm(text) == "legal"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "necesito hablar con la licenciada Ortega hoy",
+        "can I speak to Dr Mendez please",
+        "no con un bot, pásenme con alguien",
+        "I don't want a chatbot, not a bot, a real human",
+        "we need someone here right now, the whole network is down",
+        "necesito a alguien ya mismo",
+    ],
+)
+def test_a_person_asked_by_name_or_instead_of_a_bot_is_asked_for(text: str) -> None:
+    assert classify(text).intent == "human"
+
+
+def test_a_person_asked_for_with_a_day_is_not_booked() -> None:
+    text = "quiero hablar con la doctora Ríos en persona, no con un robot, mañana firmo"
+    calls = first_step(classify(text), text, [], "es")
+    assert [c["name"] for c in calls] == ["escalate_to_human"]
+
+
+@pytest.mark.parametrize(
+    ("text", "human"),
+    [
+        ("¿me pasa con Carolina? ella lleva mi caso", True),
+        ("Can you put me through to Kevin?", True),
+        ("quisiera hablar con el abogado que lleva mi caso", True),
+        ("I'll talk to Sarah and get back to you", False),
+        ("lo hablo con mi esposa y te aviso", False),
+        ("hablé con Marta ayer y me dijo que sí", False),
+    ],
+)
+def test_a_person_asked_by_name_is_read_on_the_words_that_ask(text: str, human: bool) -> None:
+    assert (classify(text).intent == "human") is human
