@@ -335,7 +335,7 @@ def _agreed_proposal(lines: list[str], i: int) -> bool:
 # A line's closeness in meaning to the question (cosine, USE multilingual: a right answer line
 # scores ~0.3-0.4, other lines of the same call ~0.0-0.15), weighed against its shared words
 # (one word = 1): 3 x 0.35 is about one word.
-SEMANTIC_WEIGHT = 3.0
+SEMANTIC_WEIGHT = 1.5
 # What a line loses when a later turn corrected it: more than a kind of fact and the bonus of
 # answering the question asked just before it.
 SUPERSEDED = 1.5
@@ -439,7 +439,28 @@ def relevant(
             kept.append(h)
     if same is not None and same[0] not in kept:
         kept.append(same[0])
-    return kept
+    return kept + _answers_to(kept, hits)
+
+
+def _answers_to(kept: list[dict[str, Any]], hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The recalled chunks that hold the answer to a question a kept chunk ends with ("¿Dónde
+    se lo dejamos?" | next chunk: "Con la vecina del 2B"): an answer comes with its question."""
+    more: list[dict[str, Any]] = []
+    for h in kept:
+        lines = [ln for ln in h["text"].splitlines() if ln.strip()]
+        if not lines or "?" not in lines[-1] or h.get("last_seq") is None:
+            continue
+        after = int(h["last_seq"]) + 1
+        for other in hits:
+            if (
+                other not in kept
+                and other not in more
+                and other.get("interaction_id") == h.get("interaction_id")
+                and int(other.get("first_seq") or 0) <= after <= int(other.get("last_seq") or -1)
+            ):
+                more.append(other)
+                break
+    return more
 
 
 def _parts(query: str) -> list[str]:
@@ -453,8 +474,16 @@ def is_customer(line: str) -> bool:
     return match is not None and match.group(1) in _CUSTOMER_LABELS
 
 
-def _score(question: Question, line: str, spread: dict[str, int] | None = None) -> float:
+def _score(
+    question: Question, line: str, spread: dict[str, int] | None = None, asked: str = ""
+) -> float:
+    """How well `line` answers: the question's words in it (or in `asked`, the other speaker's
+    question it answers: "¿Y si hay que ir a la oficina?" → "Incluye dos visitas al mes"
+    holds "oficina" by its question), weighed by how rare they are among the lines, and the
+    kinds of fact asked that it states."""
     found_terms, found_kinds = question.matched(line)
+    if asked:
+        found_terms |= question.matched(asked)[0]
     # A word of the question on many of the recalled lines ("curso" all through a call about
     # a course) tells less about which line answers than one on a single line ("empieza").
     weights = [min(1.0, 2 / spread[t]) if spread and spread.get(t) else 1.0 for t in found_terms]
@@ -558,9 +587,15 @@ def _answer_one(
         about = (question, found_terms)
         return _superseded(found_kinds, place.get(item), turns, about) is not None
 
+    def question_answered(rank: int, i: int, line: str) -> str:
+        """The other speaker's question just before the line, which the line answers."""
+        before = hits[rank]["text"].splitlines()[i - 1].strip() if i else ""
+        answers_it = "?" in before and "?" not in line and is_customer(before) != is_customer(line)
+        return before if answers_it and not _own_reply(before, hits[rank].get("channel")) else ""
+
     def preference(item: tuple[int, int, str]) -> tuple[float, ...]:
         rank, i, line = item
-        score = _score(question, line, spread)
+        score = _score(question, line, spread, question_answered(rank, i, line))
         if score and superseded(item):
             score = max(0.1, score - SUPERSEDED)
         mine = is_customer(line)
@@ -580,10 +615,14 @@ def _answer_one(
     if question.kinds:
         # ("¿con cuánta antelación?" asks "cuánto" of a length of time: any figure will do.)
         figure = "amount" in question.kinds
+        # The answer to the other speaker's question of the same kind is of that kind too
+        # ("¿Dónde se lo dejamos?" → "Con la vecina del 2B"), in words no pattern knows.
         of_kind = [
             item
             for item in lines
-            if question.matched(item[2])[1] or (figure and re.search(r"\d", item[2]))
+            if question.matched(item[2])[1]
+            or (figure and re.search(r"\d", item[2]))
+            or question_kinds(fold(question_answered(*item))) & question.kinds
         ]
         lines = of_kind or lines
     # How close each candidate line is in meaning to the question (sentence embeddings, across

@@ -87,3 +87,24 @@ async def test_a_choice_of_another_option_does_not_take_back_a_price(agent, memo
 )
 def test_a_correction_is_read_in_both_languages(said, corrects):
     assert (_CORRECTION.search(fold(said)) is not None) is corrects
+
+
+async def test_what_the_customer_answered_to_our_question_is_what_they_told_us(agent, memory):
+    """Their own words asked back: the reply to our question about it, not an earlier line
+    that only shares a word."""
+    turns = [
+        ("agent", "Hola Ema, le llamo de Mensajería Rápida por su paquete de mañana."),
+        ("customer", "Ah, bien. Por favor no lo dejen en la puerta, que se lo roban."),
+        ("agent", "Entendido. ¿Dónde se lo dejamos, entonces?"),
+        ("customer", "Con la vecina del 2B, la señora Pilar."),
+        ("agent", "Perfecto. La entrega es entre las 10 y las 2."),
+    ]
+    call = CallRecord(
+        conversation_id="conv_parcel_1",
+        phone="+573105550126",
+        turns=[CallTurn(r, t, i * 6.0) for i, (r, t) in enumerate(turns)],
+        started_at=datetime(2026, 11, 30, 15, 0, tzinfo=UTC),
+    )
+    customer = (await save_call(memory, call)).customer
+    result = await run_turn(agent, customer.id, "whatsapp", "q les dije de donde dejar el paquete?")
+    assert "Pilar" in (result.reply or "")
