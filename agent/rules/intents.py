@@ -119,7 +119,11 @@ _INTENTS: list[tuple[str, list[str]]] = [
             rf"\b{_PHONING}\w*(me|nos)\b"
             rf"|\b(me|nos) ((pued|pod)\w+ |(vuelv|volv)\w+ a )?{_PHONING}(ar|e|en|es|eis|as|an"
             r"|ais)\b"
-            r"|\b(devuelv|devolv)\w* la llamada|volver a llamar|llamada de vuelta",
+            r"|\b(devuelv|devolv)\w* la llamada|volver a llamar|llamada de vuelta"
+            # The noun with a light verb: "me pueden dar una llamada", "échenme un telefonazo".
+            r"|\b((me|nos) ((pued|pod)\w+ )?(dar|echar|da[ns]?|de[ns]?|dais|deis|ech[ae][ns]?"
+            r"|hac(en|es)|hag(an|as))|(dar|echar|hacer|denme|echenme|hagan)(me|nos)?)"
+            r" (una |un )?(llamad\w*|timbrazo|telefonazo)\b",
             r"\b((call|ring|phone) (me|us)|call (me |us )?back|callback"
             r"|give (me|us) a (call|ring|buzz))\b",
         ],
@@ -302,13 +306,15 @@ _TOLD_PAST = re.compile(
     r"|\b(costaba|valia|era|eran|quedaba|salia|habian)\b|\b(you|they|he|she) (told|offered|quoted)"
     r"|\bwhat was\b|\bagain\b"
     # "how much the weekly plan was", "what the deposit would be": a figure already given.
-    r"|\b(how much|how many|what)\b[^.?!]{0,60}\b(was|were|came to|would be)\b"
+    r"|\b(how much|how many|what)\b[^.?!]{0,60}\b(was|were|came to)\b"
 )
 _BOOKING = re.compile(
     r"\b(agend\w*|reagend\w*|reprogram\w*|reserv\w*|apart\w*|cambi\w*|mover|muev\w*|pasa(r|rla"
     r"|rlo)|posponer|aplazar|puede ser|podemos|podria|me sirve|schedule|reschedule|book|move|can we"
     r"|could we)\b"
 )
+# "Me llama", "nos marca": usted's present is also "it catches my eye", "it shows an error".
+_PHONES_ME = re.compile(rf"\b(me|nos) {_PHONING}a\b")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\d)\+?\d[\d\s().-]{7,}\d")
 _THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")  # 15.000.000 is an amount, not a phone
@@ -399,6 +405,8 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         without_phones = without_phones[: m.start()] + " " + without_phones[m.end() :]
     amounts = _amounts(fold(without_phones))
     when = parse_when(folded, now)
+    if when is not None and intent in ("unknown", "schedule") and _PHONES_ME.search(folded):
+        intent = "callback"  # "¿me llama el lunes a las 9?": a request only with a moment
     question = is_question(text, folded)
     if intent == "unknown" and (emails or amounts) and not question:
         # A figure inside a question ("¿los 1.450 incluyen el permiso?") is asked about, not

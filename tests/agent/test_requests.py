@@ -24,6 +24,9 @@ NOW = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("America/Bogota"))
         "que me llamen el jueves a las 10",
         "could you ring us on Monday at 9?",
         "phone me tomorrow at 5 please",
+        "¿me pueden dar una llamada el lunes a las 9?",  # the noun with a light verb
+        "échenme un telefonazo mañana a las 4",
+        "¿me llama el lunes a las 9?",  # usted's present, with a moment
     ],
 )
 def test_a_request_to_be_phoned_is_a_callback_in_any_form(text: str) -> None:
@@ -37,6 +40,8 @@ def test_a_request_to_be_phoned_is_a_callback_in_any_form(text: str) -> None:
     [
         "me llamo Andrea y quiero una cita el lunes",  # a name, not a request
         "me marca error la página",
+        "me llama la atención el precio",
+        "me dejaron una llamada perdida",
     ],
 )
 def test_other_forms_of_the_same_verbs_are_no_callback(text: str) -> None:
