@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent.language import detect_language
-from agent.rules import answers
+from agent.rules import answers, offers
 from agent.rules.entities import is_question
 from agent.rules.intents import Reading, fold
 from agent.rules.pending import Similar, pending_topic
@@ -124,9 +124,17 @@ def _compose(
         return format_when(value, lang, timezone, reading.part_of_day if said else None)
 
     if reading.intent == "choice":
-        return message("choice_noted", lang, choice=text.strip()[:80])
+        return message("choice_noted", lang, choice=offers.choice_in(text, results))
     if reading.other_party and not results:
         return message("cannot_other", lang)
+    if reading.other_party and reading.forward_what and set(results) == {"recall_conversations"}:
+        found = [h for r in results["recall_conversations"] for h in r.get("results", [])]
+        kept = answers.relevant(found, reading.forward_what, True, similar)
+        if not kept:
+            return message("cannot_other", lang)
+        _, lines = answers.answer(kept, reading.forward_what, found, similar)
+        fact = answers.attributed(lines, lang)
+        return f"{message('cannot_other', lang)} {message('forward_yourself', lang, fact=fact)}"
     if "escalate_to_human" in results:  # on a call, in spoken words (no "I'll write here")
         return (
             entry("voice", "escalated", lang) if channel == "voice" else message("escalated", lang)
@@ -185,6 +193,14 @@ def _compose(
     relevant = answers.relevant(hits, text, explicit, similar)
     if reading.intent == "complaint" and "?" not in text and not _PROMISED.search(fold(text)):
         relevant = []  # a complaint without a question: the apology, not a quote of the call
+    if not relevant and offers.asks_cheaper(text):
+        # "¿No hay algo más económico?": the cheaper option we offered, if we named two prices.
+        cheaper = offers.cheapest_offer(offers.ours([], hits))
+        source = next((h for h in hits if cheaper and cheaper in h["text"]), None)
+        if cheaper and source is not None:
+            fact = answers.attributed([f"Agente: {cheaper}"], lang)
+            when_said = _date_phrase(source["date"], source["channel"], lang)
+            parts.append(message("recalled", lang, when=when_said, fact=fact))
     told_us = _own_details(hits, text)
     if told_us:
         relevant = []  # "¿qué datos te di?": everything they told us, not one line of it

@@ -72,7 +72,7 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(
             r"\b(cuant[oa]s?|precio|costo|cuesta|costaba|valor|vale|valia|sale|salia|cobran"
             r"|numero|how much|how many|price|cost|number|total|descuento|discount|deducible"
-            r"|cuota|cuotas|fee)\b"
+            r"|cuota|cuotas|fee|amount|monto|importe)\b"
         ),
         re.compile(
             r"\d|\b(dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|quince"
@@ -153,6 +153,9 @@ _INDIRECT = re.compile(
     r"|podria|pueden) (decir|confirmar|recordar)\b|\bme (dices|dice|confirmas|confirma|recuerdas"
     r"|recuerda)\b|\b(i )?(wanted|want|need|would like|'d like) to know\b|\bcan you (tell|remind"
     r"|confirm)\b|\bdo you know\b"
+    # Asked as a request: "tell me the instalment once more", "recuérdame el horario".
+    r"|^\W*(please |kindly |porfa |por favor )?(tell|remind) me\b"
+    r"|^\W*(dime|digame|decime|diganme|recuerdame|recordame)\b"
 )
 
 

@@ -25,6 +25,8 @@ _PEOPLE_ES = (
     r"(persona|humano|asesor\w*|agente|alguien|supervisor\w*|gerente|encargad\w*|ejecutiv\w*"
     r"|operador\w*|representante)"
 )
+# The stems of phoning verbs: llamar, marcar (márqueme), telefonear, timbrar.
+_PHONING = r"(llam|marc|marqu|telefone|timbr)"
 _PEOPLE_EN = r"(human|person|agent|someone|somebody|representative|manager|supervisor|operator)"
 # Titles a person is asked for by ("el doctor Ferraro", "la licenciada Ruiz", "Dr Patel").
 _TITLES = (
@@ -111,10 +113,19 @@ _INTENTS: list[tuple[str, list[str]]] = [
     (
         "callback",
         [
-            r"\b(llam\w*me|me (pueden|puedes|podrian|podrias|puede|podria) llamar|me llaman"
-            r"|(devuelv|devolv)\w* la llamada|volver a llamar|me vuelven a llamar"
-            r"|llamada de vuelta|que me llamen?)\b",
-            r"\b(call me|call (me )?back|callback|give me a call|ring me)\b",
+            # A verb of phoning by its forms, any person and mood (llámame, llamame, llamadme,
+            # márqueme, pueden marcarme; me podéis llamar, me marcan, que me telefoneen); a
+            # first person ("me llamo Ana") or a past ("me llamaron") is no request.
+            rf"\b{_PHONING}\w*(me|nos)\b"
+            rf"|\b(me|nos) ((pued|pod)\w+ |(vuelv|volv)\w+ a )?{_PHONING}(ar|e|en|es|eis|as|an"
+            r"|ais)\b"
+            r"|\b(devuelv|devolv)\w* la llamada|volver a llamar|llamada de vuelta"
+            # The noun with a light verb: "me pueden dar una llamada", "échenme un telefonazo".
+            r"|\b((me|nos) ((pued|pod)\w+ )?(dar|echar|da[ns]?|de[ns]?|dais|deis|ech[ae][ns]?"
+            r"|hac(en|es)|hag(an|as))|(dar|echar|hacer|denme|echenme|hagan)(me|nos)?)"
+            r" (una |un )?(llamad\w*|timbrazo|telefonazo)\b",
+            r"\b((call|ring|phone) (me|us)|call (me |us )?back|callback"
+            r"|give (me|us) a (call|ring|buzz))\b",
         ],
     ),
     (
@@ -294,12 +305,16 @@ _TOLD_PAST = re.compile(
     r"\bme (dijo|dijiste|dijeron|ofrecio|ofrecieron|ofreciste|dieron|daban|quedaba|salia)\b"
     r"|\b(costaba|valia|era|eran|quedaba|salia|habian)\b|\b(you|they|he|she) (told|offered|quoted)"
     r"|\bwhat was\b|\bagain\b"
+    # "how much the weekly plan was", "what the deposit would be": a figure already given.
+    r"|\b(how much|how many|what)\b[^.?!]{0,60}\b(was|were|came to)\b"
 )
 _BOOKING = re.compile(
     r"\b(agend\w*|reagend\w*|reprogram\w*|reserv\w*|apart\w*|cambi\w*|mover|muev\w*|pasa(r|rla"
     r"|rlo)|posponer|aplazar|puede ser|podemos|podria|me sirve|schedule|reschedule|book|move|can we"
     r"|could we)\b"
 )
+# "Me llama", "nos marca": usted's present is also "it catches my eye", "it shows an error".
+_PHONES_ME = re.compile(rf"\b(me|nos) {_PHONING}a\b")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\d)\+?\d[\d\s().-]{7,}\d")
 _THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")  # 15.000.000 is an amount, not a phone
@@ -350,10 +365,14 @@ class Reading:
     declines_calls: bool = False  # "no me llamen más": no phone calls; WhatsApp goes on
     part_of_day: str | None = None  # "en la mañana": `when` is only approximate
     send_what: str | None = None  # "envíenme la propuesta a x@y": what to send to `emails[0]`
+    # The question asked beside an address ("…, and send the letter to x@y"): what to search
+    # the conversations for and answer, without the request's words.
+    asked_beside: str | None = None
     # A question no pattern read, answered from memory: it does not itself refer to an
     # earlier conversation (no looser semantic match for it).
     plain_question: bool = False
     alarm: str | None = None  # a situation a person must see (`alarm`): legal, harm, danger, …
+    forward_what: str | None = None  # what they ask us to send to another number
 
 
 def classify(text: str, now: datetime | None = None, index: IntentIndex | None = None) -> Reading:
@@ -386,7 +405,12 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         without_phones = without_phones[: m.start()] + " " + without_phones[m.end() :]
     amounts = _amounts(fold(without_phones))
     when = parse_when(folded, now)
-    if intent == "unknown" and (emails or amounts):
+    if when is not None and intent in ("unknown", "schedule") and _PHONES_ME.search(folded):
+        intent = "callback"  # "¿me llama el lunes a las 9?": a request only with a moment
+    question = is_question(text, folded)
+    if intent == "unknown" and (emails or amounts) and not question:
+        # A figure inside a question ("¿los 1.450 incluyen el permiso?") is asked about, not
+        # given: the question is what to answer.
         intent = "provide_info"
     fallback = False
     if intent == "unknown" and when is not None:
@@ -398,7 +422,6 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         asks_existing = True  # "¿Me cobran la visita del técnico?" books nothing either
     if intent in ("schedule", "thanks", "bye", "greeting", "unknown") and asks_existing:
         intent, fallback = "recall", False
-    question = is_question(text, folded)
     asked_kinds = question_kinds(folded) if question else set()
     if intent == "schedule" and when is None and asked_kinds & _FACT_ASKED:
         # "¿Cuánto era la señal para reservar la fecha?": a fact asked about booking, no
@@ -419,9 +442,9 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
     if declines_calls and intent in ("unknown", "callback", "schedule", "thanks", "bye", "recall"):
         intent = "no_calls"
     # A number on its own ("mi número es …") is the customer's; sending to one is not allowed.
-    other = bool(_OTHER_PARTY.search(folded) or _THIRD_PARTY.search(folded)) or bool(
-        phones and _SEND_VERB.search(folded)
-    )
+    named_other = bool(_OTHER_PARTY.search(folded) or _THIRD_PARTY.search(folded))
+    forwards = bool(phones and _SEND_VERB.search(folded))
+    other = named_other or forwards
     return Reading(
         intent=intent,
         when=when,
@@ -434,7 +457,11 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         declines_calls=declines_calls,
         part_of_day=part_of_day(folded) if when is not None else None,
         send_what=_send_what(text) if emails else None,
+        asked_beside=_asked_beside(text) if emails else None,
         plain_question=bool(routed) and intent == "recall",
+        # "Mándale la guía a mi hermana al 0414…": what they want sent on, which they may
+        # have here to forward themselves.
+        forward_what=_thing_sent(fold(without_phones)) if forwards and not named_other else None,
         alarm=alarm(text, index) if intent not in ("opt_out", "opt_in") else None,
     )
 
@@ -456,9 +483,52 @@ _SEND_WHAT = re.compile(
 )
 
 
-def _send_what(text: str) -> str | None:
-    match = _SEND_WHAT.search(text)
+# "Here's the email for the invoice: …", "el correo para la factura es …": an address given
+# for a purpose asks for that thing to be sent there.
+_FOR_WHAT = re.compile(
+    r"\b(?:e-?mail|correo|mail|address|direcci[oó]n)(?:\s+(?:address|electr[oó]nico))?\s+"
+    r"(?:is\s+|es\s+)?(?:for|para)\s+(?P<what>(?:(?:la|el|los|las|the|my|mi|su|our|nuestr[oa]s?)"
+    r"\s+)?[\wáéíóúñ]{3,}(?:\s+(?!(?:is|es|are|son|and|y)\b)[\wáéíóúñ]+){0,2}?)\s*"
+    r"(?=[:,;.]|\s+(?:is|es|are|son|would be|ser[ií]a)\b|\s+\S+@)",
+    re.IGNORECASE,
+)
+
+
+# The thing a send verb takes: "mándale tú la guía a …", "send my sister the invoice".
+_THING_SENT = re.compile(
+    r"\b(?:envi|mand|reenvi|pas|compart|send|forward|text|share)\w*\s+(?:(?:tu|usted|ustedes|me|le|les"
+    r"|se|lo|la|her|him|them|my \w+)\s+){0,2}(?P<what>(?:la|el|los|las|the|a|an|mi|my|su|our)\s+"
+    r"\w{3,}(?:\s+(?:de|del|of)\s+\w{3,})?)"
+)
+
+
+def _thing_sent(folded: str) -> str | None:
+    match = _THING_SENT.search(folded)
     return match.group("what") if match else None
+
+
+def _send_what(text: str) -> str | None:
+    match = _SEND_WHAT.search(text) or _FOR_WHAT.search(text)
+    return match.group("what") if match else None
+
+
+# Where a message's clauses part: sentences, and "…, and kindly send …", "… y mándenme …".
+_CLAUSES = re.compile(r"((?<=[.!?;])\s+|,?\s+(?:and|y|e|also|adem[aá]s)\s+)", re.IGNORECASE)
+
+
+def _asked_beside(text: str) -> str | None:
+    """The question of a message that also gives an address ("tell me the instalment again,
+    and send the letter to x@y" → "tell me the instalment again"): the clauses without it,
+    when they ask something."""
+    pieces = _CLAUSES.split(text)
+    kept = [pieces[0]] if "@" not in pieces[0] else []
+    for sep, piece in zip(pieces[1::2], pieces[2::2], strict=True):
+        if "@" not in piece:
+            kept += [sep, piece] if kept else [piece]
+    rest = "".join(kept).strip(" ,.;:")
+    if not rest or rest == text.strip(" ,.;:") or not is_question(rest, fold(rest)):
+        return None
+    return rest
 
 
 def _amounts(folded: str) -> list[str]:

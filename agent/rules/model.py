@@ -131,6 +131,8 @@ class RulesChatModel(BaseChatModel):
             # "Sí" to our "¿Quieres que te comunique con una persona?": they asked for it.
             text = proposal
         reading = classify(text, now, self.intent_index)
+        if reading.asked_beside:
+            text = reading.asked_beside  # the question to answer, the address read already
         before = [m for m in messages[:last_human] if isinstance(m, HumanMessage)]
         if before and elliptic(text):
             # "¿Y cuánto tarda?" after "¿cuánto salía el alisado?": about the alisado too.

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from agent.rules import answers
+from agent.rules import answers, offers
 from agent.rules.entities import is_question
 from agent.rules.intents import Reading, fold
 from agent.rules.pending import Similar, pending_topic
@@ -78,17 +78,19 @@ def first_step(
             *declines,
         ]
     if reading.other_party:
-        return []  # never act on other numbers or other customers; the reply says so
+        # Never act on other numbers or other customers; the reply says so. What they wanted
+        # sent on is theirs to have here, to forward themselves.
+        if reading.forward_what:
+            return [tool_call("recall_conversations", {"query": reading.forward_what})]
+        return []
     calls: list[dict[str, Any]] = list(declines)
     if intent == "no_calls":
         return calls
     if intent == "choice":
-        choice = text.strip()[:80]
+        # Which of our options it names, in our words: step two records it.
         return [
-            tool_call(
-                "update_next_action",
-                {"description": entry("operator", "chose_option", language, choice=choice)},
-            )
+            tool_call("get_customer_context", {}),
+            tool_call("recall_conversations", {"query": text}),
         ]
     if reading.emails:
         calls.append(tool_call("update_customer_profile", {"email": reading.emails[0]}))
@@ -193,6 +195,14 @@ def second_step(
 ) -> list[dict[str, Any]]:
     """One more action that depends on what step one's tools returned (may be none).
     `similar` (sentence embeddings) tells a question about a pending one from a quote asked."""
+    if reading.intent == "choice":
+        choice = offers.choice_in(text, results)
+        return [
+            tool_call(
+                "update_next_action",
+                {"description": entry("operator", "chose_option", language, choice=choice)},
+            )
+        ]
     context = (results.get("get_customer_context") or [{}])[0]
     actions = [a for a in context.get("next_actions") or [] if a.get("status") == "open"]
     if reading.intent == "schedule" and reading.reschedule and reading.when:
