@@ -22,7 +22,7 @@ import snowballstemmer
 
 from agent.language import detect_language
 from agent.rules.calls import CHECK_LATER
-from agent.rules.entities import question_kinds, shows, split_questions
+from agent.rules.entities import is_question, question_kinds, shows, split_questions
 from agent.rules.intents import fold
 
 # Cosine similarities of a text to candidate texts (the rules model's sentence embeddings).
@@ -143,6 +143,20 @@ class Question:
         self.names = {t for t in terms(names, language) if t in self.terms}
         self.ours = bool(TOLD_ME.search(folded))
         self.theirs = bool(I_SAID.search(folded)) and not self.ours
+        # Words only in what the customer says around the question, not in it ("te mando la
+        # foto del ticket, ¿ya está listo?", "double checking before her care plan is done:
+        # what did I tell you about her allergies?"): they count half.
+        clauses = [c for c in _CLAUSE.split(content) if c.strip()]
+        asking = [c for c in clauses if _asks(c)]
+        if asking and len(asking) < len(clauses):
+            around = set().union(*(terms(c, language) for c in clauses if not _asks(c)))
+            self.context = around - set().union(*(terms(c, language) for c in asking))
+        else:
+            self.context = set()
+        self.focus = self.terms - self.context
+
+    def weight(self, term: str) -> float:
+        return 0.5 if term in self.context else 1.0
 
     def matched(self, text: str) -> tuple[set[str], set[str]]:
         key = (text, _WORD_SIMILAR.get() is not None)
@@ -174,11 +188,20 @@ class Question:
         found_terms, found_kinds = self.matched(text)
         if self.terms and not found_terms:
             return 0.0
-        total = len(self.terms) + len(self.kinds)
-        return (len(found_terms) + len(found_kinds)) / total if total else 0.0
+        total = sum(map(self.weight, self.terms)) + len(self.kinds)
+        found = sum(map(self.weight, found_terms)) + len(found_kinds)
+        return found / total if total else 0.0
 
 
 _NAME = re.compile(r"(?<=[\w,] )[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+")
+_CLAUSE = re.compile(r"(?<=[.,:;!?])\s+|\n")
+
+
+def _asks(clause: str) -> bool:
+    """A clause of a message that asks: a mark, a question word or a yes/no verb first."""
+    return "?" in clause or bool(question_kinds(clause)) or is_question(clause, clause)
+
+
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,3}\b")
 
 
@@ -356,8 +379,8 @@ def _shows_kind_asked(question: Question, text: str, rank: int) -> bool:
         return False
     # At least half of its topic words: "¿cuánto cuesta el mantenimiento anual de los
     # paneles?" is not answered by the price of the panels.
-    found = question.matched(text)[0]
-    return (bool(found) and 2 * len(found) >= len(question.terms)) or not question.terms
+    found = question.matched(text)[0] & question.focus
+    return (bool(found) and 2 * len(found) >= len(question.focus)) or not question.focus
 
 
 def topic_words(text: str) -> list[str]:
@@ -486,7 +509,10 @@ def _score(
         found_terms |= question.matched(asked)[0]
     # A word of the question on many of the recalled lines ("curso" all through a call about
     # a course) tells less about which line answers than one on a single line ("empieza").
-    weights = [min(1.0, 2 / spread[t]) if spread and spread.get(t) else 1.0 for t in found_terms]
+    weights = [
+        (min(1.0, 2 / spread[t]) if spread and spread.get(t) else 1.0) * question.weight(t)
+        for t in found_terms
+    ]
     score = sum(weights) + len(found_kinds)
     if "amount" in found_kinds and _MONEY.search(fold(line)):
         score += 0.5  # a price said as one ("780 mil pesos"), not any figure

@@ -50,6 +50,9 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(
             r"\b(que dias?|cuando|para cuando|fechas?|what days?|which days?|when|que fechas?|dias"
             r"|dates?|on what days?|deadline|due date|plazo|fecha limite|hasta cuando|by when)\b"
+            # Whether something is ready asks when it is: "¿ya está listo?", "is it ready yet?"
+            r"|\b(esta|estan|estara|estaran|queda|quedan|quedo|quedaron) list[oa]s?\b"
+            r"|\b(is|are) (it|they|mine|my \w+|the \w+) ready\b|\bready yet\b"
         ),
         re.compile(
             r"\b(lunes|martes|miercoles|jueves|viernes|sabados?|domingos?|manana|hoy|enero"

@@ -360,3 +360,26 @@ def test_two_words_found_do_not_answer_when_more_of_the_question_is_missing() ->
     asked = "y si hay que cambiar la lavadora completa, cuánto vale una nueva con instalación?"
     assert not answers.relevant([hit], asked, explicit=False)
     assert answers.relevant([hit], "cuánto sale el cambio de la correa?", explicit=False)
+
+
+def test_whether_something_is_ready_asks_when() -> None:
+    assert question_kinds(fold("¿ya están listas las llantas?")) == {"day"}
+    assert question_kinds(fold("is my laptop ready yet?")) == {"day"}
+    assert question_kinds(fold("Listo, gracias")) == set()
+
+
+def test_words_around_the_question_count_half() -> None:
+    question = answers.Question("Te mando la foto del recibo, ¿ya está listo el vestido?")
+    assert {"recib", "fot"} <= question.context
+    assert question.focus == {"vest"}  # "vestido", stemmed
+    assert question.weight("recib") == 0.5 and question.weight("vest") == 1.0
+    # A question alone has no words around it.
+    assert answers.Question("¿cuánto sale el vestido?").context == set()
+
+
+def test_a_limit_asked_meets_a_limit_said_in_other_words() -> None:
+    # "máximo" / "tope" / "no puede superar" / "limit" are one term (synonyms.jsonl).
+    question = answers.Question("¿cuánto es lo máximo que me pueden cobrar de mora?")
+    line = "Agente: La mora no puede superar el 2 por ciento mensual."
+    assert "limit" in question.matched(line)[0]
+    assert "limit" in answers.Question("what's the maximum late fee?").terms
