@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI, Request
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
+import prompts
 from agent.analysis import analyze_with_rules
 from agent.models import intent_index
 from agent.rules import RulesChatModel
@@ -64,6 +65,19 @@ def turn_settings(system: str) -> tuple[str, str, str]:
         raise PromptMissing("the system prompt does not state the channel, language or zone")
     code = "en" if language.group(0).startswith("Language") else "es"
     return _CHANNELS[channel.group(1).lower()], code, zone.group(1)
+
+
+def attachments(system: str) -> tuple[str, ...]:
+    """The kinds of what came with the message, as the prompt's attachment note names them
+    (`prompts/replies_*.txt`, `attachment_note`), or none."""
+    for language in ("es", "en"):
+        before, _, after = prompts.catalogue("replies", language)["attachment_note"].partition(
+            "{kinds}"
+        )
+        found = re.search(re.escape(before) + r"(.+?)" + re.escape(after[:12]), system)
+        if found:
+            return tuple(k.strip() for k in found.group(1).split(",") if k.strip())
+    return ()
 
 
 def lc_messages(messages: list[dict[str, Any]]) -> list[BaseMessage]:
@@ -193,7 +207,10 @@ class RulesBrain:
         system = next((str(m["content"]) for m in messages if m.get("role") == "system"), "")
         channel, language, timezone = turn_settings(system)
         reply = self.model(timezone).respond(
-            lc_messages(messages), channel=channel, language=language
+            lc_messages(messages),
+            channel=channel,
+            language=language,
+            attachments=attachments(system),
         )
         self.answered["turn"] += 1
         message: dict[str, Any] = {"role": "assistant", "content": reply.content or None}

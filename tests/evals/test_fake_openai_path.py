@@ -92,3 +92,13 @@ def test_the_brain_reads_only_the_request(fake_server):
     )
     refused = httpx.post(url, json=body, timeout=30)
     assert refused.status_code == 400 and "language" in json.dumps(refused.json())
+
+
+def test_the_brain_reads_what_came_with_the_message_from_the_prompt_alone():
+    import prompts
+    from evals.fake_llm import attachments
+
+    for language, kinds in (("es", "imagen, documento"), ("en", "image")):
+        system = "…\n\n" + prompts.message("attachment_note", language, kinds=kinds)
+        assert attachments(system) == tuple(k.strip() for k in kinds.split(","))
+    assert attachments("a prompt without an attachment note") == ()
