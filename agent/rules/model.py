@@ -156,17 +156,15 @@ class RulesChatModel(BaseChatModel):
         elif steps_taken == 1:
             calls = second_step(reading, results, channel, language, text, self._similar())
         reply = ""
-        if not calls and steps_taken:
-            reply, promises = compose_turn(
-                reading,
-                text,
-                results,
-                language,
-                channel,
-                self.timezone,
-                self._similar(),
-                attachments,
+
+        def compose() -> tuple[str, tuple[str, ...]]:
+            similar = self._similar()
+            return compose_turn(
+                reading, text, results, language, channel, self.timezone, similar, attachments
             )
+
+        if not calls and steps_taken:
+            reply, promises = compose()
             asked_for = {
                 call["args"].get("description")
                 for m in after
@@ -188,16 +186,7 @@ class RulesChatModel(BaseChatModel):
                 response_metadata=meta,
             )
         if not steps_taken:
-            reply, _ = compose_turn(
-                reading,
-                text,
-                results,
-                language,
-                channel,
-                self.timezone,
-                self._similar(),
-                attachments,
-            )
+            reply, _ = compose()
         return AIMessage(content=reply, usage_metadata=usage, response_metadata=meta)  # type: ignore[arg-type]
 
     def _similar(self) -> Any:

@@ -42,6 +42,24 @@ def ana_call(phone: str = "+573001112233", conversation_id: str = "conv_ana_1") 
     )
 
 
+async def stored_call(
+    memory: Any,
+    conversation_id: str,
+    phone: str,
+    turns: list[tuple[str, str]],
+    name: str | None = None,
+) -> Any:
+    """The customer of a call of (role, text) turns six seconds apart, stored (not analysed)."""
+    call = CallRecord(
+        conversation_id=conversation_id,
+        phone=phone,
+        turns=[CallTurn(r, t, i * 6.0) for i, (r, t) in enumerate(turns)],  # type: ignore[arg-type]
+        started_at=datetime(2026, 11, 30, 15, 0, tzinfo=UTC),
+        customer_name=name,
+    )
+    return (await save_call(memory, call)).customer
+
+
 def realistic_call() -> CallRecord:
     data = json.loads((DATA / "call_solar.json").read_text())
     return CallRecord(

@@ -4,14 +4,12 @@ of fact about one thing ("how much and when") gets both."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from agent import run_turn
 from agent.rules.answers import _CORRECTION
 from agent.rules.intents import fold
-from memory import CallRecord, CallTurn, save_call
+from tests.agent.conftest import stored_call
 
 # Written for this test (a locksmith-free, florist-free made-up business: a piano tuner).
 TUNER_TURNS = [
@@ -28,14 +26,7 @@ TUNER_TURNS = [
 
 @pytest.fixture
 async def tuner_customer(memory):
-    call = CallRecord(
-        conversation_id="conv_tuner_1",
-        phone="+573105550123",
-        turns=[CallTurn(r, t, i * 6.0) for i, (r, t) in enumerate(TUNER_TURNS)],
-        started_at=datetime(2026, 11, 30, 15, 0, tzinfo=UTC),
-        customer_name="Inés",
-    )
-    return (await save_call(memory, call)).customer
+    return await stored_call(memory, "conv_tuner_1", "+573105550123", TUNER_TURNS, "Inés")
 
 
 async def test_the_day_taken_back_on_the_call_is_not_the_answer(agent, tuner_customer):
@@ -62,13 +53,7 @@ async def test_a_choice_of_another_option_does_not_take_back_a_price(agent, memo
         ("customer", "Mmm, prefiero el premium, creo."),
         ("agent", "Perfecto, el premium sale 150 mil pesos al mes con soporte incluido."),
     ]
-    call = CallRecord(
-        conversation_id="conv_plans_1",
-        phone="+573105550124",
-        turns=[CallTurn(r, t, i * 6.0) for i, (r, t) in enumerate(turns)],
-        started_at=datetime(2026, 11, 30, 15, 0, tzinfo=UTC),
-    )
-    customer = (await save_call(memory, call)).customer
+    customer = await stored_call(memory, "conv_plans_1", "+573105550124", turns)
     result = await run_turn(agent, customer.id, "whatsapp", "cuanto era el plan basico?")
     assert "100 mil" in (result.reply or "")
 
@@ -99,12 +84,6 @@ async def test_what_the_customer_answered_to_our_question_is_what_they_told_us(a
         ("customer", "Con la vecina del 2B, la señora Pilar."),
         ("agent", "Perfecto. La entrega es entre las 10 y las 2."),
     ]
-    call = CallRecord(
-        conversation_id="conv_parcel_1",
-        phone="+573105550126",
-        turns=[CallTurn(r, t, i * 6.0) for i, (r, t) in enumerate(turns)],
-        started_at=datetime(2026, 11, 30, 15, 0, tzinfo=UTC),
-    )
-    customer = (await save_call(memory, call)).customer
+    customer = await stored_call(memory, "conv_parcel_1", "+573105550126", turns)
     result = await run_turn(agent, customer.id, "whatsapp", "q les dije de donde dejar el paquete?")
     assert "Pilar" in (result.reply or "")

@@ -4,13 +4,11 @@ yes/no question is answered "Yes"/"No" in the customer's language before the cal
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from agent import run_turn
 from agent.rules.answers import yes_no_leads
-from memory import CallRecord, CallTurn, save_call
+from tests.agent.conftest import stored_call
 
 # Written for this test: a made-up appliance shop's call, in Spanish.
 SHOP_TURNS = [
@@ -25,14 +23,7 @@ SHOP_TURNS = [
 
 @pytest.fixture
 async def shop_customer(memory):
-    call = CallRecord(
-        conversation_id="conv_shop_1",
-        phone="+573105550125",
-        turns=[CallTurn(r, t, i * 6.0) for i, (r, t) in enumerate(SHOP_TURNS)],
-        started_at=datetime(2026, 11, 30, 15, 0, tzinfo=UTC),
-        customer_name="Aurelio",
-    )
-    return (await save_call(memory, call)).customer
+    return await stored_call(memory, "conv_shop_1", "+573105550125", SHOP_TURNS, "Aurelio")
 
 
 async def test_an_english_yes_no_question_meets_the_spanish_answer(agent, shop_customer):
