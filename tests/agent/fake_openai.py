@@ -89,6 +89,7 @@ def _chunks(body: dict[str, Any], message: dict[str, Any]) -> list[dict[str, Any
 class FakeOpenAI(LocalServer):
     def __init__(self, responder: Responder, *, first_token_delay: float = 0.0) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.authorizations: list[str] = []  # each chat request's Authorization header
         self.responder = responder
         self.first_token_delay = first_token_delay
         self.transcript = "Hola"
@@ -113,6 +114,7 @@ class FakeOpenAI(LocalServer):
         async def completions(request: Request) -> dict[str, Any] | StreamingResponse:
             body = await request.json()
             self.requests.append(body)
+            self.authorizations.append(request.headers.get("authorization", ""))
             message = self.responder(body)
             if body.get("stream"):
 
