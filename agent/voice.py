@@ -34,7 +34,7 @@ from agent.tool_deps import tool_deps
 from agent.turn import Agent
 from agent.voice_prompt import trouble_phrase
 from memory import Customer, get_customer, set_language
-from memory.live_calls import LiveTurn, record_live_answer, record_live_turns
+from memory.live_calls import LiveAnswer, LiveTurn, record_live_answers, record_live_turns
 from memory.phases import Phases, mark, phase, start_phases
 
 log = logging.getLogger(__name__)
@@ -81,13 +81,18 @@ class Ended:
 
 VoiceEvent = Said | Handed | Ended
 _locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
-_storing: set[asyncio.Task[Any]] = set()  # answers being stored after their turn ended
+_storing: set[asyncio.Task[Any]] = set()  # the storer of answers, while it runs
+_storer: asyncio.Task[None] | None = None
+_pending: list[tuple[Any, LiveAnswer]] = []  # (memory, answer): answers ended, not stored yet
 _turns: dict[int, Phases] = {}  # the turns being answered in this process, by id of their Phases
 _waiting: list[asyncio.Future[None]] = []  # answers to store once no turn is before its model
 # An answer is stored once no turn is on its way to the model (its work before the model is
 # what the caller waits for; the store's embedding and writes would hold it up on a busy
 # process), or after this long at most. Typically it runs while the models think.
 STORE_WAIT_S = 0.5
+# Answers stored together at most: their chunks are embedded in one batch (~2 ms a chunk from
+# 4 on, instead of ~3 ms one at a time), which holds the event loop ~10 ms at most.
+STORE_BATCH = 4
 
 
 def _lock(customer_id: int) -> asyncio.Lock:
@@ -308,25 +313,28 @@ def _store_later(
     language: str,
 ) -> None:
     """Store the spoken answer as a live turn once the turn has ended (not on its time)."""
+    global _storer
+    answer = LiveAnswer(call.customer_id, call.call_ref, seq, text, heard, language)
+    _pending.append((agent.memory, answer))
+    if _storer is None or _storer.done():  # one storer drains them all
+        _storer = asyncio.get_running_loop().create_task(_store_pending())
+        _storing.add(_storer)
+        _storer.add_done_callback(_storing.discard)
 
-    async def store() -> None:
+
+async def _store_pending() -> None:
+    """Store the answers waiting, a batch at a time, each batch once no turn is on its way to
+    its model."""
+    while _pending:
         await _no_turn_before_its_model()
+        memory = _pending[0][0]
+        batch = [a for m, a in _pending if m is memory][:STORE_BATCH]
+        _pending[:] = [(m, a) for m, a in _pending if a not in batch]
         try:
-            await record_live_answer(
-                agent.memory,
-                call.customer_id,
-                call.call_ref,
-                seq=seq,
-                text=text,
-                heard=heard,
-                language=language,
-            )
+            await record_live_answers(memory, batch)
         except Exception:
-            log.exception("live answer not stored", extra={"customer_id": call.customer_id})
-
-    task = asyncio.get_running_loop().create_task(store())
-    _storing.add(task)
-    task.add_done_callback(_storing.discard)
+            ids = [a.customer_id for a in batch]
+            log.exception("live answer not stored", extra={"customer_ids": ids})
 
 
 def _before_its_model() -> bool:

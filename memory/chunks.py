@@ -137,7 +137,7 @@ async def insert_chunks(
             c.first_seq,
             c.last_seq,
             c.text,
-            _vector_literal(v),
+            vector_literal(v),
             memory.embeddings.model_name,
             searchable_text(c.text),
             searchable_text(c.text),
@@ -158,7 +158,7 @@ async def insert_chunks(
         )
 
 
-def _vector_literal(vector: Sequence[float]) -> str:
+def vector_literal(vector: Sequence[float]) -> str:
     # Text form works for any dimension without registering a typed dumper.
     return "[" + ",".join(f"{x:.6g}" for x in vector) + "]"
 
@@ -187,6 +187,6 @@ async def reembed_chunks(memory: Memory, *, batch_size: int = 256) -> int:
             await cur.executemany(
                 "UPDATE memory_chunks SET embedding = %s::vector, embedding_model = %s "
                 "WHERE id = %s",
-                [(_vector_literal(v), model, r["id"]) for r, v in zip(rows, vectors, strict=True)],
+                [(vector_literal(v), model, r["id"]) for r, v in zip(rows, vectors, strict=True)],
             )
         done += len(rows)

@@ -25,6 +25,9 @@ from memory.settings import MemorySettings
 MAX_EMBED_CHARS = 4000
 # Texts up to this long are embedded on the event loop (~1–6 ms); longer ones in a thread.
 INLINE_CHARS = 500
+# So are a few short texts together up to this long (a live call's answers, stored in one
+# batch: ~2 ms a chunk instead of ~3 ms one by one, ~10 ms at most on the loop).
+INLINE_BATCH_CHARS = 1000
 
 
 class NamedEmbeddings(Protocol):
@@ -68,8 +71,12 @@ class LocalEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
         # One short chunk is ~1 ms of numpy: cheaper here than a thread hop (as below).
-        if len(texts) == 1 and len(texts[0]) <= INLINE_CHARS and self._lock.acquire(blocking=False):
+        short = len(texts) == 1 and len(texts[0]) <= INLINE_CHARS
+        few = sum(map(len, texts)) <= INLINE_BATCH_CHARS
+        if (short or few) and self._lock.acquire(blocking=False):
             try:
                 return self._encode(texts)
             finally:

@@ -19,7 +19,15 @@ from typing import Any, Literal
 
 from psycopg import AsyncConnection
 
-from memory.chunks import Chunk, ChunkTurn, insert_chunks, window_chunks
+from memory.chunks import (
+    Chunk,
+    ChunkTurn,
+    count_words,
+    insert_chunks,
+    searchable_text,
+    vector_literal,
+    window_chunks,
+)
 from memory.errors import InvalidCall
 from memory.messages import MAX_MESSAGE_CHARS
 from memory.store import Memory
@@ -51,26 +59,6 @@ def live_external_id(call_ref: str, seq: int) -> str:
 
 def _clean(text: str) -> str:
     return (text or "").replace("\x00", "").strip()[:MAX_MESSAGE_CHARS]
-
-
-async def _live_interaction(
-    conn: AsyncConnection[Any], customer_id: int, call_ref: str, direction: str | None
-) -> int:
-    row = await (
-        await conn.execute(
-            """INSERT INTO interactions (customer_id, channel, platform, call_ref, status,
-                                         direction)
-               VALUES (%s, 'call', 'elevenlabs', %s, %s, %s)
-               ON CONFLICT (call_ref) WHERE call_ref IS NOT NULL
-               DO UPDATE SET call_ref = EXCLUDED.call_ref
-               RETURNING id, customer_id""",
-            (customer_id, call_ref, LIVE_STATUS, direction),
-        )
-    ).fetchone()
-    assert row is not None
-    if row["customer_id"] != customer_id:
-        raise InvalidCall(f"call {call_ref} belongs to another customer")
-    return int(row["id"])
 
 
 async def record_live_turns(
@@ -140,6 +128,119 @@ async def record_live_turns(
     return LiveCall(int(row["id"]), frozenset(int(s) for s in row["new"]), row["answered"])
 
 
+@dataclass(frozen=True)
+class LiveAnswer:
+    """Hilo's spoken answer at `seq` of a live call, with the caller's words it answers."""
+
+    customer_id: int
+    call_ref: str
+    seq: int
+    text: str
+    heard: Sequence[LiveTurn]
+    language: str
+
+
+# One statement per answer: the call's interaction (found, or created if the answer is the
+# call's first turn), the message (unless the call's next request stored it first, as the
+# platform relays it: its dialogue holds every turn) and its chunk, unless a chunk ends at that
+# message already (stored before). The chunk starts at the first turn of its window, stored by
+# an earlier request (or at the answer itself).
+_ANSWER_SQL = """WITH i AS (
+     INSERT INTO interactions (customer_id, channel, platform, call_ref, status)
+     VALUES (%(customer)s, 'call', 'elevenlabs', %(ref)s, %(status)s)
+     ON CONFLICT (call_ref) WHERE call_ref IS NOT NULL
+     DO UPDATE SET call_ref = EXCLUDED.call_ref
+     RETURNING id, customer_id
+   ), new AS (
+     INSERT INTO messages (customer_id, interaction_id, channel, seq, direction, role, text,
+                           external_id, meta)
+     SELECT i.customer_id, i.id, 'call', %(seq)s, 'outbound', 'agent', %(text)s, %(id)s,
+            '{"live": true}'::jsonb
+     FROM i WHERE i.customer_id = %(customer)s
+     ON CONFLICT (external_id) DO NOTHING
+     RETURNING id, created_at
+   ), answer AS (
+     SELECT id, created_at FROM new
+     UNION ALL
+     SELECT m.id, m.created_at FROM messages m, i
+     WHERE m.external_id = %(id)s AND m.role = 'agent' AND m.customer_id = %(customer)s
+       AND i.customer_id = %(customer)s AND NOT EXISTS (SELECT 1 FROM new)
+       AND NOT EXISTS (SELECT 1 FROM memory_chunks c
+                       WHERE c.customer_id = %(customer)s AND c.interaction_id = i.id
+                         AND c.last_message_id = m.id)
+   ), chunk AS (
+     INSERT INTO memory_chunks (customer_id, interaction_id, channel, first_message_id,
+                                last_message_id, first_seq, last_seq, text, embedding,
+                                embedding_model, tsv, token_count, occurred_at)
+     SELECT %(customer)s, i.id, 'call',
+            coalesce((SELECT f.id FROM messages f WHERE f.external_id = %(first)s), a.id),
+            a.id, %(first_seq)s, %(seq)s, %(chunk)s, %(vector)s::vector, %(model)s,
+            to_tsvector('spanish', %(words)s) || to_tsvector('simple', %(words)s),
+            %(token_count)s, a.created_at
+     FROM answer a, i
+     RETURNING last_message_id
+   )
+   SELECT i.customer_id, (SELECT last_message_id FROM chunk) AS message_id FROM i"""
+
+
+async def record_live_answers(memory: Memory, answers: Sequence[LiveAnswer]) -> list[int | None]:
+    """Store Hilo's spoken answers and index each with the caller's words it answers (its
+    `heard` turns): their message ids, None for an answer stored before (or empty).
+
+    The chunks are embedded together (one batch is cheaper per text than one text at a time),
+    then each answer is one statement (`_ANSWER_SQL`) on one connection; an answer that fails
+    raises after the others are stored."""
+    chunks: dict[int, Chunk] = {}
+    for n, a in enumerate(answers):
+        text = _clean(a.text)
+        if not text:
+            continue
+        turns = [ChunkTurn(t.seq, t.role, _clean(t.text)) for t in a.heard if _clean(t.text)]
+        turns.append(ChunkTurn(a.seq, "agent", text))
+        chunks[n] = window_chunks(turns[-3:], a.language)[0]
+    ids: list[int | None] = [None] * len(answers)
+    if not chunks:
+        return ids
+    vectors = await memory.embeddings.aembed_documents([c.text for c in chunks.values()])
+    failed: Exception | None = None
+    async with memory.pool.connection() as conn:
+        for (n, chunk), vector in zip(chunks.items(), vectors, strict=True):
+            a = answers[n]
+            words = searchable_text(chunk.text)
+            try:
+                async with conn.transaction():
+                    row = await (
+                        await conn.execute(
+                            _ANSWER_SQL,
+                            {
+                                "customer": a.customer_id,
+                                "ref": a.call_ref,
+                                "status": LIVE_STATUS,
+                                "seq": a.seq,
+                                "text": _clean(a.text),
+                                "id": live_external_id(a.call_ref, a.seq),
+                                "first": live_external_id(a.call_ref, chunk.first_seq),
+                                "first_seq": chunk.first_seq,
+                                "chunk": chunk.text,
+                                "vector": vector_literal(vector),
+                                "model": memory.embeddings.model_name,
+                                "words": words,
+                                "token_count": count_words(words),
+                            },
+                        )
+                    ).fetchone()
+                    assert row is not None
+                    if row["customer_id"] != a.customer_id:
+                        raise InvalidCall(f"call {a.call_ref} belongs to another customer")
+            except Exception as exc:  # the others are still stored; the first failure raised
+                failed = failed or exc
+                continue
+            ids[n] = row["message_id"]
+    if failed is not None:
+        raise failed
+    return ids
+
+
 async def record_live_answer(
     memory: Memory,
     customer_id: int,
@@ -150,74 +251,10 @@ async def record_live_answer(
     heard: Sequence[LiveTurn],
     language: str,
 ) -> int | None:
-    """Store Hilo's spoken answer at `seq` and index it with the caller's words it answers
-    (`heard`); the message id, or None when that answer was stored before."""
-    answer = _clean(text)
-    if not answer:
-        return None
-    heard = [t for t in heard if _clean(t.text)]
-    turns = [ChunkTurn(t.seq, t.role, _clean(t.text)) for t in heard]
-    turns.append(ChunkTurn(seq, "agent", answer))
-    chunk = window_chunks(turns[-3:], language)[0]
-    vectors = await memory.embeddings.aembed_documents([chunk.text])
-    async with memory.pool.connection() as conn, conn.transaction():
-        interaction_id = await _live_interaction(conn, customer_id, call_ref, None)
-        # The call's next request may have stored this answer first, as the platform relays
-        # it (its dialogue holds every turn): the message is then that one, and the answer is
-        # indexed all the same unless a chunk ends at it already (stored before).
-        row = await (
-            await conn.execute(
-                """WITH new AS (
-                     INSERT INTO messages (customer_id, interaction_id, channel, seq, direction,
-                                           role, text, external_id, meta)
-                     VALUES (%(customer)s, %(interaction)s, 'call', %(seq)s, 'outbound',
-                             'agent', %(text)s, %(id)s, '{"live": true}'::jsonb)
-                     ON CONFLICT (external_id) DO NOTHING
-                     RETURNING id, created_at
-                   )
-                   SELECT id, created_at FROM new
-                   UNION ALL
-                   SELECT m.id, m.created_at FROM messages m
-                   WHERE m.external_id = %(id)s AND m.role = 'agent'
-                     AND m.customer_id = %(customer)s AND NOT EXISTS (SELECT 1 FROM new)
-                     AND NOT EXISTS (SELECT 1 FROM memory_chunks c
-                                     WHERE c.customer_id = %(customer)s
-                                       AND c.interaction_id = %(interaction)s
-                                       AND c.last_message_id = m.id)""",
-                {
-                    "customer": customer_id,
-                    "interaction": interaction_id,
-                    "seq": seq,
-                    "text": answer,
-                    "id": live_external_id(call_ref, seq),
-                },
-            )
-        ).fetchone()
-        if row is None:
-            return None
-        first = await (
-            await conn.execute(
-                "SELECT id FROM messages WHERE external_id = %s",
-                (live_external_id(call_ref, turns[-3:][0].seq),),
-            )
-        ).fetchone()
-        await insert_chunks(
-            conn,
-            memory,
-            customer_id=customer_id,
-            interaction_id=interaction_id,
-            channel="call",
-            occurred_at=row["created_at"],
-            chunks=[
-                replace(
-                    chunk,
-                    first_message_id=first["id"] if first else row["id"],
-                    last_message_id=row["id"],
-                )
-            ],
-            vectors=vectors,
-        )
-    return int(row["id"])
+    """Store one spoken answer (`record_live_answers`): its message id, or None when that
+    answer was stored before."""
+    answer = LiveAnswer(customer_id, call_ref, seq, text, heard, language)
+    return (await record_live_answers(memory, [answer]))[0]
 
 
 _SPACE = re.compile(r"\s+")

@@ -7,6 +7,7 @@ import json
 import time
 
 import psycopg
+import pytest
 
 from agent.voice import stored_answers
 from channels.elevenlabs import sign_elevenlabs
@@ -188,3 +189,31 @@ async def test_an_answer_the_next_request_stored_first_is_still_indexed_once(ser
     assert message == (stored,), "the message the next request stored, not a second one"
     chunks = rows(url, "SELECT last_message_id, text FROM memory_chunks WHERE channel = 'call'")
     assert len(chunks) == 1 and chunks[0][0] == stored and BUDGET in chunks[0][1]
+
+
+async def test_answers_stored_in_one_batch_are_each_indexed_and_recalled(services):
+    # The answers of several calls that ended together are embedded in one batch; each is
+    # its own message and chunk, and one that cannot be stored does not lose the others.
+    from memory import InvalidCall, get_or_create_customer, recall
+    from memory.live_calls import LiveAnswer, LiveTurn, record_live_answers, record_live_turns
+
+    ana = await get_or_create_customer(services.memory, PHONE)
+    luis = await get_or_create_customer(services.memory, "+573001112299")
+    heard = {ana.id: "Vivo en Chía, cerca del parque.", luis.id: "Mi techo es de teja de barro."}
+    for who, ref in ((ana, "CAana"), (luis, "CAluis")):
+        turns = [LiveTurn(0, "agent", GREETING), LiveTurn(1, "customer", heard[who.id])]
+        await record_live_turns(services.memory, who.id, ref, turns, answer_seq=2)
+    ana_heard = [LiveTurn(1, "customer", heard[ana.id])]
+    luis_heard = [LiveTurn(1, "customer", heard[luis.id])]
+    answers = [
+        LiveAnswer(ana.id, "CAana", 2, "Sí llegamos a Chía.", ana_heard, "es"),
+        LiveAnswer(ana.id, "CAluis", 2, "Esa llamada no es tuya.", [], "es"),
+        LiveAnswer(luis.id, "CAluis", 2, "La teja de barro sirve.", luis_heard, "es"),
+    ]
+    with pytest.raises(InvalidCall):
+        await record_live_answers(services.memory, answers)
+    url = services.memory.url
+    chunks = rows(url, "SELECT customer_id, text FROM memory_chunks ORDER BY customer_id")
+    assert [(c, heard[c] in t) for c, t in chunks] == [(ana.id, True), (luis.id, True)]
+    hits = await recall(services.memory, luis.id, "¿de qué es mi techo?", k=1)
+    assert "teja de barro sirve" in hits[0].text
