@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent.language import detect_language
+from agent.optout import is_opt_in
 from agent.rules import answers, offers
 from agent.rules.entities import is_question
 from agent.rules.intents import Reading, fold
@@ -124,6 +125,8 @@ def _compose(
         return format_when(value, lang, timezone, reading.part_of_day if said else None)
 
     if reading.intent == "choice":
+        if is_opt_in(text) and offers.named_option(text, results) is None:
+            return message("opted_in", lang)  # "alta", "start", naming nothing we offered
         return message("choice_noted", lang, choice=offers.choice_in(text, results))
     if reading.other_party and not results:
         return message("cannot_other", lang)

@@ -38,11 +38,17 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         ),
     ),
     "time": (
-        re.compile(r"\b(hora|horas|horario|a que hora|what time|hours|at what time)\b"),
+        re.compile(
+            r"\b(hora|horas|horario|a que hora|franja|franja horaria|what time|hours|at what time"
+            r"|time slot|time window)\b"
+        ),
         re.compile(
             r"\b\d{1,2}(:\d{2})?\s*(am|pm|a\.\s?m|p\.\s?m|de la (manana|tarde|noche)|hrs|h)\b"
             r"|\b(a las|a la|at|from|desde las|hasta las|entre las|de las|y las) \d{1,2}(:\d{2})?\b"
             r"|\b\d{1,2}:\d{2}\b"
+            # A window of hours: "entre 8 y 12", "between 9 and 1".
+            r"|\bentre (las )?\d{1,2}(:\d{2})? y (las )?\d{1,2}\b"
+            r"|\bbetween \d{1,2}(:\d{2})? and \d{1,2}\b"
             r"|\bmediodia\b|\bnoon\b|\bmedianoche\b|\bmidnight\b"
         ),
     ),
@@ -162,13 +168,35 @@ _INDIRECT = re.compile(
 )
 
 
+# A question asked without its mark, its question word late in it: the word with a few words
+# and a verb of being ending the clause ("y el técnico qué franja era", "lo mío cuánto era",
+# "the bill how much is"); "lo que era" is a relative clause, no question.
+_LATE_QUESTION_WORD = re.compile(
+    r"(?<!\blo )(?<!\bel )(?<!\bla )(?<!\blos )(?<!\blas )\b(que|cual|cuales|cuant[oa]s?|cuando"
+    r"|donde|quien|quienes|how much|how many|what|when|where|who)\b(\s+\w+){0,3}\s+(era|eran|es"
+    r"|son|fue|fueron|queda|quedo|quedaba|quedaria|sale|salia|saldria|seria|serian|is|was|are"
+    r"|were|would be)\s*([.!,;]|$)"
+)
+# An either/or asked of a fact, without its mark: a verb of being or of coming, then two
+# alternatives said alike ("eran de ustedes o de la otra empresa", "was it cash or card").
+_EITHER_OR = re.compile(
+    r"\b(era|eran|es|son|fue|fueron|seria|serian|va|van|viene|vienen|llega|llegan|is|was|are"
+    r"|were|comes|arrives)\b[^.!?]{0,40}\s(de|del|en|por|con|para|a|al|el|la|in|on|by|from|at"
+    r"|with|the)\s[^.!?]{1,40}\s(o|u|or)\s(de|del|en|por|con|para|a|al|el|la|in|on|by|from|at"
+    r"|with|the)\s[^.!?,]{1,40}\W*$"
+)
+
+
 def is_question(text: str, folded: str) -> bool:
     """A question, asked with a mark, a question word ("a que hora pasan por mi") or as an
-    indirect question ("quería saber a qué hora era")."""
+    indirect question ("quería saber a qué hora era"); without a mark, a question word late
+    in it before a verb of being ("lo mío cuánto era"), or an either/or of a fact."""
     return (
         "?" in text
         or _QUESTION_WORD.search(folded) is not None
         or _INDIRECT.search(folded) is not None
+        or _LATE_QUESTION_WORD.search(folded) is not None
+        or _EITHER_OR.search(folded) is not None
     )
 
 

@@ -296,7 +296,13 @@ _DECLINES_CALLS = re.compile(
     r"|\b(stop|quit|don'?t|do not|never) (call|phon|ring)\w* (me|us)\b|\bno (more )?calls\b"
 )
 _ASKS_EXISTING = re.compile(
-    r"(\b(a que hora|que dias?|que colores?|para (que dia|cuando)|cuando|hasta que hora|como se"
+    # A tag question ("same days next week, right?", "el martes, ¿verdad?") or an either/or of
+    # parts of the day ("¿en la mañana o en la tarde?") asks to confirm what was agreed.
+    r"\b(right|correct|verdad|cierto|no es cierto|no es asi|is that right|isn'?t it|aren'?t"
+    r" they|si o no)\W*$"
+    r"|\b(manana|tarde|noche|morning|afternoon|evening)\b\W+(o|u|or)\W+(\w+\W+){0,2}"
+    r"(manana|tarde|noche|morning|afternoon|evening)\b"
+    r"|(\b(a que hora|que dias?|que colores?|para (que dia|cuando)|cuando|hasta que hora|como se"
     r" llama\w*|que (tengo|hay) que|me confirman?|sigue en pie|what time|which day|when is"
     r"|when was)\b|\b(era|eran|quedo|habia|estaba|was|were)\b[^.!]*\?|\?[^?]*\b(era|eran|quedo"
     r"|habia)\b)"
@@ -378,10 +384,20 @@ class Reading:
 def classify(text: str, now: datetime | None = None, index: IntentIndex | None = None) -> Reading:
     """Intent and entities of one customer message. `index` (nearest examples) is asked only
     when no pattern matched; `now` anchors relative dates (default: now in Bogotá)."""
+    declined = _declined_with_question(text)
+    if declined is not None:
+        # "No me llamen más, escríbanme por aquí. ¿A qué hora lo retiran?": the calls declined
+        # are noted, and the question beside them is what to answer.
+        reading = classify(declined, now, index)
+        reading.declines_calls = True
+        reading.asked_beside = reading.asked_beside or declined
+        return reading
     folded = fold(text)
-    if is_keyword(text) and not is_opt_in(text):
-        # A bare "baja" that reached the model: the guard read it as one of the options we
-        # offered ("alta o baja"), so it is that choice.
+    if is_keyword(text):
+        # A bare "baja" or "alta" that reached the model: the guard read it as one of the
+        # options we offered ("alta o baja"), or the customer never opted out (the guard
+        # answers an opted-out customer's "alta"), so it is a choice (`compose`: an opt-in
+        # keyword that names no option we offered is taken as one).
         intent = "choice"
     elif is_opt_out(text):
         intent = "opt_out"
@@ -431,6 +447,10 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         guess = index.intent(text) or "unknown"
         # A question the patterns missed is answered from memory, not taken for a request.
         intent = "unknown" if question and guess in _NOT_QUESTIONS else guess
+        if question and guess in _NOT_FACT_QUESTIONS and question_kinds(folded):
+            # "¿Y el técnico qué franja era?": a fact asked, which the conversations hold (a
+            # complaint or an acceptance says so in its own words).
+            intent = "unknown"
     routed = intent == "unknown" and question
     if routed:
         intent = "recall"
@@ -466,8 +486,27 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
     )
 
 
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+
+
+def _declined_with_question(text: str) -> str | None:
+    """The question of a message that also declines phone calls ("no me llamen más, mejor por
+    aquí. ¿La chica cómo se llamaba?" → "¿La chica cómo se llamaba?"), if it asks one in a
+    sentence of its own."""
+    if not _DECLINES_CALLS.search(fold(text)):
+        return None
+    sentences = [x for x in _SENTENCES.split(text.strip()) if x.strip()]
+    asked = [x for x in sentences if not _DECLINES_CALLS.search(fold(x))]
+    if len(asked) == len(sentences) or not asked:
+        return None
+    rest = " ".join(asked)
+    return rest if is_question(rest, fold(rest)) else None
+
+
 # Kinds of fact a question about booking may ask that book nothing themselves.
 _FACT_ASKED = {"amount", "duration", "frequency", "place", "name"}
+# Intents a nearest example may suggest that a question asking a kind of fact is not.
+_NOT_FACT_QUESTIONS = {"complaint", "accept"}
 # Intents a nearest example may suggest that a question never is.
 _NOT_QUESTIONS = {"schedule", "send_whatsapp", "thanks", "greeting", "bye"}
 # "Envíenme la propuesta a …", "send the quote to …", "email me the contract at …": the thing

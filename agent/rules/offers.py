@@ -117,7 +117,13 @@ def cheapest_offer(lines: list[str]) -> str | None:
 def choice_in(text: str, results: dict[str, list[dict[str, Any]]]) -> str:
     """The option a bare answer chooses, from what this turn's tools returned (the context's
     recent messages, the recalled chunks), or the answer itself."""
+    return named_option(text, results) or text.strip()[:80]
+
+
+def named_option(text: str, results: dict[str, list[dict[str, Any]]]) -> str | None:
+    """The option of ours a bare answer names, in our words, from this turn's tool results;
+    None when we offered no such option."""
     context = (results.get("get_customer_context") or [{}])[0]
     hits = [h for r in results.get("recall_conversations", []) for h in r.get("results", [])]
     lines = ours(context.get("recent_messages") or [], hits)
-    return chosen_option(text, lines) or text.strip()[:80]
+    return chosen_option(text, lines)

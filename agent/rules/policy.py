@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from agent.optout import is_opt_in
 from agent.rules import answers, offers
 from agent.rules.entities import is_question
 from agent.rules.intents import Reading, fold
@@ -196,6 +197,8 @@ def second_step(
     """One more action that depends on what step one's tools returned (may be none).
     `similar` (sentence embeddings) tells a question about a pending one from a quote asked."""
     if reading.intent == "choice":
+        if is_opt_in(text) and offers.named_option(text, results) is None:
+            return []  # an opt-in keyword naming nothing we offered: no choice to record
         choice = offers.choice_in(text, results)
         return [
             tool_call(
