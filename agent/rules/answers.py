@@ -362,6 +362,13 @@ SEMANTIC_WEIGHT = 1.5
 # What a line loses when a later turn corrected it: more than a kind of fact and the bonus of
 # answering the question asked just before it.
 SUPERSEDED = 1.5
+# What the reply to the same question asked on the call gains (`asked_before`): more than a
+# kind of fact and a price said as one ("¿cuánta garantía me dijeron?" → «Dos años de
+# garantía», not the price line that names the product).
+SAME_ANSWER = 1.5
+# What a line loses for one question of a message when it already answers another: more than
+# a kind of fact, so that a second line of that kind answers the second question.
+TAKEN = 2.0
 # A kind of fact asked is looked for in the best-ranked chunks only.
 KIND_RANKS = 3
 
@@ -432,7 +439,10 @@ def asked_before(
     if not pairs:
         return None
     best, best_score = None, SAME_QUESTION
-    for part in [query, *_parts(query)]:
+    # The message, each of its questions, and the clauses that ask ("así se ve la bomba
+    # vieja, ¿cuánta garantía tenía la nueva?": the second).
+    clauses = [c for c in _CLAUSE.split(query) if c.strip() and _asks(c)]
+    for part in dict.fromkeys([query, *_parts(query), *clauses]):
         for (h, _, reply), score in zip(pairs, similar(part, [p[1] for p in pairs]), strict=True):
             if score >= best_score:
                 best, best_score = (h, reply), score
@@ -539,33 +549,53 @@ def answer(
     that hold the answer, speaker labels kept: one answer for each question it asks. A
     question no line answers by its words is answered by the reply to the same question
     asked before (`similar`), when there is one."""
+    hit, lines, _ = answer_parts(hits, query, others, similar)
+    return hit, lines
+
+
+def answer_parts(
+    hits: list[dict[str, Any]],
+    query: str,
+    others: list[dict[str, Any]] | None = None,
+    similar: Similar | None = None,
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """`answer`, and the questions of a message that asks several which nothing recalled
+    answers ("¿la ayudan a bañarse? ¿y hacen turnos de noche?": the second never came up):
+    each is to be said not discussed, and checked. Each question gets a line of its own: a
+    line that answered an earlier question of the message is the second one's only when no
+    other line answers it ("¿a qué hora nos recogen y a qué hora volvemos?")."""
+    everything = [*hits, *(others or [])]
     parts = _parts(query)
     if not parts:
-        hit, lines = _answer_one(hits, query, others, similar)
-        if not any(_score(Question(query), ln) for ln in lines):
-            everything = [*hits, *(others or [])]
-            same = asked_before(everything, query, similar)
-            if same is not None:
-                return same[0], [_final_word(Question(query), same[0], same[1], everything)]
-        return hit, lines
+        same = asked_before(everything, query, similar)
+        hit, lines = _answer_one(hits, query, others, similar, prefer=same)
+        if not any(_score(Question(query), ln) for ln in lines) and same is not None:
+            return same[0], [_final_word(Question(query), same[0], same[1], everything)], []
+        return hit, lines, []
     top: dict[str, Any] | None = None
     chosen: list[str] = []
+    unanswered: list[str] = []
     for part in parts:
         question = Question(part)
         if not question.terms and not question.kinds:
             continue
-        hit, lines = _answer_one(hits, part, others, similar)
-        if not any(_score(question, ln) for ln in lines):
-            everything = [*hits, *(others or [])]
-            same = asked_before(everything, part, similar)
+        same = asked_before(everything, part, similar)
+        hit, lines = _answer_one(hits, part, others, similar, taken=chosen, prefer=same)
+        # A question asking no kind of fact ("¿y hacen guardias nocturnas?") is answered by a
+        # line that holds one of its topic words, not by any line that states a day or a time.
+        asks_fact = bool(question.kinds) or not question.terms
+        found = [] if asks_fact else [question.matched(ln)[0] for ln in lines]
+        if not any(_score(question, ln) for ln in lines) or (found and not any(found)):
             if same is None:
+                if _asks(part) or re.search(re.escape(part) + r"\s*\?", query):
+                    unanswered.append(part)
                 continue
             hit, lines = same[0], [_final_word(question, same[0], same[1], everything)]
         top = top or hit
         chosen += [ln for ln in lines if ln not in chosen]
     if top is None:
-        return _answer_one(hits, query, others, similar)
-    return top, chosen[:3]
+        return (*_answer_one(hits, query, others, similar), [])
+    return top, chosen[:3], unanswered
 
 
 def _answer_one(
@@ -573,7 +603,13 @@ def _answer_one(
     query: str,
     others: list[dict[str, Any]] | None = None,
     similar: Similar | None = None,
+    taken: list[str] | None = None,
+    prefer: tuple[dict[str, Any], str] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
+    """The hit and line(s) answering one question. `taken`: lines that already answer another
+    question of the message (a line of their own for this one, when any other answers it);
+    `prefer`: the reply to the same question asked before (`asked_before`), which answers it
+    unless a line holds more of it."""
     question = Question(query)
     lines = _lines(hits)
     if not lines:
@@ -634,7 +670,11 @@ def _answer_one(
         paired = 0.5 if score and answers_same_question(rank, i, line) else 0.0
         penalty = 0.4 if asked and score else 0.0
         meaning = SEMANTIC_WEIGHT * max(0.0, closeness.get(line, 0.0))
-        return (score + (speaker if score else 0) + paired - penalty + meaning, -rank, -i)
+        # (Not when they ask what they told us: our reply to their question is not that.)
+        again = SAME_ANSWER if prefer and line == prefer[1] and not question.theirs else 0.0
+        used = TAKEN if line in (taken or ()) else 0.0
+        total = score + (speaker if score else 0) + paired - penalty + meaning + again - used
+        return (total, -rank, -i)
 
     # A kind of fact asked (a day, a price) is answered by a line that holds one, when the
     # recalled lines have any: not by the greeting that names the topic.
@@ -651,6 +691,11 @@ def _answer_one(
             or question_kinds(fold(question_answered(*item))) & question.kinds
         ]
         lines = of_kind or lines
+        # The reply to the same question asked on the call stays a candidate, in whatever
+        # words it gives the fact ("¿Cobra la visita?" → "No, es sin costo").
+        lines += [
+            item for item in _lines(hits) if prefer and item[2] == prefer[1] and item not in lines
+        ]
     # How close each candidate line is in meaning to the question (sentence embeddings, across
     # languages): it ranks lines whose words differ from the question's ("how much was the
     # deposit?" → «El depósito es de 200 dólares»), and breaks ties between lexical matches.

@@ -224,7 +224,7 @@ def _compose(
             relevant = []  # the appointment as it stands now, not as the call first set it
         parts.append(message("appointment_due", lang, when=when(appointment["due"])))
     if relevant:
-        top, lines = answers.answer(relevant, text, hits, similar)
+        top, lines, unanswered = answers.answer_parts(relevant, text, hits, similar)
         parts.append(
             message(
                 "recalled",
@@ -233,6 +233,10 @@ def _compose(
                 fact=answers.attributed(lines, lang, answers.yes_no_leads(text, lines, lang)),
             )
         )
+        # A question of the message nothing recalled answers: said so, and checked.
+        for part in unanswered:
+            parts.append(message("part_not_discussed", lang, question=part))
+            promise.append(entry("operator", "check_and_answer", lang, question=part[:160]))
     last_call = context.get("last_call") or {}
     profile_fact = _profile_fact(context.get("profile") or {}, text)
     if not relevant and profile_fact and reading.intent in ("recall", "pending", "unknown"):

@@ -383,3 +383,44 @@ def test_a_limit_asked_meets_a_limit_said_in_other_words() -> None:
     line = "Agente: La mora no puede superar el 2 por ciento mensual."
     assert "limit" in question.matched(line)[0]
     assert "limit" in answers.Question("what's the maximum late fee?").terms
+
+
+def test_a_question_of_a_message_nothing_answers_is_returned_unanswered() -> None:
+    hit = _hit(
+        "Agente: Su cuidadora será Lucía, desde el lunes.\n"
+        "Cliente: Perfecto.\n"
+        "Agente: Ella le ayuda con las comidas y los medicamentos."
+    )
+    _, lines, unanswered = answers.answer_parts(
+        [hit], "¿Lucía le ayuda con los medicamentos? ¿y hacen guardias nocturnas?"
+    )
+    assert any("medicamentos" in line for line in lines)
+    assert unanswered == ["y hacen guardias nocturnas"]
+
+
+def test_each_question_of_a_message_gets_a_line_of_its_own() -> None:
+    hit = _hit(
+        "Agente: La van sale a las 6 de la mañana desde el hotel.\n"
+        "Cliente: Bien.\n"
+        "Agente: Y el regreso es a las 9 de la noche."
+    )
+    _, lines = answers.answer([hit], "a que hora sale la van y a que hora es el regreso?")
+    assert any("6 de la" in line for line in lines) and any("9 de la" in line for line in lines)
+
+
+def test_the_reply_to_the_same_question_asked_on_the_call_answers_it(embeddings) -> None:
+    from agent.rules.nearest import IntentIndex
+
+    similar = IntentIndex(embeddings).similarities
+    hit = _hit(
+        "Agente: Le cambiamos el calentador por uno de 40 litros, 6.500 pesos instalado.\n"
+        "Cliente: ¿Y cuánto de garantía?\n"
+        "Agente: Tres años de garantía de fábrica."
+    )
+    _, lines = answers.answer(
+        [hit],
+        "mira la foto del viejo, ¿cuanta garantía me dijeron que tenia el nuevo?",
+        None,
+        similar,
+    )
+    assert lines and "Tres años" in lines[0]
