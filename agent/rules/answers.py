@@ -564,13 +564,9 @@ def answer_parts(
     each is to be said not discussed, and checked. Each question gets a line of its own: a
     line that answered an earlier question of the message is the second one's only when no
     other line answers it ("¿a qué hora nos recogen y a qué hora volvemos?")."""
-    everything = [*hits, *(others or [])]
     parts = _parts(query)
     if not parts:
-        same = asked_before(everything, query, similar)
-        hit, lines = _answer_one(hits, query, others, similar, prefer=same)
-        if not any(_score(Question(query), ln) for ln in lines) and same is not None:
-            return same[0], [_final_word(Question(query), same[0], same[1], everything)], []
+        hit, lines, _ = _answer_question(hits, query, others, similar)
         return hit, lines, []
     top: dict[str, Any] | None = None
     chosen: list[str] = []
@@ -579,23 +575,44 @@ def answer_parts(
         question = Question(part)
         if not question.terms and not question.kinds:
             continue
-        same = asked_before(everything, part, similar)
-        hit, lines = _answer_one(hits, part, others, similar, taken=chosen, prefer=same)
-        # A question asking no kind of fact ("¿y hacen guardias nocturnas?") is answered by a
-        # line that holds one of its topic words, not by any line that states a day or a time.
-        asks_fact = bool(question.kinds) or not question.terms
-        found = [] if asks_fact else [question.matched(ln)[0] for ln in lines]
-        if not any(_score(question, ln) for ln in lines) or (found and not any(found)):
-            if same is None:
-                if _asks(part) or re.search(re.escape(part) + r"\s*\?", query):
-                    unanswered.append(part)
-                continue
-            hit, lines = same[0], [_final_word(question, same[0], same[1], everything)]
+        hit, lines, answered = _answer_question(
+            hits, part, others, similar, taken=chosen, by_words=True
+        )
+        if not answered:
+            if _asks(part) or re.search(re.escape(part) + r"\s*\?", query):
+                unanswered.append(part)
+            continue
         top = top or hit
         chosen += [ln for ln in lines if ln not in chosen]
     if top is None:
         return (*_answer_one(hits, query, others, similar), [])
     return top, chosen[:3], unanswered
+
+
+def _answer_question(
+    hits: list[dict[str, Any]],
+    query: str,
+    others: list[dict[str, Any]] | None = None,
+    similar: Similar | None = None,
+    taken: list[str] | None = None,
+    by_words: bool = False,
+) -> tuple[dict[str, Any], list[str], bool]:
+    """The hit and line(s) answering one question (`_answer_one`), and whether they answer
+    it; when no line holds what it asks, the reply to the same question asked before
+    (`asked_before`), as finally corrected. `by_words`: a question asking no kind of fact
+    ("¿y hacen guardias nocturnas?") is answered only by a line that holds one of its topic
+    words, not by any line that states a day or a time."""
+    everything = [*hits, *(others or [])]
+    question = Question(query)
+    same = asked_before(everything, query, similar)
+    hit, lines = _answer_one(hits, query, others, similar, taken=taken, prefer=same)
+    asks_fact = bool(question.kinds) or not question.terms
+    found = [] if asks_fact or not by_words else [question.matched(ln)[0] for ln in lines]
+    if any(_score(question, ln) for ln in lines) and not (found and not any(found)):
+        return hit, lines, True
+    if same is None:
+        return hit, lines, False
+    return same[0], [_final_word(question, same[0], same[1], everything)], True
 
 
 def _answer_one(
@@ -624,41 +641,35 @@ def _answer_one(
         for term in question.matched(ln)[0]:
             spread[term] = spread.get(term, 0) + 1
 
+    def before(rank: int, i: int) -> str:
+        return hits[rank]["text"].splitlines()[i - 1].strip() if i else ""
+
     def answers_same_question(rank: int, i: int, line: str) -> bool:
         """The line answers a question the other speaker asked just before it, in the
         customer's words now ("¿Y cuándo empieza?" → "empieza el lunes 1 de febrero")."""
-        before = hits[rank]["text"].splitlines()[i - 1].strip() if i else ""
+        asked = before(rank, i)
         return (
-            "?" in before
-            and is_customer(before) != is_customer(line)
-            and bool(question.matched(before)[0])
+            "?" in asked
+            and is_customer(asked) != is_customer(line)
+            and bool(question.matched(asked)[0])
         )
 
-    # Every line recalled by its place in its conversation: (interaction, turn) → line.
-    place = {
-        (rank, i, line): (
-            hits[rank].get("interaction_id"),
-            int(hits[rank].get("first_seq") or 0) + i,
-        )
-        for rank, i, line in lines
-    }
     turns = _turns([*hits, *(others or [])])
 
-    def superseded(item: tuple[int, int, str]) -> bool:
-        found_terms, found_kinds = question.matched(item[2])
-        about = (question, found_terms)
-        return _superseded(found_kinds, place.get(item), turns, about) is not None
+    def taken_back(item: tuple[int, int, str]) -> str | None:
+        rank, i, line = item
+        return _taken_back(question, line, _at(hits[rank], i), turns)
 
     def question_answered(rank: int, i: int, line: str) -> str:
         """The other speaker's question just before the line, which the line answers."""
-        before = hits[rank]["text"].splitlines()[i - 1].strip() if i else ""
-        answers_it = "?" in before and "?" not in line and is_customer(before) != is_customer(line)
-        return before if answers_it and not _own_reply(before, hits[rank].get("channel")) else ""
+        asked = before(rank, i)
+        answers_it = "?" in asked and "?" not in line and is_customer(asked) != is_customer(line)
+        return asked if answers_it and not _own_reply(asked, hits[rank].get("channel")) else ""
 
     def preference(item: tuple[int, int, str]) -> tuple[float, ...]:
         rank, i, line = item
         score = _score(question, line, spread, question_answered(rank, i, line))
-        if score and superseded(item):
+        if score and taken_back(item) is not None:
             score = max(0.1, score - SUPERSEDED)
         mine = is_customer(line)
         if ours_found and mine:
@@ -707,8 +718,7 @@ def _answer_one(
     best = max(lines, key=preference)
     rank, i, line = best
     # Taken back later in the call, by a turn no candidate holds: that turn is the answer.
-    found_terms, found_kinds = question.matched(line)
-    line = _superseded(found_kinds, place.get(best), turns, (question, found_terms)) or line
+    line = taken_back(best) or line
     chunk = [
         ln.strip()
         for ln in hits[rank]["text"].splitlines()
@@ -745,7 +755,7 @@ def _answer_one(
         if t & missing_terms and of_the_kind and extra[2] not in chosen and "?" not in extra[2]:
             chosen.append(extra[2])
     if missing_kinds and len(chosen) == 1:
-        nearby = _nearby_kind(question, missing_kinds, place.get(best), turns)
+        nearby = _nearby_kind(question, missing_kinds, _at(hits[rank], best[1]), turns)
         if nearby is not None and nearby not in chosen:
             chosen.append(nearby)
     return hits[rank], chosen
@@ -779,28 +789,37 @@ def _superseded(
     return final
 
 
+def _at(hit: dict[str, Any], i: int) -> tuple[Any, int]:
+    """The place of line `i` of a hit in its conversation: (interaction, turn)."""
+    return (hit.get("interaction_id"), int(hit.get("first_seq") or 0) + i)
+
+
 def _turns(hits: list[dict[str, Any]]) -> dict[tuple[Any, int], str]:
     """Every line of the hits by its place in its conversation: (interaction, turn) → line."""
     turns: dict[tuple[Any, int], str] = {}
     for rank, i, line in _lines(hits):
-        at = (hits[rank].get("interaction_id"), int(hits[rank].get("first_seq") or 0) + i)
-        turns.setdefault(at, line)
+        turns.setdefault(_at(hits[rank], i), line)
     return turns
+
+
+def _taken_back(
+    question: Question, line: str, at: tuple[Any, int], turns: dict[tuple[Any, int], str]
+) -> str | None:
+    """The later turn that corrected `line` (at `at`) on what the question asks: the kinds of
+    fact and the question's words the line holds (see `_superseded`)."""
+    found_terms, found_kinds = question.matched(line)
+    return _superseded(found_kinds, at, turns, (question, found_terms))
 
 
 def _final_word(
     question: Question, hit: dict[str, Any], line: str, hits: list[dict[str, Any]]
 ) -> str:
     """`line` of `hit`, or the turn that later corrected it (see `_superseded`)."""
-    turns = _turns(hits)
-    start = int(hit.get("first_seq") or 0)
     lines = hit["text"].splitlines()
     index = next((i for i, ln in enumerate(lines) if ln.strip() == line.strip()), None)
     if index is None:
         return line
-    found_terms, kinds = question.matched(line)
-    at = (hit.get("interaction_id"), start + index)
-    return _superseded(kinds, at, turns, (question, found_terms)) or line
+    return _taken_back(question, line, _at(hit, index), _turns(hits)) or line
 
 
 def _nearby_kind(
