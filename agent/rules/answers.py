@@ -121,6 +121,7 @@ class Question:
 
     def __init__(self, text: str):
         text = _VOCATIVE.sub(" ", text)
+        self.text = text
         folded = fold(text)
         self.asked = question_kinds(folded)
         self.kinds = self.asked & _COUNTED_KINDS
@@ -450,16 +451,23 @@ def asked_before(
 
 
 def relevant(
-    hits: list[dict[str, Any]], query: str, explicit: bool, similar: Similar | None = None
+    hits: list[dict[str, Any]],
+    query: str,
+    explicit: bool,
+    similar: Similar | None = None,
+    by_kind: bool = False,
 ) -> list[dict[str, Any]]:
     """Hits that answer the query (or one of its questions): most of its terms and kinds are
     there, or the meaning is close, or the same question was asked in it (`similar`, sentence
     embeddings). `explicit`: the customer refers to an earlier conversation, so a
-    closer-than-usual semantic match (also across languages) is accepted."""
+    closer-than-usual semantic match (also across languages) is accepted. `by_kind`: a
+    question asking a length of time, a frequency or a clock time that no hit answers by its
+    words is answered by the statement of that kind closest in meaning (`_stated_kind`)."""
     questions = [Question(query)] + [Question(q) for q in _parts(query)]
     same = asked_before(hits, query, similar)
     min_similarity = EXPLICIT_SIMILARITY if explicit else MIN_SIMILARITY
     kept = []
+    answered: set[int] = set()
     asks_own_words = any(q.theirs for q in questions)
     for rank, h in enumerate(hits):
         text = evidence(h)
@@ -467,12 +475,52 @@ def relevant(
             continue
         if not asks_own_words and all("?" in ln for ln in text.splitlines() if ln.strip()):
             continue  # only questions left (our answers are no evidence): nothing answers
-        lexical = any(_passes(q, text, rank) or _shows_kind_asked(q, text, rank) for q in questions)
-        if lexical or (h.get("similarity") or 0) >= min_similarity:
+        passing = [
+            q for q in questions if _passes(q, text, rank) or _shows_kind_asked(q, text, rank)
+        ]
+        answered.update(id(q) for q in passing)
+        if passing or (h.get("similarity") or 0) >= min_similarity:
             kept.append(h)
     if same is not None and same[0] not in kept:
         kept.append(same[0])
+    for q in questions if by_kind and same is None else []:
+        stated = None if id(q) in answered else _stated_kind(q, hits, similar)
+        if stated is not None and stated not in kept:
+            kept.append(stated)
     return kept + _answers_to(kept, hits)
+
+
+# Kinds of fact few lines of a call state, so that the line stating one is likely the answer
+# to a question asking it in other words ("¿cuánto se demora el arreglo?" → «tarda unos 8
+# días hábiles»): a length of time, a frequency, a clock time (not a figure, a day or a
+# place, which most calls state many times).
+_NARROW_KINDS = {"duration", "frequency", "time"}
+
+
+def _stated_kind(
+    question: Question, hits: list[dict[str, Any]], similar: Similar | None
+) -> dict[str, Any] | None:
+    """The best-ranked hit stating what a question asks by its kind alone, when none of its
+    words does ("¿cuántos días tiene para ver si se acostumbra?" → «tiene 30 días de
+    prueba»): of our statements of a narrow kind asked in the best-ranked chunks, the one
+    closest in meaning to the question (sentence embeddings)."""
+    asked = question.kinds & _NARROW_KINDS
+    if similar is None or not asked:
+        return None
+    found = [
+        (h, ln)
+        for h in hits[:KIND_RANKS]
+        for ln in (x.strip() for x in evidence(h).splitlines())
+        if ln
+        and "?" not in ln
+        and not is_customer(ln)
+        and any(shows(k, fold(_unlabelled(ln))) for k in asked)
+    ]
+    if not found:
+        return None
+    scores = similar(question.text, [_SPEAKER.sub("", ln) for _, ln in found])
+    best = max(range(len(found)), key=lambda i: (scores[i], -i))
+    return found[best][0]
 
 
 def _answers_to(kept: list[dict[str, Any]], hits: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -193,7 +193,7 @@ def _compose(
     explicit = (reading.intent in ("recall", "pending") and not reading.plain_question) or bool(
         _REFERS_BACK.search(fold(text))
     )
-    relevant = answers.relevant(hits, text, explicit, similar)
+    relevant = answers.relevant(hits, text, explicit, similar, by_kind=True)
     if reading.intent == "complaint" and "?" not in text and not _PROMISED.search(fold(text)):
         relevant = []  # a complaint without a question: the apology, not a quote of the call
     if not relevant and offers.asks_cheaper(text):
