@@ -90,7 +90,7 @@ _KIND_WORDS = re.compile(
     r"|costaban|costaria|valor|numero|price|prices|cost|costs|number|time|hours|when|dates?"
     r"|days?|fechas|deadline|plazo|cada|often|frecuencia|frequency|frequently|veces|times|vale|valen|valia|valian"
     r"|valdria|sale|salen|salia|salian|saldria|cobr\w*|tarda\w*|demora\w*|dura|duran"
-    r"|duracion|long|take|takes|direccion|address|donde|where|ubicacion|ubicad[oa]s|location"
+    r"|duracion|long|take|takes|tiempo|direccion|address|donde|where|ubicacion|ubicad[oa]s|location"
     r"|located)\b"
 )
 # A speaker taking back what was just said ("el jueves... no, mejor el viernes", "actually, make

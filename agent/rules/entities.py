@@ -20,6 +20,10 @@ _NUMBER_WORDS = (
     r"|cuarenta|cincuenta|sesenta|noventa|cien|one|two|three|four|five|six|seven|eight|nine|ten"
     r"|twelve|fifteen|twenty|thirty|a|an"
 )
+_HOUR_WORDS = (
+    r"una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|one|two|three|four|five"
+    r"|six|seven|eight|nine|ten|eleven|twelve"
+)
 _UNITS = (
     r"minutos?|horas?|dias?|semanas?|meses|mes|anos?|minutes?|hours?|days?|weeks?|months?|years?"
 )
@@ -41,6 +45,9 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(
             r"\b(hora|horas|horario|a que hora|franja|franja horaria|what time|hours|at what time"
             r"|time slot|time window)\b"
+            # A part of the day or another: "¿llega en la mañana o en la tarde?".
+            r"|\b(manana|tarde|noche) o (en |por )?(la )?(manana|tarde|noche)\b"
+            r"|\b(morning|afternoon|evening) or (in )?(the )?(morning|afternoon|evening)\b"
         ),
         re.compile(
             r"\b\d{1,2}(:\d{2})?\s*(am|pm|a\.\s?m|p\.\s?m|de la (manana|tarde|noche)|hrs|h)\b"
@@ -50,6 +57,10 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
             r"|\bentre (las )?\d{1,2}(:\d{2})? y (las )?\d{1,2}\b"
             r"|\bbetween \d{1,2}(:\d{2})? and \d{1,2}\b"
             r"|\bmediodia\b|\bnoon\b|\bmedianoche\b|\bmidnight\b"
+            # An hour in words: "cinco y media de la tarde", "a las ocho", "seven pm".
+            rf"|\b({_HOUR_WORDS})( y (media|cuarto))? de la (manana|tarde|noche)\b"
+            rf"|\b(a|hasta|desde) las ({_HOUR_WORDS})\b(?! (personas|semanas|horas|dias))"
+            rf"|\b({_HOUR_WORDS}) (pm|am|p\.m|a\.m|o'?clock|in the (morning|afternoon|evening))\b"
         ),
     ),
     "day": (
@@ -75,7 +86,10 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
             r"|how long|how many (days|hours|weeks|months|years|minutes)|duracion|dura|duran"
             r"|demora\w*|tarda\w*|how long does|take to)\b"
         ),
-        re.compile(rf"\b(\d+|{_NUMBER_WORDS}|media|medio)\s+({_UNITS})\b"),
+        re.compile(
+            rf"\b(\d+|{_NUMBER_WORDS}|media|medio)\s+((working|business|calendar|full|whole)\s+)?"
+            rf"({_UNITS})\b"
+        ),
     ),
     "amount": (
         re.compile(

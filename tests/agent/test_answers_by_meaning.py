@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from agent import run_turn
+from agent.rules.entities import question_kinds, shows
+from agent.rules.intents import fold
 from tests.agent.conftest import stored_call
 
 # Written for this test: a made-up shoe repair shop's call, in Spanish.
@@ -37,3 +39,43 @@ async def test_a_length_of_time_the_call_never_stated_quotes_no_other_line(memor
     customer = await stored_call(memory, "conv_cobbler_2", "+5491155501235", turns, "Rocío")
     result = await run_turn(agent, customer.id, "whatsapp", "y cuanto se demoran con eso?")
     assert "«" not in (result.reply or "")  # not the price, nor the greeting
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "de ocho de la mañana a cinco y media de la tarde",
+        "la fiesta empieza a las ocho",
+        "doors open at seven pm",
+    ],
+)
+def test_an_hour_said_in_words_is_a_clock_time(line):
+    assert shows("time", fold(line))
+
+
+def test_a_figure_of_people_is_not_a_clock_time():
+    assert not shows("time", fold("hasta las dos personas por habitación"))
+
+
+def test_a_length_of_working_days_is_a_length_of_time():
+    assert shows("duration", fold("Fitting is included, about 8 working days."))
+
+
+@pytest.mark.parametrize(
+    "question", ["¿y llega en la mañana o en la tarde?", "is it morning or afternoon?"]
+)
+def test_one_part_of_the_day_or_another_asks_a_clock_time(question):
+    assert "time" in question_kinds(fold(question))
+
+
+async def test_a_return_asked_as_volver_is_answered_by_the_call_s_regreso(memory, agent):
+    turns = [
+        ("agent", "Hola Sofía, le llama Viajes del Lago por la excursión del colegio."),
+        ("customer", "Hola, sí."),
+        ("agent", "El bus sale a las 6 de la mañana desde la plaza."),
+        ("customer", "Bien."),
+        ("agent", "El regreso es a las 9 de la noche."),
+    ]
+    customer = await stored_call(memory, "conv_lago_1", "+50255501234", turns, "Sofía")
+    result = await run_turn(agent, customer.id, "whatsapp", "a que hora volvemos?")
+    assert "9 de la noche" in (result.reply or "")
