@@ -577,6 +577,21 @@ def _score(
     return score
 
 
+def _holds(question: Question, line: str, answered: set[str]) -> bool:
+    """A line that answers another question of the message (asking the kinds `answered`)
+    answers this one too: it states every kind of fact this one asks, one the other did not
+    ask, and at least half of its topic words ("¿cuánto era la señal y en cuánto tiempo dais
+    las fotos?" → «Con una señal de 300 euros… Las fotos se entregan en 8 semanas»)."""
+    found_terms, found_kinds = question.matched(line)
+    found = found_terms & question.focus
+    return (
+        bool(question.kinds - answered)
+        and found_kinds >= question.kinds
+        and bool(found)
+        and 2 * len(found) >= len(question.focus)
+    )
+
+
 def _lines(hits: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
     """(hit rank, line index, line) of every line of the hits that may be evidence."""
     return [
@@ -611,20 +626,23 @@ def answer_parts(
     answers ("¿la ayudan a bañarse? ¿y hacen turnos de noche?": the second never came up):
     each is to be said not discussed, and checked. Each question gets a line of its own: a
     line that answered an earlier question of the message is the second one's only when no
-    other line answers it ("¿a qué hora nos recogen y a qué hora volvemos?")."""
+    other line answers it ("¿a qué hora nos recogen y a qué hora volvemos?"), or it also
+    states the other kind of fact the second asks (`_holds`)."""
     parts = _parts(query)
     if not parts:
         hit, lines, _ = _answer_question(hits, query, others, similar)
         return hit, lines, []
     top: dict[str, Any] | None = None
     chosen: list[str] = []
+    # Each line chosen, and the kinds of fact asked by the questions it answers.
+    taken: dict[str, set[str]] = {}
     unanswered: list[str] = []
     for part in parts:
         question = Question(part)
         if not question.terms and not question.kinds:
             continue
         hit, lines, answered = _answer_question(
-            hits, part, others, similar, taken=chosen, by_words=True
+            hits, part, others, similar, taken=taken, by_words=True
         )
         if not answered:
             if _asks(part) or re.search(re.escape(part) + r"\s*\?", query):
@@ -632,6 +650,8 @@ def answer_parts(
             continue
         top = top or hit
         chosen += [ln for ln in lines if ln not in chosen]
+        for ln in lines:
+            taken.setdefault(ln, set()).update(question.kinds)
     if top is None:
         return (*_answer_one(hits, query, others, similar), [])
     return top, chosen[:3], unanswered
@@ -642,7 +662,7 @@ def _answer_question(
     query: str,
     others: list[dict[str, Any]] | None = None,
     similar: Similar | None = None,
-    taken: list[str] | None = None,
+    taken: dict[str, set[str]] | None = None,
     by_words: bool = False,
 ) -> tuple[dict[str, Any], list[str], bool]:
     """The hit and line(s) answering one question (`_answer_one`), and whether they answer
@@ -668,7 +688,7 @@ def _answer_one(
     query: str,
     others: list[dict[str, Any]] | None = None,
     similar: Similar | None = None,
-    taken: list[str] | None = None,
+    taken: dict[str, set[str]] | None = None,
     prefer: tuple[dict[str, Any], str] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The hit and line(s) answering one question. `taken`: lines that already answer another
@@ -731,7 +751,8 @@ def _answer_one(
         meaning = SEMANTIC_WEIGHT * max(0.0, closeness.get(line, 0.0))
         # (Not when they ask what they told us: our reply to their question is not that.)
         again = SAME_ANSWER if prefer and line == prefer[1] and not question.theirs else 0.0
-        used = TAKEN if line in (taken or ()) else 0.0
+        answered = (taken or {}).get(line)
+        used = TAKEN if answered is not None and not _holds(question, line, answered) else 0.0
         total = score + (speaker if score else 0) + paired - penalty + meaning + again - used
         return (total, -rank, -i)
 

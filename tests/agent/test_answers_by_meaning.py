@@ -79,3 +79,18 @@ async def test_a_return_asked_as_volver_is_answered_by_the_call_s_regreso(memory
     customer = await stored_call(memory, "conv_lago_1", "+50255501234", turns, "Sofía")
     result = await run_turn(agent, customer.id, "whatsapp", "a que hora volvemos?")
     assert "9 de la noche" in (result.reply or "")
+
+
+async def test_one_line_stating_both_facts_asked_answers_both_questions_alone(memory, agent):
+    turns = [
+        ("agent", "Hola Marta, le llamo del Gimnasio Roble por su plan."),
+        ("customer", "Hola, sí."),
+        ("agent", "La cuota se cobra cada mes y es de 150 mil pesos."),
+        ("customer", "Vale."),
+        ("agent", "La cuota de inscripción es de 50 mil pesos, una sola vez."),
+    ]
+    customer = await stored_call(memory, "conv_roble_1", "+573105550130", turns, "Marta")
+    text = "cada cuanto se cobra la cuota y de cuanto es la cuota?"
+    reply = (await run_turn(agent, customer.id, "whatsapp", text)).reply or ""
+    assert "150 mil" in reply
+    assert "inscripción" not in reply  # no second line for the second question
