@@ -9,7 +9,7 @@ from typing import Any
 from agent.language import detect_language
 from agent.optout import is_opt_in
 from agent.rules import answers, offers
-from agent.rules.entities import is_question
+from agent.rules.entities import clock_times, is_question
 from agent.rules.intents import Reading, fold
 from agent.rules.pending import Similar, pending_topic
 from agent.rules.policy import recap
@@ -230,7 +230,11 @@ def _compose(
                 "recalled",
                 lang,
                 when=_date_phrase(top["date"], top["channel"], lang),
-                fact=answers.attributed(lines, lang, answers.yes_no_leads(text, lines, lang)),
+                fact=_with_clock_times(
+                    answers.attributed(lines, lang, answers.yes_no_leads(text, lines, lang)),
+                    lines,
+                    text if channel != "voice" else "",  # said aloud, "20:00" is no help
+                ),
             )
         )
         # A question of the message nothing recalled answers: said so, and checked.
@@ -311,6 +315,16 @@ def _compose(
     if "recall_conversations" in results or reading.intent in ("recall", "pending", "quote"):
         return message("nothing_found", lang)
     return message("unknown", lang)
+
+
+def _with_clock_times(fact: str, lines: list[str], text: str) -> str:
+    """A time asked, answered by lines that say it in words or on a twelve-hour clock («abren
+    a las 19», «a las 8 de la noche»): the clock times after the quote as well, as "19:00"
+    and "20:00", so that no reader takes 8 for the morning."""
+    if not text or "time" not in answers.Question(text).asked:
+        return fact
+    times = [t for line in lines for t in clock_times(fold(line))]
+    return f"{fact} ({', '.join(dict.fromkeys(times))})" if times else fact
 
 
 _ASKS_MY_DETAILS = re.compile(

@@ -259,3 +259,41 @@ def expand_shorthand(text: str) -> str:
         return table.get(word.lower(), word) if word.islower() else word
 
     return _TOKEN.sub(spell, text)
+
+
+# A clock time said in a way a reader may take for another (an hour alone, a part of the day,
+# am/pm): "a las 19", "a las 21 horas", "8 de la noche", "7 pm". "18:30" is already plain.
+_SPOKEN_TIME = re.compile(
+    r"\b(?:(?:a|desde|hasta|de|entre|y) las|at|from|until|by)\s+(?P<bare>\d{1,2})(?![\d:]|[.,]\d)"
+    r"(?:\s*(?:horas|hrs|hs|h)\b)?(?!\s*(?:de la |am\b|pm\b|a\.\s?m|p\.\s?m|minut|min\b|%"
+    r"|person|people|km|kilo|metro|dias|semana|mes|ano|cuadra|days|weeks|months|years))"
+    r"|\b(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<part>de la manana|de la tarde|de la noche"
+    r"|am|pm|a\.\s?m\.?|p\.\s?m\.?)(?!\w)"
+)
+
+
+def clock_times(folded: str) -> list[str]:
+    """The clock times a folded line states in words or on a twelve-hour clock, as "HH:MM"
+    on the 24-hour clock ("las puertas abren a las 19" → "19:00", "a las 8 de la noche" →
+    "20:00"); an hour alone up to 12 is left out (morning or afternoon: it does not say)."""
+    times: list[str] = []
+    for match in _SPOKEN_TIME.finditer(folded):
+        if match.group("bare") is not None:
+            hour, minute = int(match.group("bare")), 0
+            if not 13 <= hour <= 23:
+                continue
+        else:
+            hour, minute = int(match.group("hour")), int(match.group("minute") or 0)
+            part = match.group("part").replace(" ", "").replace(".", "")
+            if hour > 12 or minute > 59:
+                continue
+            if part in ("pm", "delatarde", "delanoche") and hour < 12:
+                hour += 12
+            elif part in ("am", "delamanana") and hour == 12:
+                hour = 0
+            elif match.group("minute"):
+                continue  # "5:30 de la mañana" says it plainly already
+        said = f"{hour:02d}:{minute:02d}"
+        if said not in times:
+            times.append(said)
+    return times

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from agent import run_turn
-from agent.rules.entities import question_kinds, shows
+from agent.rules.entities import clock_times, question_kinds, shows
 from agent.rules.intents import fold
 from tests.agent.conftest import stored_call
 
@@ -94,3 +94,28 @@ async def test_one_line_stating_both_facts_asked_answers_both_questions_alone(me
     reply = (await run_turn(agent, customer.id, "whatsapp", text)).reply or ""
     assert "150 mil" in reply
     assert "inscripción" not in reply  # no second line for the second question
+
+
+@pytest.mark.parametrize(
+    ("line", "times"),
+    [
+        ("Las puertas abren a las 19.", ["19:00"]),
+        ("Regreso aproximado a las 8 de la noche.", ["20:00"]),
+        ("Doors at 7 pm, show at 8:30 p.m.", ["19:00", "20:30"]),
+        ("El técnico pasa a las 10.", []),  # morning or evening: it does not say
+        ("Son 15 personas, a las 3 cuadras.", []),
+    ],
+)
+def test_clock_times_said_in_words_are_read_on_the_24_hour_clock(line, times):
+    assert clock_times(fold(line)) == times
+
+
+async def test_a_time_asked_is_also_given_on_the_24_hour_clock(memory, agent):
+    turns = [
+        ("agent", "Hola Agustina, te llamo de Boletería Sur por tus entradas."),
+        ("customer", "¡Hola!"),
+        ("agent", "El recital es el sábado. Las puertas abren a las 19."),
+    ]
+    customer = await stored_call(memory, "conv_sur_1", "+59899555123", turns, "Agustina")
+    result = await run_turn(agent, customer.id, "whatsapp", "a que hora abren las puertas?")
+    assert "(19:00)" in (result.reply or "")
