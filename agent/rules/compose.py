@@ -189,6 +189,7 @@ def _compose(
     if reading.intent == "send_whatsapp":
         # Already on WhatsApp (or in the console): the recap is the answer itself.
         return recap(context, lang) or message("no_context", lang)
+    done = len(parts)  # what was done for a request; what follows answers the question
     hits = [h for r in results.get("recall_conversations", []) for h in r.get("results", [])]
     explicit = (reading.intent in ("recall", "pending") and not reading.plain_question) or bool(
         _REFERS_BACK.search(fold(text))
@@ -294,7 +295,9 @@ def _compose(
     if not parts and not hits and reading.intent == "recall" and not last_call:
         return message("no_context", lang)  # nothing on record at all to confirm or recall
     asks = is_question(text, fold(text))
-    if not parts and reading.intent in ("recall", "unknown") and asked_about and asks:
+    # (Beside a request done, "mándame la propuesta a … y recuérdame cuánto era…", too.)
+    still_open = len(parts) == done if reading.asked_beside else not parts
+    if still_open and reading.intent in ("recall", "unknown") and asked_about and asks:
         # Something in particular, never discussed: said plainly, and checked.
         parts.append(message("not_discussed_check", lang))
         promise.append(entry("operator", "check_and_answer", lang, question=text[:160]))

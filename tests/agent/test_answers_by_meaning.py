@@ -8,6 +8,7 @@ import pytest
 from agent import run_turn
 from agent.rules.entities import clock_times, question_kinds, shows
 from agent.rules.intents import fold
+from memory import list_next_actions
 from tests.agent.conftest import stored_call
 
 # Written for this test: a made-up shoe repair shop's call, in Spanish.
@@ -119,3 +120,14 @@ async def test_a_time_asked_is_also_given_on_the_24_hour_clock(memory, agent):
     customer = await stored_call(memory, "conv_sur_1", "+59899555123", turns, "Agustina")
     result = await run_turn(agent, customer.id, "whatsapp", "a que hora abren las puertas?")
     assert "(19:00)" in (result.reply or "")
+
+
+async def test_a_send_request_with_a_question_never_discussed_says_so_and_checks_it(memory, agent):
+    customer = await stored_call(memory, "conv_cobbler_3", "+5491155501236", COBBLER_TURNS, "Rocío")
+    text = "mandame las fotos a rocio@mail.com, y recordame que garantia tiene la suela"
+    result = await run_turn(agent, customer.id, "whatsapp", text)
+    reply = result.reply or ""
+    assert "rocio@mail.com" in reply
+    assert "no lo hemos hablado" in reply
+    actions = [a.description for a in await list_next_actions(agent.memory, customer.id)]
+    assert any("garantia" in d for d in actions), actions
