@@ -164,7 +164,7 @@ class Question:
         known = self._matched.get(key)
         if known is not None:
             return set(known[0]), set(known[1])
-        plain = fold(_unlabelled(text))
+        plain = fold(_without_business(_unlabelled(text), self.text))
         there = terms(plain, "es") | terms(plain, "en")
         found_terms = self.terms & (there | _short_words(plain, self.short))
         # A typo ("presio", "garantai"): a five-letter stem one letter off a word of the line.
@@ -195,6 +195,25 @@ class Question:
 
 
 _NAME = re.compile(r"(?<=[\w,] )[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+")
+# A business named as who is calling or what someone is from: two or more capitalised words
+# after "de", "from", "habla" ("le habla Sonido Rumba Total", "Tommy from Bright Smile
+# Dental"). Its words say who, not what: "¿hasta qué hora va la rumba?" is not about it.
+_BUSINESS = re.compile(
+    r"\b(?P<by>de|del|from|habla|with|at) "
+    r"(?P<name>[A-ZÁÉÍÓÚÑ][\wáéíóúñ]+(?: [A-ZÁÉÍÓÚÑ][\wáéíóúñ]+)+)"
+)
+
+
+def _without_business(line: str, question: str) -> str:
+    """`line` without the business names in it, unless the question writes them as names."""
+
+    def drop(match: re.Match[str]) -> str:
+        named = match.group("name").split()[0] in question
+        return match.group(0) if named else match.group("by") + " …"
+
+    return _BUSINESS.sub(drop, line)
+
+
 _CLAUSE = re.compile(r"(?<=[.,:;!?])\s+|\n")
 
 

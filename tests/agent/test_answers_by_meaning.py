@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from agent import run_turn
+from agent.rules import answers
 from agent.rules.entities import clock_times, question_kinds, shows
 from agent.rules.intents import fold
 from memory import list_next_actions
@@ -131,3 +132,10 @@ async def test_a_send_request_with_a_question_never_discussed_says_so_and_checks
     assert "no lo hemos hablado" in reply
     actions = [a.description for a in await list_next_actions(agent.memory, customer.id)]
     assert any("garantia" in d for d in actions), actions
+
+
+def test_a_word_of_the_business_name_is_not_what_the_call_said_about_it():
+    greeting = "Agente: Hola Carolina, le habla Sonido Fiesta Total por los quince de su hija."
+    assert not answers.Question("hasta que hora va la fiesta?").matched(greeting)[0]
+    # Written as the name, it is the business asked about.
+    assert answers.Question("¿Sonido Fiesta Total toca el vals?").matched(greeting)[0]
