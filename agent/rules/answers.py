@@ -90,7 +90,7 @@ _KIND_WORDS = re.compile(
     r"|costaban|costaria|valor|numero|price|prices|cost|costs|number|time|hours|when|dates?"
     r"|days?|fechas|deadline|plazo|cada|often|frecuencia|frequency|frequently|veces|times|vale|valen|valia|valian"
     r"|valdria|sale|salen|salia|salian|saldria|cobr\w*|tarda\w*|demora\w*|dura|duran"
-    r"|duracion|long|take|takes|direccion|address|donde|where|ubicacion|ubicad[oa]s|location"
+    r"|duracion|long|take|takes|tiempo|direccion|address|donde|where|ubicacion|ubicad[oa]s|location"
     r"|located)\b"
 )
 # A speaker taking back what was just said ("el jueves... no, mejor el viernes", "actually, make
@@ -121,6 +121,7 @@ class Question:
 
     def __init__(self, text: str):
         text = _VOCATIVE.sub(" ", text)
+        self.text = text
         folded = fold(text)
         self.asked = question_kinds(folded)
         self.kinds = self.asked & _COUNTED_KINDS
@@ -163,7 +164,7 @@ class Question:
         known = self._matched.get(key)
         if known is not None:
             return set(known[0]), set(known[1])
-        plain = fold(_unlabelled(text))
+        plain = fold(_without_business(_unlabelled(text), self.text))
         there = terms(plain, "es") | terms(plain, "en")
         found_terms = self.terms & (there | _short_words(plain, self.short))
         # A typo ("presio", "garantai"): a five-letter stem one letter off a word of the line.
@@ -194,6 +195,25 @@ class Question:
 
 
 _NAME = re.compile(r"(?<=[\w,] )[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+")
+# A business named as who is calling or what someone is from: two or more capitalised words
+# after "de", "from", "habla" ("le habla Sonido Rumba Total", "Tommy from Bright Smile
+# Dental"). Its words say who, not what: "¿hasta qué hora va la rumba?" is not about it.
+_BUSINESS = re.compile(
+    r"\b(?P<by>de|del|from|habla|with|at) "
+    r"(?P<name>[A-ZÁÉÍÓÚÑ][\wáéíóúñ]+(?: [A-ZÁÉÍÓÚÑ][\wáéíóúñ]+)+)"
+)
+
+
+def _without_business(line: str, question: str) -> str:
+    """`line` without the business names in it, unless the question writes them as names."""
+
+    def drop(match: re.Match[str]) -> str:
+        named = match.group("name").split()[0] in question
+        return match.group(0) if named else match.group("by") + " …"
+
+    return _BUSINESS.sub(drop, line)
+
+
 _CLAUSE = re.compile(r"(?<=[.,:;!?])\s+|\n")
 
 
@@ -450,16 +470,23 @@ def asked_before(
 
 
 def relevant(
-    hits: list[dict[str, Any]], query: str, explicit: bool, similar: Similar | None = None
+    hits: list[dict[str, Any]],
+    query: str,
+    explicit: bool,
+    similar: Similar | None = None,
+    by_kind: bool = False,
 ) -> list[dict[str, Any]]:
     """Hits that answer the query (or one of its questions): most of its terms and kinds are
     there, or the meaning is close, or the same question was asked in it (`similar`, sentence
     embeddings). `explicit`: the customer refers to an earlier conversation, so a
-    closer-than-usual semantic match (also across languages) is accepted."""
+    closer-than-usual semantic match (also across languages) is accepted. `by_kind`: a
+    question asking a length of time, a frequency or a clock time that no hit answers by its
+    words is answered by the statement of that kind closest in meaning (`_stated_kind`)."""
     questions = [Question(query)] + [Question(q) for q in _parts(query)]
     same = asked_before(hits, query, similar)
     min_similarity = EXPLICIT_SIMILARITY if explicit else MIN_SIMILARITY
     kept = []
+    answered: set[int] = set()
     asks_own_words = any(q.theirs for q in questions)
     for rank, h in enumerate(hits):
         text = evidence(h)
@@ -467,12 +494,52 @@ def relevant(
             continue
         if not asks_own_words and all("?" in ln for ln in text.splitlines() if ln.strip()):
             continue  # only questions left (our answers are no evidence): nothing answers
-        lexical = any(_passes(q, text, rank) or _shows_kind_asked(q, text, rank) for q in questions)
-        if lexical or (h.get("similarity") or 0) >= min_similarity:
+        passing = [
+            q for q in questions if _passes(q, text, rank) or _shows_kind_asked(q, text, rank)
+        ]
+        answered.update(id(q) for q in passing)
+        if passing or (h.get("similarity") or 0) >= min_similarity:
             kept.append(h)
     if same is not None and same[0] not in kept:
         kept.append(same[0])
+    for q in questions if by_kind and same is None else []:
+        stated = None if id(q) in answered else _stated_kind(q, hits, similar)
+        if stated is not None and stated not in kept:
+            kept.append(stated)
     return kept + _answers_to(kept, hits)
+
+
+# Kinds of fact few lines of a call state, so that the line stating one is likely the answer
+# to a question asking it in other words ("¿cuánto se demora el arreglo?" → «tarda unos 8
+# días hábiles»): a length of time, a frequency, a clock time (not a figure, a day or a
+# place, which most calls state many times).
+_NARROW_KINDS = {"duration", "frequency", "time"}
+
+
+def _stated_kind(
+    question: Question, hits: list[dict[str, Any]], similar: Similar | None
+) -> dict[str, Any] | None:
+    """The best-ranked hit stating what a question asks by its kind alone, when none of its
+    words does ("¿cuántos días tiene para ver si se acostumbra?" → «tiene 30 días de
+    prueba»): of our statements of a narrow kind asked in the best-ranked chunks, the one
+    closest in meaning to the question (sentence embeddings)."""
+    asked = question.kinds & _NARROW_KINDS
+    if similar is None or not asked:
+        return None
+    found = [
+        (h, ln)
+        for h in hits[:KIND_RANKS]
+        for ln in (x.strip() for x in evidence(h).splitlines())
+        if ln
+        and "?" not in ln
+        and not is_customer(ln)
+        and any(shows(k, fold(_unlabelled(ln))) for k in asked)
+    ]
+    if not found:
+        return None
+    scores = similar(question.text, [_SPEAKER.sub("", ln) for _, ln in found])
+    best = max(range(len(found)), key=lambda i: (scores[i], -i))
+    return found[best][0]
 
 
 def _answers_to(kept: list[dict[str, Any]], hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -529,6 +596,21 @@ def _score(
     return score
 
 
+def _holds(question: Question, line: str, answered: set[str]) -> bool:
+    """A line that answers another question of the message (asking the kinds `answered`)
+    answers this one too: it states every kind of fact this one asks, one the other did not
+    ask, and at least half of its topic words ("¿cuánto era la señal y en cuánto tiempo dais
+    las fotos?" → «Con una señal de 300 euros… Las fotos se entregan en 8 semanas»)."""
+    found_terms, found_kinds = question.matched(line)
+    found = found_terms & question.focus
+    return (
+        bool(question.kinds - answered)
+        and found_kinds >= question.kinds
+        and bool(found)
+        and 2 * len(found) >= len(question.focus)
+    )
+
+
 def _lines(hits: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
     """(hit rank, line index, line) of every line of the hits that may be evidence."""
     return [
@@ -563,39 +645,61 @@ def answer_parts(
     answers ("¿la ayudan a bañarse? ¿y hacen turnos de noche?": the second never came up):
     each is to be said not discussed, and checked. Each question gets a line of its own: a
     line that answered an earlier question of the message is the second one's only when no
-    other line answers it ("¿a qué hora nos recogen y a qué hora volvemos?")."""
-    everything = [*hits, *(others or [])]
+    other line answers it ("¿a qué hora nos recogen y a qué hora volvemos?"), or it also
+    states the other kind of fact the second asks (`_holds`)."""
     parts = _parts(query)
     if not parts:
-        same = asked_before(everything, query, similar)
-        hit, lines = _answer_one(hits, query, others, similar, prefer=same)
-        if not any(_score(Question(query), ln) for ln in lines) and same is not None:
-            return same[0], [_final_word(Question(query), same[0], same[1], everything)], []
+        hit, lines, _ = _answer_question(hits, query, others, similar)
         return hit, lines, []
     top: dict[str, Any] | None = None
     chosen: list[str] = []
+    # Each line chosen, and the kinds of fact asked by the questions it answers.
+    taken: dict[str, set[str]] = {}
     unanswered: list[str] = []
     for part in parts:
         question = Question(part)
         if not question.terms and not question.kinds:
             continue
-        same = asked_before(everything, part, similar)
-        hit, lines = _answer_one(hits, part, others, similar, taken=chosen, prefer=same)
-        # A question asking no kind of fact ("¿y hacen guardias nocturnas?") is answered by a
-        # line that holds one of its topic words, not by any line that states a day or a time.
-        asks_fact = bool(question.kinds) or not question.terms
-        found = [] if asks_fact else [question.matched(ln)[0] for ln in lines]
-        if not any(_score(question, ln) for ln in lines) or (found and not any(found)):
-            if same is None:
-                if _asks(part) or re.search(re.escape(part) + r"\s*\?", query):
-                    unanswered.append(part)
-                continue
-            hit, lines = same[0], [_final_word(question, same[0], same[1], everything)]
+        hit, lines, answered = _answer_question(
+            hits, part, others, similar, taken=taken, by_words=True
+        )
+        if not answered:
+            if _asks(part) or re.search(re.escape(part) + r"\s*\?", query):
+                unanswered.append(part)
+            continue
         top = top or hit
         chosen += [ln for ln in lines if ln not in chosen]
+        for ln in lines:
+            taken.setdefault(ln, set()).update(question.kinds)
     if top is None:
         return (*_answer_one(hits, query, others, similar), [])
     return top, chosen[:3], unanswered
+
+
+def _answer_question(
+    hits: list[dict[str, Any]],
+    query: str,
+    others: list[dict[str, Any]] | None = None,
+    similar: Similar | None = None,
+    taken: dict[str, set[str]] | None = None,
+    by_words: bool = False,
+) -> tuple[dict[str, Any], list[str], bool]:
+    """The hit and line(s) answering one question (`_answer_one`), and whether they answer
+    it; when no line holds what it asks, the reply to the same question asked before
+    (`asked_before`), as finally corrected. `by_words`: a question asking no kind of fact
+    ("¿y hacen guardias nocturnas?") is answered only by a line that holds one of its topic
+    words, not by any line that states a day or a time."""
+    everything = [*hits, *(others or [])]
+    question = Question(query)
+    same = asked_before(everything, query, similar)
+    hit, lines = _answer_one(hits, query, others, similar, taken=taken, prefer=same)
+    asks_fact = bool(question.kinds) or not question.terms
+    found = [] if asks_fact or not by_words else [question.matched(ln)[0] for ln in lines]
+    if any(_score(question, ln) for ln in lines) and not (found and not any(found)):
+        return hit, lines, True
+    if same is None:
+        return hit, lines, False
+    return same[0], [_final_word(question, same[0], same[1], everything)], True
 
 
 def _answer_one(
@@ -603,7 +707,7 @@ def _answer_one(
     query: str,
     others: list[dict[str, Any]] | None = None,
     similar: Similar | None = None,
-    taken: list[str] | None = None,
+    taken: dict[str, set[str]] | None = None,
     prefer: tuple[dict[str, Any], str] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The hit and line(s) answering one question. `taken`: lines that already answer another
@@ -624,41 +728,35 @@ def _answer_one(
         for term in question.matched(ln)[0]:
             spread[term] = spread.get(term, 0) + 1
 
+    def before(rank: int, i: int) -> str:
+        return hits[rank]["text"].splitlines()[i - 1].strip() if i else ""
+
     def answers_same_question(rank: int, i: int, line: str) -> bool:
         """The line answers a question the other speaker asked just before it, in the
         customer's words now ("¿Y cuándo empieza?" → "empieza el lunes 1 de febrero")."""
-        before = hits[rank]["text"].splitlines()[i - 1].strip() if i else ""
+        asked = before(rank, i)
         return (
-            "?" in before
-            and is_customer(before) != is_customer(line)
-            and bool(question.matched(before)[0])
+            "?" in asked
+            and is_customer(asked) != is_customer(line)
+            and bool(question.matched(asked)[0])
         )
 
-    # Every line recalled by its place in its conversation: (interaction, turn) → line.
-    place = {
-        (rank, i, line): (
-            hits[rank].get("interaction_id"),
-            int(hits[rank].get("first_seq") or 0) + i,
-        )
-        for rank, i, line in lines
-    }
     turns = _turns([*hits, *(others or [])])
 
-    def superseded(item: tuple[int, int, str]) -> bool:
-        found_terms, found_kinds = question.matched(item[2])
-        about = (question, found_terms)
-        return _superseded(found_kinds, place.get(item), turns, about) is not None
+    def taken_back(item: tuple[int, int, str]) -> str | None:
+        rank, i, line = item
+        return _taken_back(question, line, _at(hits[rank], i), turns)
 
     def question_answered(rank: int, i: int, line: str) -> str:
         """The other speaker's question just before the line, which the line answers."""
-        before = hits[rank]["text"].splitlines()[i - 1].strip() if i else ""
-        answers_it = "?" in before and "?" not in line and is_customer(before) != is_customer(line)
-        return before if answers_it and not _own_reply(before, hits[rank].get("channel")) else ""
+        asked = before(rank, i)
+        answers_it = "?" in asked and "?" not in line and is_customer(asked) != is_customer(line)
+        return asked if answers_it and not _own_reply(asked, hits[rank].get("channel")) else ""
 
     def preference(item: tuple[int, int, str]) -> tuple[float, ...]:
         rank, i, line = item
         score = _score(question, line, spread, question_answered(rank, i, line))
-        if score and superseded(item):
+        if score and taken_back(item) is not None:
             score = max(0.1, score - SUPERSEDED)
         mine = is_customer(line)
         if ours_found and mine:
@@ -672,7 +770,8 @@ def _answer_one(
         meaning = SEMANTIC_WEIGHT * max(0.0, closeness.get(line, 0.0))
         # (Not when they ask what they told us: our reply to their question is not that.)
         again = SAME_ANSWER if prefer and line == prefer[1] and not question.theirs else 0.0
-        used = TAKEN if line in (taken or ()) else 0.0
+        answered = (taken or {}).get(line)
+        used = TAKEN if answered is not None and not _holds(question, line, answered) else 0.0
         total = score + (speaker if score else 0) + paired - penalty + meaning + again - used
         return (total, -rank, -i)
 
@@ -707,8 +806,7 @@ def _answer_one(
     best = max(lines, key=preference)
     rank, i, line = best
     # Taken back later in the call, by a turn no candidate holds: that turn is the answer.
-    found_terms, found_kinds = question.matched(line)
-    line = _superseded(found_kinds, place.get(best), turns, (question, found_terms)) or line
+    line = taken_back(best) or line
     chunk = [
         ln.strip()
         for ln in hits[rank]["text"].splitlines()
@@ -745,7 +843,7 @@ def _answer_one(
         if t & missing_terms and of_the_kind and extra[2] not in chosen and "?" not in extra[2]:
             chosen.append(extra[2])
     if missing_kinds and len(chosen) == 1:
-        nearby = _nearby_kind(question, missing_kinds, place.get(best), turns)
+        nearby = _nearby_kind(question, missing_kinds, _at(hits[rank], best[1]), turns)
         if nearby is not None and nearby not in chosen:
             chosen.append(nearby)
     return hits[rank], chosen
@@ -779,28 +877,37 @@ def _superseded(
     return final
 
 
+def _at(hit: dict[str, Any], i: int) -> tuple[Any, int]:
+    """The place of line `i` of a hit in its conversation: (interaction, turn)."""
+    return (hit.get("interaction_id"), int(hit.get("first_seq") or 0) + i)
+
+
 def _turns(hits: list[dict[str, Any]]) -> dict[tuple[Any, int], str]:
     """Every line of the hits by its place in its conversation: (interaction, turn) → line."""
     turns: dict[tuple[Any, int], str] = {}
     for rank, i, line in _lines(hits):
-        at = (hits[rank].get("interaction_id"), int(hits[rank].get("first_seq") or 0) + i)
-        turns.setdefault(at, line)
+        turns.setdefault(_at(hits[rank], i), line)
     return turns
+
+
+def _taken_back(
+    question: Question, line: str, at: tuple[Any, int], turns: dict[tuple[Any, int], str]
+) -> str | None:
+    """The later turn that corrected `line` (at `at`) on what the question asks: the kinds of
+    fact and the question's words the line holds (see `_superseded`)."""
+    found_terms, found_kinds = question.matched(line)
+    return _superseded(found_kinds, at, turns, (question, found_terms))
 
 
 def _final_word(
     question: Question, hit: dict[str, Any], line: str, hits: list[dict[str, Any]]
 ) -> str:
     """`line` of `hit`, or the turn that later corrected it (see `_superseded`)."""
-    turns = _turns(hits)
-    start = int(hit.get("first_seq") or 0)
     lines = hit["text"].splitlines()
     index = next((i for i, ln in enumerate(lines) if ln.strip() == line.strip()), None)
     if index is None:
         return line
-    found_terms, kinds = question.matched(line)
-    at = (hit.get("interaction_id"), start + index)
-    return _superseded(kinds, at, turns, (question, found_terms)) or line
+    return _taken_back(question, line, _at(hit, index), _turns(hits)) or line
 
 
 def _nearby_kind(

@@ -9,7 +9,7 @@ from typing import Any
 from agent.language import detect_language
 from agent.optout import is_opt_in
 from agent.rules import answers, offers
-from agent.rules.entities import is_question
+from agent.rules.entities import clock_times, is_question
 from agent.rules.intents import Reading, fold
 from agent.rules.pending import Similar, pending_topic
 from agent.rules.policy import recap
@@ -189,11 +189,12 @@ def _compose(
     if reading.intent == "send_whatsapp":
         # Already on WhatsApp (or in the console): the recap is the answer itself.
         return recap(context, lang) or message("no_context", lang)
+    done = len(parts)  # what was done for a request; what follows answers the question
     hits = [h for r in results.get("recall_conversations", []) for h in r.get("results", [])]
     explicit = (reading.intent in ("recall", "pending") and not reading.plain_question) or bool(
         _REFERS_BACK.search(fold(text))
     )
-    relevant = answers.relevant(hits, text, explicit, similar)
+    relevant = answers.relevant(hits, text, explicit, similar, by_kind=True)
     if reading.intent == "complaint" and "?" not in text and not _PROMISED.search(fold(text)):
         relevant = []  # a complaint without a question: the apology, not a quote of the call
     if not relevant and offers.asks_cheaper(text):
@@ -230,7 +231,11 @@ def _compose(
                 "recalled",
                 lang,
                 when=_date_phrase(top["date"], top["channel"], lang),
-                fact=answers.attributed(lines, lang, answers.yes_no_leads(text, lines, lang)),
+                fact=_with_clock_times(
+                    answers.attributed(lines, lang, answers.yes_no_leads(text, lines, lang)),
+                    lines,
+                    text if channel != "voice" else "",  # said aloud, "20:00" is no help
+                ),
             )
         )
         # A question of the message nothing recalled answers: said so, and checked.
@@ -290,7 +295,9 @@ def _compose(
     if not parts and not hits and reading.intent == "recall" and not last_call:
         return message("no_context", lang)  # nothing on record at all to confirm or recall
     asks = is_question(text, fold(text))
-    if not parts and reading.intent in ("recall", "unknown") and asked_about and asks:
+    # (Beside a request done, "mándame la propuesta a … y recuérdame cuánto era…", too.)
+    still_open = len(parts) == done if reading.asked_beside else not parts
+    if still_open and reading.intent in ("recall", "unknown") and asked_about and asks:
         # Something in particular, never discussed: said plainly, and checked.
         parts.append(message("not_discussed_check", lang))
         promise.append(entry("operator", "check_and_answer", lang, question=text[:160]))
@@ -311,6 +318,16 @@ def _compose(
     if "recall_conversations" in results or reading.intent in ("recall", "pending", "quote"):
         return message("nothing_found", lang)
     return message("unknown", lang)
+
+
+def _with_clock_times(fact: str, lines: list[str], text: str) -> str:
+    """A time asked, answered by lines that say it in words or on a twelve-hour clock («abren
+    a las 19», «a las 8 de la noche»): the clock times after the quote as well, as "19:00"
+    and "20:00", so that no reader takes 8 for the morning."""
+    if not text or "time" not in answers.Question(text).asked:
+        return fact
+    times = [t for line in lines for t in clock_times(fold(line))]
+    return f"{fact} ({', '.join(dict.fromkeys(times))})" if times else fact
 
 
 _ASKS_MY_DETAILS = re.compile(

@@ -20,6 +20,10 @@ _NUMBER_WORDS = (
     r"|cuarenta|cincuenta|sesenta|noventa|cien|one|two|three|four|five|six|seven|eight|nine|ten"
     r"|twelve|fifteen|twenty|thirty|a|an"
 )
+_HOUR_WORDS = (
+    r"una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|one|two|three|four|five"
+    r"|six|seven|eight|nine|ten|eleven|twelve"
+)
 _UNITS = (
     r"minutos?|horas?|dias?|semanas?|meses|mes|anos?|minutes?|hours?|days?|weeks?|months?|years?"
 )
@@ -41,6 +45,9 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(
             r"\b(hora|horas|horario|a que hora|franja|franja horaria|what time|hours|at what time"
             r"|time slot|time window)\b"
+            # A part of the day or another: "¿llega en la mañana o en la tarde?".
+            r"|\b(manana|tarde|noche) o (en |por )?(la )?(manana|tarde|noche)\b"
+            r"|\b(morning|afternoon|evening) or (in )?(the )?(morning|afternoon|evening)\b"
         ),
         re.compile(
             r"\b\d{1,2}(:\d{2})?\s*(am|pm|a\.\s?m|p\.\s?m|de la (manana|tarde|noche)|hrs|h)\b"
@@ -50,6 +57,10 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
             r"|\bentre (las )?\d{1,2}(:\d{2})? y (las )?\d{1,2}\b"
             r"|\bbetween \d{1,2}(:\d{2})? and \d{1,2}\b"
             r"|\bmediodia\b|\bnoon\b|\bmedianoche\b|\bmidnight\b"
+            # An hour in words: "cinco y media de la tarde", "a las ocho", "seven pm".
+            rf"|\b({_HOUR_WORDS})( y (media|cuarto))? de la (manana|tarde|noche)\b"
+            rf"|\b(a|hasta|desde) las ({_HOUR_WORDS})\b(?! (personas|semanas|horas|dias))"
+            rf"|\b({_HOUR_WORDS}) (pm|am|p\.m|a\.m|o'?clock|in the (morning|afternoon|evening))\b"
         ),
     ),
     "day": (
@@ -75,7 +86,10 @@ KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
             r"|how long|how many (days|hours|weeks|months|years|minutes)|duracion|dura|duran"
             r"|demora\w*|tarda\w*|how long does|take to)\b"
         ),
-        re.compile(rf"\b(\d+|{_NUMBER_WORDS}|media|medio)\s+({_UNITS})\b"),
+        re.compile(
+            rf"\b(\d+|{_NUMBER_WORDS}|media|medio)\s+((working|business|calendar|full|whole)\s+)?"
+            rf"({_UNITS})\b"
+        ),
     ),
     "amount": (
         re.compile(
@@ -245,3 +259,41 @@ def expand_shorthand(text: str) -> str:
         return table.get(word.lower(), word) if word.islower() else word
 
     return _TOKEN.sub(spell, text)
+
+
+# A clock time said in a way a reader may take for another (an hour alone, a part of the day,
+# am/pm): "a las 19", "a las 21 horas", "8 de la noche", "7 pm". "18:30" is already plain.
+_SPOKEN_TIME = re.compile(
+    r"\b(?:(?:a|desde|hasta|de|entre|y) las|at|from|until|by)\s+(?P<bare>\d{1,2})(?![\d:]|[.,]\d)"
+    r"(?:\s*(?:horas|hrs|hs|h)\b)?(?!\s*(?:de la |am\b|pm\b|a\.\s?m|p\.\s?m|minut|min\b|%"
+    r"|person|people|km|kilo|metro|dias|semana|mes|ano|cuadra|days|weeks|months|years))"
+    r"|\b(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<part>de la manana|de la tarde|de la noche"
+    r"|am|pm|a\.\s?m\.?|p\.\s?m\.?)(?!\w)"
+)
+
+
+def clock_times(folded: str) -> list[str]:
+    """The clock times a folded line states in words or on a twelve-hour clock, as "HH:MM"
+    on the 24-hour clock ("las puertas abren a las 19" → "19:00", "a las 8 de la noche" →
+    "20:00"); an hour alone up to 12 is left out (morning or afternoon: it does not say)."""
+    times: list[str] = []
+    for match in _SPOKEN_TIME.finditer(folded):
+        if match.group("bare") is not None:
+            hour, minute = int(match.group("bare")), 0
+            if not 13 <= hour <= 23:
+                continue
+        else:
+            hour, minute = int(match.group("hour")), int(match.group("minute") or 0)
+            part = match.group("part").replace(" ", "").replace(".", "")
+            if hour > 12 or minute > 59:
+                continue
+            if part in ("pm", "delatarde", "delanoche") and hour < 12:
+                hour += 12
+            elif part in ("am", "delamanana") and hour == 12:
+                hour = 0
+            elif match.group("minute"):
+                continue  # "5:30 de la mañana" says it plainly already
+        said = f"{hour:02d}:{minute:02d}"
+        if said not in times:
+            times.append(said)
+    return times

@@ -465,6 +465,12 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
     named_other = bool(_OTHER_PARTY.search(folded) or _THIRD_PARTY.search(folded))
     forwards = bool(phones and _SEND_VERB.search(folded))
     other = named_other or forwards
+    beside = _asked_beside(text) if emails else None
+    if beside is not None and intent == "provide_info":
+        # "Mándame las fotos a x@y, y recuérdame qué garantía tiene": the address is noted
+        # (the request read above), and the question is read as a question.
+        asked = classify(beside, now, index).intent
+        intent = asked if asked in ("recall", "quote", "pending", "unknown") else intent
     return Reading(
         intent=intent,
         when=when,
@@ -477,7 +483,7 @@ def classify(text: str, now: datetime | None = None, index: IntentIndex | None =
         declines_calls=declines_calls,
         part_of_day=part_of_day(folded) if when is not None else None,
         send_what=_send_what(text) if emails else None,
-        asked_beside=_asked_beside(text) if emails else None,
+        asked_beside=beside,
         plain_question=bool(routed) and intent == "recall",
         # "Mándale la guía a mi hermana al 0414…": what they want sent on, which they may
         # have here to forward themselves.
