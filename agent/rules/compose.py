@@ -195,6 +195,9 @@ def _compose(
         _REFERS_BACK.search(fold(text))
     )
     relevant = answers.relevant(hits, text, explicit, similar, by_kind=True)
+    # Found by the kind of fact asked alone (no word of the question, no close meaning): the
+    # likeliest answer, said as such, and checked by a person.
+    by_kind_only = bool(relevant) and not answers.relevant(hits, text, explicit, similar)
     if reading.intent == "complaint" and "?" not in text and not _PROMISED.search(fold(text)):
         relevant = []  # a complaint without a question: the apology, not a quote of the call
     if not relevant and offers.asks_cheaper(text):
@@ -238,6 +241,9 @@ def _compose(
                 ),
             )
         )
+        if by_kind_only:
+            parts.append(message("closest_check", lang))
+            promise.append(entry("operator", "check_and_answer", lang, question=text[:160]))
         # A question of the message nothing recalled answers: said so, and checked.
         for part in unanswered:
             parts.append(message("part_not_discussed", lang, question=part))

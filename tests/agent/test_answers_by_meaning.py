@@ -36,6 +36,30 @@ async def test_a_length_of_time_asked_in_other_words_is_answered_by_the_line_sta
     assert "cinco días hábiles" in (result.reply or "")
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["en cuantos dias puedo pasar a buscarlos?", "cuanto tiempo les lleva el trabajo?"],
+)
+async def test_a_fact_found_by_its_kind_alone_is_said_as_the_closest_and_checked(
+    agent, cobbler_customer, question
+):
+    result = await run_turn(agent, cobbler_customer.id, "whatsapp", question)
+    reply = result.reply or ""
+    assert "cinco días hábiles" in reply
+    assert "lo más cercano a tu pregunta" in reply
+    actions = [a.description for a in await list_next_actions(agent.memory, cobbler_customer.id)]
+    assert any(question[:20] in a for a in actions)
+
+
+async def test_a_fact_found_by_its_words_is_not_hedged(agent, cobbler_customer):
+    result = await run_turn(
+        agent, cobbler_customer.id, "whatsapp", "cuanto tarda el cambio de suela?"
+    )
+    reply = result.reply or ""
+    assert "cinco días hábiles" in reply
+    assert "lo más cercano" not in reply
+
+
 async def test_a_length_of_time_the_call_never_stated_quotes_no_other_line(memory, agent):
     turns = [t for t in COBBLER_TURNS if "tarda" not in t[1]]
     customer = await stored_call(memory, "conv_cobbler_2", "+5491155501235", turns, "Rocío")
