@@ -56,6 +56,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+# isort: off
+# Before anything loads numpy: BLAS kept to one thread, as `hilo serve` has it (httpx, fastapi
+# and the bench's helpers load it first otherwise, and the served Hilo ran with two).
+import server as _blas_one_thread  # noqa: F401
+
+# isort: on
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
