@@ -82,8 +82,9 @@ _SAME_TERM = _same_terms()
 # Kinds of fact that count towards a chunk's coverage of a question (a name or a place is
 # rarely spelt the same way in the question and the answer: those only rank lines).
 # An address asked ("¿me recordás la dirección?") is shown by a street or a floor in the line,
-# so a place counts too; a name only ranks lines.
-_COUNTED_KINDS = {"frequency", "time", "day", "duration", "amount", "place"}
+# so a place counts too; so does a name asked ("¿cómo se llama la muchacha que viene?"), shown
+# by a line that names someone ("la auxiliar asignada se llama Yolanda Pérez").
+_COUNTED_KINDS = {"frequency", "time", "day", "duration", "amount", "place", "name"}
 # The words that ask for a kind of fact are not what the question is about.
 _KIND_WORDS = re.compile(
     r"\b(horas?|horario|dias?|fecha|cuando|cuant[oa]s?|precios?|costo|cuesta|cuestan|costaba"

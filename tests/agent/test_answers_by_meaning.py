@@ -163,3 +163,17 @@ def test_a_word_of_the_business_name_is_not_what_the_call_said_about_it():
     assert not answers.Question("hasta que hora va la fiesta?").matched(greeting)[0]
     # Written as the name, it is the business asked about.
     assert answers.Question("¿Sonido Fiesta Total toca el vals?").matched(greeting)[0]
+
+
+def test_a_name_asked_in_other_words_is_answered_by_the_line_naming_someone():
+    hit = {
+        "text": "Agente: El técnico revisa el equipo el jueves a las 10.\n"
+        "Cliente: Perfecto.\n"
+        "Agente: La persona asignada se llama Julián Ortiz y lleva la llave de paso.",
+        "channel": "call",
+        "date": "2026-11-30",
+        "similarity": 0.1,
+    }
+    assert "name" in answers.Question("y como se llama el muchacho q viene?").kinds
+    _, lines = answers.answer([hit], "y como se llama el muchacho q viene?")
+    assert lines and "Julián Ortiz" in lines[0]
