@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from tests.agent.fake_openai import FakeOpenAI, text
 def hilo_chat(
     db_url: str, data_dir: str, *args: str, llm: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """`hilo chat` in a subprocess. Async tests run it in a thread (`asyncio.to_thread`): their
+    event loop, which holds the test's own pool, keeps running while the subprocess works."""
     env = {**os.environ, "DATABASE_URL": db_url, "HILO_DATA_DIR": data_dir, "HILO_LLM": "rules"}
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "HILO_LLM"):
         env.pop(name, None)
@@ -34,7 +37,8 @@ def hilo_chat(
 async def test_chat_answers_about_a_stored_call_offline(
     db_url, tmp_path, memory, analysed_customer
 ):
-    done = hilo_chat(
+    done = await asyncio.to_thread(
+        hilo_chat,
         db_url,
         str(tmp_path),
         "+57 300 111 2233",
@@ -49,11 +53,13 @@ async def test_chat_answers_about_a_stored_call_offline(
 
 
 async def test_chat_continues_the_thread_in_a_new_process(db_url, tmp_path, settings, memory):
-    first = hilo_chat(
-        db_url, str(tmp_path), "+573001112299", "-m", "Mi correo es pedro@example.com"
+    first = await asyncio.to_thread(
+        hilo_chat, db_url, str(tmp_path), "+573001112299", "-m", "Mi correo es pedro@example.com"
     )
     assert first.returncode == 0, first.stderr
-    second = hilo_chat(db_url, str(tmp_path), "+573001112299", "-m", "Gracias")
+    second = await asyncio.to_thread(
+        hilo_chat, db_url, str(tmp_path), "+573001112299", "-m", "Gracias"
+    )
     assert second.returncode == 0, second.stderr
     assert "pedro@example.com" in first.stdout
     with psycopg.connect(db_url) as conn:
