@@ -471,18 +471,32 @@ def asked_before(
 
 
 def relevant(
-    hits: list[dict[str, Any]],
-    query: str,
-    explicit: bool,
-    similar: Similar | None = None,
-    by_kind: bool = False,
+    hits: list[dict[str, Any]], query: str, explicit: bool, similar: Similar | None = None
 ) -> list[dict[str, Any]]:
     """Hits that answer the query (or one of its questions): most of its terms and kinds are
     there, or the meaning is close, or the same question was asked in it (`similar`, sentence
     embeddings). `explicit`: the customer refers to an earlier conversation, so a
-    closer-than-usual semantic match (also across languages) is accepted. `by_kind`: a
-    question asking a length of time, a frequency or a clock time that no hit answers by its
-    words is answered by the statement of that kind closest in meaning (`_stated_kind`)."""
+    closer-than-usual semantic match (also across languages) is accepted."""
+    return _relevant(hits, query, explicit, similar, by_kind=False)[0]
+
+
+def relevant_or_by_kind(
+    hits: list[dict[str, Any]], query: str, explicit: bool, similar: Similar | None = None
+) -> tuple[list[dict[str, Any]], bool]:
+    """`relevant`, and for a question asking a length of time, a frequency or a clock time
+    that no hit answers by its words, the statement of that kind closest in meaning
+    (`_stated_kind`); with whether the hits came by that kind alone (no hit answers by its
+    words or meaning: the likeliest answer, not a sure one)."""
+    return _relevant(hits, query, explicit, similar, by_kind=True)
+
+
+def _relevant(
+    hits: list[dict[str, Any]],
+    query: str,
+    explicit: bool,
+    similar: Similar | None,
+    by_kind: bool,
+) -> tuple[list[dict[str, Any]], bool]:
     questions = [Question(query)] + [Question(q) for q in _parts(query)]
     same = asked_before(hits, query, similar)
     min_similarity = EXPLICIT_SIMILARITY if explicit else MIN_SIMILARITY
@@ -503,11 +517,12 @@ def relevant(
             kept.append(h)
     if same is not None and same[0] not in kept:
         kept.append(same[0])
+    by_words = bool(kept)
     for q in questions if by_kind and same is None else []:
         stated = None if id(q) in answered else _stated_kind(q, hits, similar)
         if stated is not None and stated not in kept:
             kept.append(stated)
-    return kept + _answers_to(kept, hits)
+    return kept + _answers_to(kept, hits), bool(kept) and not by_words
 
 
 # Kinds of fact few lines of a call state, so that the line stating one is likely the answer

@@ -194,10 +194,9 @@ def _compose(
     explicit = (reading.intent in ("recall", "pending") and not reading.plain_question) or bool(
         _REFERS_BACK.search(fold(text))
     )
-    relevant = answers.relevant(hits, text, explicit, similar, by_kind=True)
     # Found by the kind of fact asked alone (no word of the question, no close meaning): the
     # likeliest answer, said as such, and checked by a person.
-    by_kind_only = bool(relevant) and not answers.relevant(hits, text, explicit, similar)
+    relevant, by_kind_only = answers.relevant_or_by_kind(hits, text, explicit, similar)
     if reading.intent == "complaint" and "?" not in text and not _PROMISED.search(fold(text)):
         relevant = []  # a complaint without a question: the apology, not a quote of the call
     if not relevant and offers.asks_cheaper(text):

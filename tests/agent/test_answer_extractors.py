@@ -22,6 +22,14 @@ BOGOTA = ZoneInfo("America/Bogota")
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=BOGOTA)  # a Wednesday
 
 
+@pytest.fixture
+def similar(embeddings):
+    """Sentence similarity by the local embeddings, as the rules model gets it."""
+    from agent.rules.nearest import IntentIndex
+
+    return IntentIndex(embeddings).similarities
+
+
 def _hit(text: str, channel: str = "call") -> dict:
     return {"text": text, "channel": channel, "date": "2026-11-30", "similarity": 0.1}
 
@@ -252,10 +260,7 @@ def test_a_follow_up_question_carries_the_topic_of_the_one_before() -> None:
     assert json.dumps(queries)  # plain strings
 
 
-def test_the_same_question_asked_on_the_call_in_other_words_finds_its_answer(embeddings) -> None:
-    from agent.rules.nearest import IntentIndex
-
-    similar = IntentIndex(embeddings).similarities
+def test_the_same_question_asked_on_the_call_in_other_words_finds_its_answer(similar) -> None:
     hotel = _hit(
         "Cliente: Tengo reserva para el viernes. ¿A qué hora es el check-in?\n"
         "Agente: El check-in es desde las 3 de la tarde y el desayuno va de 7 a 10.\n"
@@ -274,10 +279,7 @@ def test_the_same_question_asked_on_the_call_in_other_words_finds_its_answer(emb
     assert answers.asked_before([hotel], "¿aceptan mascotas?", similar) is None
 
 
-def test_a_deferred_answer_is_not_the_answer_to_the_same_question(embeddings) -> None:
-    from agent.rules.nearest import IntentIndex
-
-    similar = IntentIndex(embeddings).similarities
+def test_a_deferred_answer_is_not_the_answer_to_the_same_question(similar) -> None:
     dental = _hit(
         "Cliente: ¿Lo cubre mi seguro de Sanitas?\n"
         "Agente: Eso lo verifico con una asesora y le digo."
@@ -416,10 +418,7 @@ def test_a_question_of_a_message_nothing_answers_is_returned_unanswered() -> Non
     assert unanswered == ["y hacen guardias nocturnas"]
 
 
-def test_the_reply_to_the_same_question_asked_on_the_call_answers_it(embeddings) -> None:
-    from agent.rules.nearest import IntentIndex
-
-    similar = IntentIndex(embeddings).similarities
+def test_the_reply_to_the_same_question_asked_on_the_call_answers_it(similar) -> None:
     hit = _hit(
         "Agente: Le cambiamos el calentador por uno de 40 litros, 6.500 pesos instalado.\n"
         "Cliente: ¿Y cuánto de garantía?\n"
