@@ -484,7 +484,8 @@ def relevant_or_by_kind(
     hits: list[dict[str, Any]], query: str, explicit: bool, similar: Similar | None = None
 ) -> tuple[list[dict[str, Any]], bool]:
     """`relevant`, and for a question asking a length of time, a frequency or a clock time
-    that no hit answers by its words, the statement of that kind closest in meaning
+    (any kind of fact, when `explicit`) that no hit answers by its words, the statement of
+    that kind closest in meaning
     (`_stated_kind`); with whether the hits came by that kind alone (no hit answers by its
     words or meaning: the likeliest answer, not a sure one)."""
     return _relevant(hits, query, explicit, similar, by_kind=True)
@@ -519,7 +520,7 @@ def _relevant(
         kept.append(same[0])
     by_words = bool(kept)
     for q in questions if by_kind and same is None else []:
-        stated = None if id(q) in answered else _stated_kind(q, hits, similar)
+        stated = None if id(q) in answered else _stated_kind(q, hits, similar, explicit)
         if stated is not None and stated not in kept:
             kept.append(stated)
     return kept + _answers_to(kept, hits), bool(kept) and not by_words
@@ -529,17 +530,22 @@ def _relevant(
 # to a question asking it in other words ("¿cuánto se demora el arreglo?" → «tarda unos 8
 # días hábiles»): a length of time, a frequency, a clock time (not a figure, a day or a
 # place, which most calls state many times).
+# When the customer asks back what was said ("¿cuánto era la instalación?", "q dia era q
+# llegábamos? se me olvidó"), every kind of fact counts: the question is about the call, so a
+# figure, a day or a place we stated there is the likeliest answer. Asked plainly ("¿y cuánto
+# cuesta el mantenimiento?"), a figure may be of something never discussed.
 _NARROW_KINDS = {"duration", "frequency", "time"}
 
 
 def _stated_kind(
-    question: Question, hits: list[dict[str, Any]], similar: Similar | None
+    question: Question, hits: list[dict[str, Any]], similar: Similar | None, explicit: bool
 ) -> dict[str, Any] | None:
     """The best-ranked hit stating what a question asks by its kind alone, when none of its
     words does ("¿cuántos días tiene para ver si se acostumbra?" → «tiene 30 días de
-    prueba»): of our statements of a narrow kind asked in the best-ranked chunks, the one
-    closest in meaning to the question (sentence embeddings)."""
-    asked = question.kinds & _NARROW_KINDS
+    prueba»): of our statements of a narrow kind asked (any kind asked, when the customer
+    asks back what was said: `explicit`) in the best-ranked chunks, the one closest in meaning
+    to the question (sentence embeddings)."""
+    asked = question.kinds & (_COUNTED_KINDS if explicit else _NARROW_KINDS)
     if similar is None or not asked:
         return None
     found = [

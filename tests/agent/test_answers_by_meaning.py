@@ -177,3 +177,26 @@ def test_a_name_asked_in_other_words_is_answered_by_the_line_naming_someone():
     assert "name" in answers.Question("y como se llama el muchacho q viene?").kinds
     _, lines = answers.answer([hit], "y como se llama el muchacho q viene?")
     assert lines and "Julián Ortiz" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["recuérdame cuánto era lo de la reparación", "se me olvidó cuánto me dijeron q era"],
+)
+async def test_a_figure_asked_back_in_other_words_is_the_closest_figure_we_stated(
+    agent, cobbler_customer, question
+):
+    # The customer asks what was said on the call: a figure we stated is the likeliest answer,
+    # said as the closest one and checked by a person.
+    result = await run_turn(agent, cobbler_customer.id, "whatsapp", question)
+    reply = result.reply or ""
+    assert "18 mil pesos" in reply
+    assert "lo más cercano a tu pregunta" in reply
+
+
+async def test_a_price_of_something_new_is_not_answered_with_another_figure(
+    agent, cobbler_customer
+):
+    # Not asked back: the price of a service nobody spoke of is not the sole's price.
+    result = await run_turn(agent, cobbler_customer.id, "whatsapp", "¿y cuánto cuesta teñirlos?")
+    assert "18 mil" not in (result.reply or "")
