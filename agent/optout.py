@@ -79,6 +79,13 @@ _OF_SERVICE = re.compile(
 )
 _NEGATION = re.compile(r"\b(no|not|never|nunca|jamas|ni|don'?t|do not|dont)\b(\W+\w+){0,3}\W*$")
 _ASKS_NOT_RE = [re.compile(p) for p in _ASKS_NOT]
+# "No me manden más el menú de carnes, solo el vegetariano": what not to send is one thing of
+# ours, named after the verb (an article and a noun that is not the messages themselves), not
+# every message.
+_ONE_THING = re.compile(
+    r"\bno (me|nos) (mand|envi)\w* (mas )?(el|la|los|las|ese|esa|esos|esas|este|esta|estos"
+    r"|estas|lo de|otra vez el|otra vez la) (?!(" + _MESSAGES + r"|mismos?|mismas?)\b)\w+"
+)
 _REQUESTS_RE = [re.compile(p) for p in _REQUESTS]
 _PHRASES_IN = [
     r"\b(quiero|quisiera|deseo) (volver a )?recibir (sus |los |de nuevo )?(mensajes|informacion)"
@@ -130,7 +137,7 @@ def is_opt_out(text: str | None, *, asked: str | None = None, offered: str | Non
     folded = _fold(text)
     if folded in _KEYWORDS_OUT:
         return not answers_question(text, asked) and not offered_option(text, offered)
-    if any(p.search(folded) for p in _ASKS_NOT_RE):
+    if any(p.search(folded) for p in _ASKS_NOT_RE) and not _ONE_THING.search(folded):
         return True
     if _OF_SERVICE.search(folded):
         return False

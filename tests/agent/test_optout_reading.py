@@ -13,6 +13,8 @@ from agent.optout import is_keyword, is_opt_out, offered_option
     "text",
     [
         "ya no me manden más mensajes porfa",
+        "no me manden más, gracias",
+        "no me manden mas los mensajes de promociones",
         "Les pido que dejen de escribirme",
         "no quiero recibir más publicidad de ustedes",
         "bórrenme de su lista ya",
@@ -38,6 +40,9 @@ def test_requests_to_stop_messages_are_opt_outs(text: str) -> None:
         "¿cómo cancelo mi suscripción a la revista?",
         "no me mandaron la factura",  # a complaint in the past tense
         "no quiero recibir el pedido el lunes",
+        # One thing of ours not to be sent again, not every message:
+        "no me manden más el catálogo de invierno, ya elegí",
+        "no me envíen otra vez la factura, ya la pagué. ¿cuándo pasan?",
         "no me escriban por correo, mejor por aquí",
         "the router won't stop blinking",
         "me quedo con el plan básico",
