@@ -8,8 +8,8 @@ from typing import Any
 
 from agent.language import detect_language
 from agent.optout import is_opt_in
-from agent.rules import answers, offers
-from agent.rules.entities import clock_times, is_question
+from agent.rules import answers, offers, totals
+from agent.rules.entities import clock_times, is_question, split_questions
 from agent.rules.intents import Reading, fold
 from agent.rules.pending import Similar, pending_topic
 from agent.rules.policy import recap
@@ -197,9 +197,20 @@ def _compose(
     # Found by the kind of fact asked alone (no word of the question, no close meaning): the
     # likeliest answer, said as such, and checked by a person.
     relevant, by_kind_only = answers.relevant_or_by_kind(hits, text, explicit, similar)
+    # "¿Cuánto me sale todo?" when the call gave a price per night and the nights: the sum.
+    total = totals.implied_total(text, hits, lang) if reading.intent in ASKING else None
+    if total is not None:
+        when_said = _date_phrase(total.hit["date"], total.hit["channel"], lang)
+        fact = answers.attributed(total.lines, lang)
+        parts.append(message("recalled", lang, when=when_said, fact=fact))
+        if total.amount is not None:
+            how = total.reckoning
+            parts.append(message("total_reckoned", lang, amount=total.amount, how=how))
+        if len(split_questions(text)) < 2:
+            relevant, by_kind_only = [], False  # the total answers it; no other line needed
     if reading.intent == "complaint" and "?" not in text and not _PROMISED.search(fold(text)):
         relevant = []  # a complaint without a question: the apology, not a quote of the call
-    if not relevant and offers.asks_cheaper(text):
+    if not relevant and total is None and offers.asks_cheaper(text):
         # "¿No hay algo más económico?": the cheaper option we offered, if we named two prices.
         cheaper = offers.cheapest_offer(offers.ours([], hits))
         source = next((h for h in hits if cheaper and cheaper in h["text"]), None)
@@ -228,18 +239,17 @@ def _compose(
         parts.append(message("appointment_due", lang, when=when(appointment["due"])))
     if relevant:
         top, lines, unanswered = answers.answer_parts(relevant, text, hits, similar)
-        parts.append(
-            message(
-                "recalled",
-                lang,
-                when=_date_phrase(top["date"], top["channel"], lang),
-                fact=_with_clock_times(
-                    answers.attributed(lines, lang, answers.yes_no_leads(text, lines, lang)),
-                    lines,
-                    text if channel != "voice" else "",  # said aloud, "20:00" is no help
-                ),
-            )
+        lines = [ln for ln in lines if total is None or ln.strip() not in total.lines]
+        fact = _with_clock_times(
+            answers.attributed(lines, lang, answers.yes_no_leads(text, lines, lang)),
+            lines,
+            text if channel != "voice" else "",  # said aloud, "20:00" is no help
         )
+        if lines and total is None:
+            when_said = _date_phrase(top["date"], top["channel"], lang)
+            parts.append(message("recalled", lang, when=when_said, fact=fact))
+        elif lines:
+            parts.append(message("recalled_more", lang, fact=fact))  # beside the total
         if by_kind_only:
             parts.append(message("closest_check", lang))
             promise.append(entry("operator", "check_and_answer", lang, question=text[:160]))
@@ -249,11 +259,17 @@ def _compose(
             promise.append(entry("operator", "check_and_answer", lang, question=part[:160]))
     last_call = context.get("last_call") or {}
     profile_fact = _profile_fact(context.get("profile") or {}, text)
-    if not relevant and profile_fact and reading.intent in ("recall", "pending", "unknown"):
+    if (
+        not relevant
+        and total is None
+        and profile_fact
+        and reading.intent in ("recall", "pending", "unknown")
+    ):
         field, value = profile_fact
         parts.append(message(f"profile_{field}", lang, value=value))
     elif (
         not relevant
+        and total is None
         and not appointment
         and reading.intent == "recall"
         and _summary_answer(last_call.get("summary") or "", text)
@@ -270,6 +286,7 @@ def _compose(
         reading.intent == "quote"
         and is_question(text, fold(text))
         and not relevant
+        and total is None
         and not topic
         and last_call
     ):
@@ -287,7 +304,7 @@ def _compose(
         if quote_due and not results.get("update_next_action"):
             parts.append(message("quote_pending", lang, due=when(quote_due[0])))
         # A price asked and answered from memory needs no list of what else is open.
-        answered = reading.intent == "quote" and bool(relevant)
+        answered = reading.intent == "quote" and (bool(relevant) or total is not None)
         pending = [] if topic or answered else context.get("pending_questions") or []
         steps = [] if answered else context.get("agreed_next_steps") or []
         if pending:
