@@ -245,12 +245,22 @@ async def main(args: argparse.Namespace) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """A process's CPU time so far (all its threads, user + sys), or -1 where unknown."""
+    """A process's CPU time so far (all its threads, user + sys), with its live children's (the
+    query embedding process), or -1 where unknown."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return -1.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(max(cpu_seconds(child), 0.0) for child in _children(pid))
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        return [int(c) for t in tasks for c in (t / "children").read_text().split()]
+    except OSError:
+        return []
 
 
 def _load() -> str:
@@ -395,8 +405,8 @@ class Bench:
         print(f"   load average at start {load}; Hilo's calls took {took:.1f} s")
         if cpu >= 0:
             print(
-                f"Hilo's CPU per spoken turn (the server process, user + sys, whole turn with "
-                f"its answer streamed and stored; PostgreSQL not included): "
+                f"Hilo's CPU per spoken turn (the server process and its children, user + sys, "
+                f"whole turn with its answer streamed and stored; PostgreSQL not included): "
                 f"{cpu * 1000 / max(len(self.through), 1):.1f} ms"
             )
         print(
