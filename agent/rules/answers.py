@@ -828,7 +828,8 @@ def _answer_one(
     best = max(lines, key=preference)
     rank, i, line = best
     # Taken back later in the call, by a turn no candidate holds: that turn is the answer.
-    line = taken_back(best) or line
+    # Our question checking it, answered No: our next statement took the correction.
+    line = taken_back(best) or _denied(line, _at(hits[rank], i), turns) or line
     chunk = [
         ln.strip()
         for ln in hits[rank]["text"].splitlines()
@@ -929,7 +930,73 @@ def _final_word(
     index = next((i for i, ln in enumerate(lines) if ln.strip() == line.strip()), None)
     if index is None:
         return line
-    return _taken_back(question, line, _at(hit, index), _turns(hits)) or line
+    turns = _turns(hits)
+    at = _at(hit, index)
+    return _denied(line, at, turns) or _taken_back(question, line, at, turns) or line
+
+
+_SAYS_NO = re.compile(r"^\W*(no|nop|nope|not really|that's not right|eso no)\b")
+
+
+def _denied(line: str, at: tuple[Any, int], turns: dict[tuple[Any, int], str]) -> str | None:
+    """Our question checking a fact ("usted necesita lentes monofocales, ¿es correcto?") that
+    the customer answered No ("No, la doctora me dijo que progresivos"): our next statement,
+    which took the correction ("Tiene razón, son progresivos"), is what holds."""
+    if "?" not in line or is_customer(line) or at[0] is None:
+        return None
+    conversation, seq = at
+    reply, after = turns.get((conversation, seq + 1)), turns.get((conversation, seq + 2))
+    if reply is None or after is None or not is_customer(reply) or is_customer(after):
+        return None
+    said, checked, taken = (
+        set(re.findall(r"\w{2,}", fold(_SPEAKER.sub("", t)))) for t in (reply, line, after)
+    )
+    # The No must correct something ("No, es talla 12" → "corrijo: talla 12"), not close the
+    # talk ("¿Algo más?" "No, gracias"): our next line repeats a word of theirs we had not said.
+    corrected = (said & taken) - checked - _LITTLE_WORDS
+    return after if _SAYS_NO.search(fold(_SPEAKER.sub("", reply))) and corrected else None
+
+
+_LITTLE_WORDS = {
+    "no",
+    "si",
+    "es",
+    "la",
+    "el",
+    "lo",
+    "los",
+    "las",
+    "de",
+    "del",
+    "que",
+    "en",
+    "un",
+    "una",
+    "por",
+    "para",
+    "con",
+    "se",
+    "me",
+    "te",
+    "le",
+    "ya",
+    "the",
+    "is",
+    "it",
+    "to",
+    "of",
+    "and",
+    "that",
+    "in",
+    "on",
+    "for",
+    "you",
+    "we",
+    "gracias",
+    "thanks",
+    "bien",
+    "ok",
+}
 
 
 def _nearby_kind(

@@ -200,3 +200,20 @@ async def test_a_price_of_something_new_is_not_answered_with_another_figure(
     # Not asked back: the price of a service nobody spoke of is not the sole's price.
     result = await run_turn(agent, cobbler_customer.id, "whatsapp", "¿y cuánto cuesta teñirlos?")
     assert "18 mil" not in (result.reply or "")
+
+
+async def test_our_check_the_customer_answered_no_gives_way_to_our_correction(memory, agent):
+    # Written for this test: a uniform shop's call where our agent checked a size and was told No.
+    turns = [
+        ("agent", "Hola Pilar, te llamo de Uniformes Albor por el pedido de tu hijo."),
+        ("customer", "Hola, sí."),
+        ("agent", "Tengo anotada la chaqueta en talla 10, ¿es correcto?"),
+        ("customer", "No, no, es talla 12, creció mucho este año."),
+        ("agent", "Perfecto, corrijo: chaqueta talla 12, lista el jueves."),
+        ("customer", "Gracias."),
+    ]
+    customer = await stored_call(memory, "conv_uniform_1", "+34612345099", turns, "Pilar")
+    result = await run_turn(agent, customer.id, "whatsapp", "al final era la 10 o la otra?")
+    reply = result.reply or ""
+    assert "talla 12" in reply
+    assert "¿es correcto?" not in reply
