@@ -135,6 +135,8 @@ _WORD = re.compile(r"[a-záéíóúñü']+")
 
 # Spelt alike in both languages ("a" is a Spanish preposition and an English article): no sign.
 _BOTH = (_ES & _EN) | {"a"}
+# The short function words of both languages (articles, pronouns, prepositions, yes/no).
+FUNCTION_WORDS = frozenset(_ES | _EN)
 
 
 def detect_language(text: str, default: str = "es") -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 import snowballstemmer
 
-from agent.language import detect_language
+from agent.language import FUNCTION_WORDS, detect_language
 from agent.rules.calls import CHECK_LATER
 from agent.rules.entities import is_question, question_kinds, shows, split_questions
 from agent.rules.intents import fold
@@ -957,46 +957,7 @@ def _denied(line: str, at: tuple[Any, int], turns: dict[tuple[Any, int], str]) -
     return after if _SAYS_NO.search(fold(_SPEAKER.sub("", reply))) and corrected else None
 
 
-_LITTLE_WORDS = {
-    "no",
-    "si",
-    "es",
-    "la",
-    "el",
-    "lo",
-    "los",
-    "las",
-    "de",
-    "del",
-    "que",
-    "en",
-    "un",
-    "una",
-    "por",
-    "para",
-    "con",
-    "se",
-    "me",
-    "te",
-    "le",
-    "ya",
-    "the",
-    "is",
-    "it",
-    "to",
-    "of",
-    "and",
-    "that",
-    "in",
-    "on",
-    "for",
-    "you",
-    "we",
-    "gracias",
-    "thanks",
-    "bien",
-    "ok",
-}
+_LITTLE_WORDS = FUNCTION_WORDS | {"gracias", "thanks", "bien", "ok"}
 
 
 def _nearby_kind(
