@@ -165,7 +165,7 @@ class Question:
         known = self._matched.get(key)
         if known is not None:
             return set(known[0]), set(known[1])
-        plain = fold(_without_business(_unlabelled(text), self.text))
+        plain = fold(_without_business(unlabelled(text), self.text))
         there = terms(plain, "es") | terms(plain, "en")
         found_terms = self.terms & (there | _short_words(plain, self.short))
         # A typo ("presio", "garantai"): a five-letter stem one letter off a word of the line.
@@ -301,7 +301,7 @@ def word_meaning(similar: Similar | None, texts: list[str]) -> Iterator[None]:
     if similar is None:
         yield
         return
-    words = sorted({w for t in texts for w in _content_words(fold(_unlabelled(t)))})
+    words = sorted({w for t in texts for w in _content_words(fold(unlabelled(t)))})
     if words:
         similar(words[0], words)
     token = _WORD_SIMILAR.set(similar)
@@ -323,7 +323,8 @@ def _same_meaning(wanted: dict[str, str], plain: str) -> set[str]:
     return {t for t, w in wanted.items() if max(similar(w, words)) >= SAME_WORD}
 
 
-def _unlabelled(text: str) -> str:
+def unlabelled(text: str) -> str:
+    """Lines without their speaker labels ("Agente: ", "Customer: ")."""
     return "\n".join(_SPEAKER.sub("", ln) for ln in text.splitlines())
 
 
@@ -555,7 +556,7 @@ def _stated_kind(
         if ln
         and "?" not in ln
         and not is_customer(ln)
-        and any(shows(k, fold(_unlabelled(ln))) for k in asked)
+        and any(shows(k, fold(unlabelled(ln))) for k in asked)
     ]
     if not found:
         return None
@@ -948,13 +949,16 @@ def _denied(line: str, at: tuple[Any, int], turns: dict[tuple[Any, int], str]) -
     reply, after = turns.get((conversation, seq + 1)), turns.get((conversation, seq + 2))
     if reply is None or after is None or not is_customer(reply) or is_customer(after):
         return None
+    answer = fold(_SPEAKER.sub("", reply))
+    if not _SAYS_NO.search(answer):
+        return None
+    # The No must correct something ("No, es talla 12" → "corrijo: talla 12"), not close the
+    # talk ("¿Algo más?" "No, gracias"): our next line repeats a word of theirs we had not said.
     said, checked, taken = (
         set(re.findall(r"\w{2,}", fold(_SPEAKER.sub("", t)))) for t in (reply, line, after)
     )
-    # The No must correct something ("No, es talla 12" → "corrijo: talla 12"), not close the
-    # talk ("¿Algo más?" "No, gracias"): our next line repeats a word of theirs we had not said.
     corrected = (said & taken) - checked - _LITTLE_WORDS
-    return after if _SAYS_NO.search(fold(_SPEAKER.sub("", reply))) and corrected else None
+    return after if corrected else None
 
 
 _LITTLE_WORDS = FUNCTION_WORDS | {"gracias", "thanks", "bien", "ok"}

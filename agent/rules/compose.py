@@ -204,8 +204,8 @@ def _compose(
         fact = answers.attributed(total.lines, lang)
         parts.append(message("recalled", lang, when=when_said, fact=fact))
         if total.amount is not None:
-            how = total.reckoning
-            parts.append(message("total_reckoned", lang, amount=total.amount, how=how))
+            reckoned = message("total_reckoned", lang, amount=total.amount, how=total.reckoning)
+            parts.append(reckoned)
         if len(split_questions(text)) < 2:
             relevant, by_kind_only = [], False  # the total answers it; no other line needed
     if reading.intent == "complaint" and "?" not in text and not _PROMISED.search(fold(text)):

@@ -3,9 +3,10 @@ unit ("tres noches, a 280 soles la noche" → 840 soles; "two double rooms, four
 US dollars per room per night" → 760), asked as a total ("¿cuánto me sale todo el
 hospedaje?", "what would the whole stay come to for both rooms?").
 
-Computed only when it is unambiguous: one price per unit among our lines, one count for each
-of its units (the question's own count first: "for both rooms"), and no line of ours that
-already states a total (then that line is the answer, found the usual way).
+A total a line of ours states ("el total es 840 soles") is the answer as it is, the latest one
+said. Otherwise one is computed only when it is unambiguous: one price per unit among our
+lines, one count for each of its units (the question's own count first: "for both rooms"),
+and not a sum of several things ("el plan más dos sesiones").
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from agent.rules.answers import evidence
+from agent.rules.answers import evidence, is_customer, unlabelled
 from agent.rules.intents import fold
 
 _ASKS_TOTAL = re.compile(
@@ -64,12 +65,7 @@ _CURRENCY = (
 )
 _FIGURE = r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 _NUMBER_WORDS = {
-    "un": 1,
-    "una": 1,
-    "uno": 1,
     "one": 1,
-    "a": 1,
-    "an": 1,
     "dos": 2,
     "two": 2,
     "both": 2,
@@ -104,11 +100,7 @@ _NUMBER_WORDS = {
     "treinta": 30,
     "thirty": 30,
 }
-_COUNT_WORD = (
-    "("
-    + "|".join(w for w in _NUMBER_WORDS if w not in ("a", "an", "un", "una", "uno"))
-    + r"|\d{1,3})"
-)
+_COUNT_WORD = "(" + "|".join(_NUMBER_WORDS) + r"|\d{1,3})"
 # "280 soles la noche", "95 US dollars per room per night", "65 dollars a day", "95 quetzales
 # por persona", "$40 each session".
 _PER = r"(?:la|el|por|per|a|an|each|cada|al|a la)"
@@ -125,8 +117,6 @@ _EACH_PRICE = re.compile(
 _COUNT = re.compile(rf"\b{_COUNT_WORD}\s+(?:\w+\s+)?{_UNIT}\b")
 _ADDS = re.compile(r"\b(mas|plus|junto con|ademas de|sumando|sumado)\b|\+")
 _STATED_TOTAL = re.compile(r"\b(total|en total|in total|todo incluido|all in|altogether)\b")
-_SPEAKER = re.compile(r"^(Cliente|Customer|Agente|Agent|Asesor|Advisor|Sistema|System):\s*")
-_CUSTOMER = re.compile(r"^(Cliente|Customer):")
 
 
 @dataclass(frozen=True)
@@ -174,7 +164,7 @@ def implied_total(text: str, hits: list[dict[str, Any]], language: str) -> Total
         (h, ln.strip())
         for h in hits
         for ln in evidence(h).splitlines()  # not Hilo's own written replies
-        if ln.strip() and not _CUSTOMER.match(ln.strip())
+        if ln.strip() and not is_customer(ln.strip())
     ]
     stated = [(h, ln) for h, ln in ours if _STATED_TOTAL.search(fold(ln)) and re.search(r"\d", ln)]
     if stated:
@@ -183,7 +173,7 @@ def implied_total(text: str, hits: list[dict[str, Any]], language: str) -> Total
         return Total(amount=None, reckoning=None, lines=[ln], hit=h)
     prices: dict[tuple[float, tuple[str, ...]], tuple[dict[str, Any], str, re.Match[str]]] = {}
     for h, ln in ours:
-        folded = fold(_SPEAKER.sub("", ln))
+        folded = fold(unlabelled(ln))
         # One figure of a line, per every unit said of it ("each class is 30 dollars per
         # person": per class and per person).
         in_line: dict[float, tuple[list[str], re.Match[str]]] = {}
@@ -212,7 +202,7 @@ def implied_total(text: str, hits: list[dict[str, Any]], language: str) -> Total
         total *= n
     figure = match.group("figure")
     currency = match.group("currency") or ""
-    said = _SPEAKER.sub("", price_line)
+    said = unlabelled(price_line)
     if currency and len(fold(said)) == len(said):  # the currency as written ("US dollars")
         currency = said[match.start("currency") : match.end("currency")]
     amount = _written(total, figure, language) + (f" {currency}" if currency else "")
@@ -247,7 +237,7 @@ def _count_in(
     ]
     found: dict[int, tuple[str, str]] = {}
     for ln in dict.fromkeys(lines):
-        counted = _count(unit, fold(_SPEAKER.sub("", ln)), ln)
+        counted = _count(unit, fold(unlabelled(ln)), ln)
         if counted is not None:
             found.setdefault(counted[0], (counted[1], "" if ln == price_line else ln))
     if len(found) != 1:
